@@ -1,0 +1,12 @@
+//! Shared vocabulary of Pharos, at the bottom of the dependency arrow:
+//! label sets ([`Labels`]), label matchers ([`Matcher`]) with Prometheus 3.x
+//! semantics, and float samples ([`Sample`]) including Prometheus' staleness
+//! marker.
+
+mod labels;
+mod matcher;
+mod sample;
+
+pub use labels::{Label, Labels, LabelsBuilder, METRIC_NAME};
+pub use matcher::{MatchOp, Matcher, MatcherError};
+pub use sample::{STALE_NAN_BITS, Sample, is_stale_nan, stale_nan};

@@ -1,0 +1,1 @@
+//! Chunk encodings. (Being written.)
