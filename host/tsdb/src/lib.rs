@@ -6,5 +6,14 @@
 //! checkpoint once sled has flushed what it covers. The on-disk formats are
 //! documented in `docs/format/`.
 
+mod append;
 pub mod chunkenc;
+mod error;
+mod mem;
+mod querier;
 pub mod wal;
+
+pub use append::{AppendStats, Appendable, SeriesAppend, Storage, TsdbStatus};
+pub use error::{AppendError, Error};
+pub use mem::MemStorage;
+pub use querier::{Queryable, SampleBlock, Series};

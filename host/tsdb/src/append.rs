@@ -1,0 +1,61 @@
+//! The write side: what the scraper and the remote-write receiver hand to
+//! storage.
+
+use pharos_model::{Labels, Sample};
+
+use crate::Error;
+
+/// Samples to append to one series, in time order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesAppend {
+    pub labels: Labels,
+    pub samples: Vec<Sample>,
+}
+
+/// What an accepted batch did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AppendStats {
+    /// Samples stored (identical re-sent samples are not counted).
+    pub samples: usize,
+    /// Series seen for the first time.
+    pub series_created: usize,
+}
+
+/// Appends batches atomically: a batch is stored whole and acknowledged only
+/// after its WAL write, or refused whole with an [`crate::AppendError`].
+pub trait Appendable: Send + Sync {
+    fn append(&self, batch: &[SeriesAppend]) -> Result<AppendStats, Error>;
+}
+
+/// The numbers behind `/api/v1/status/tsdb`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TsdbStatus {
+    pub num_series: u64,
+    pub num_label_pairs: u64,
+    pub chunk_count: u64,
+    /// Milliseconds; `i64::MAX` when empty, as Prometheus reports it.
+    pub min_time: i64,
+    /// Milliseconds; `i64::MIN` when empty.
+    pub max_time: i64,
+    /// Top entries, largest first: (metric name, series count).
+    pub series_count_by_metric_name: Vec<(String, u64)>,
+    /// (label name, number of distinct values).
+    pub label_value_count_by_label_name: Vec<(String, u64)>,
+    /// (label name, bytes of all its values).
+    pub memory_in_bytes_by_label_name: Vec<(String, u64)>,
+    /// ("name=value", series count).
+    pub series_count_by_label_value_pair: Vec<(String, u64)>,
+}
+
+/// Everything the HTTP API needs from storage.
+pub trait Storage: crate::Queryable + Appendable {
+    /// Index statistics with the top `limit` entries of each list.
+    fn status(&self, limit: usize) -> TsdbStatus;
+}
+
+/// Sorts `(key, count)` pairs largest first (ties by key) and keeps `limit`.
+pub(crate) fn top(mut v: Vec<(String, u64)>, limit: usize) -> Vec<(String, u64)> {
+    v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    v.truncate(limit);
+    v
+}

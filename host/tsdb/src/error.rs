@@ -1,0 +1,55 @@
+use std::io;
+
+use pharos_model::Labels;
+
+/// Why a batch of samples was refused. The whole batch is refused: nothing
+/// of it is stored.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum AppendError {
+    /// Same timestamp as a stored sample, different value (Prometheus' text).
+    #[error("duplicate sample for timestamp {t} in series {series}")]
+    DuplicateSample { series: String, t: i64 },
+    /// Older than the newest sample of its series, outside the window.
+    #[error("out of order sample: timestamp {t} older than {newest} in series {series}")]
+    OutOfOrder { series: String, t: i64, newest: i64 },
+    /// A label set that cannot identify a series.
+    #[error("invalid series {series}: {reason}")]
+    InvalidSeries { series: String, reason: &'static str },
+}
+
+impl AppendError {
+    pub(crate) fn duplicate(labels: &Labels, t: i64) -> Self {
+        AppendError::DuplicateSample {
+            series: labels.to_string(),
+            t,
+        }
+    }
+}
+
+/// Storage errors.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Append(#[from] AppendError),
+    #[error("I/O error on {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: io::Error,
+    },
+    #[error("sled: {0}")]
+    Sled(#[from] sled::Error),
+    #[error("corrupt data in {what}: {detail}")]
+    Corrupt { what: &'static str, detail: String },
+    #[error("storage is closed")]
+    Closed,
+}
+
+impl Error {
+    pub(crate) fn io(path: impl AsRef<std::path::Path>, source: io::Error) -> Self {
+        Error::Io {
+            path: path.as_ref().display().to_string(),
+            source,
+        }
+    }
+}
