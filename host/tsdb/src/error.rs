@@ -37,6 +37,8 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
+    #[error(transparent)]
+    Wal(#[from] crate::wal::WalError),
     #[error("sled: {0}")]
     Sled(#[from] sled::Error),
     #[error("corrupt data in {what}: {detail}")]

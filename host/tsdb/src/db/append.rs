@@ -1,0 +1,207 @@
+//! The append path: validate the whole batch, write it to the WAL, then
+//! apply it to the head. All under the WAL lock, so batches are atomic and
+//! ordered.
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+
+use pharos_model::{Labels, Sample};
+
+use super::Inner;
+use crate::head::{MemSeries, SeriesRef, labels_hash};
+use crate::metrics::inc;
+use crate::record;
+use crate::{AppendError, AppendStats, Error, SeriesAppend};
+
+/// Where an accepted sample goes.
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    InOrder,
+    OutOfOrder,
+}
+
+/// What validation knows about one series of the batch.
+struct Staged<'b> {
+    series: Option<SeriesRef>,
+    labels: &'b Labels,
+    last: Sample,
+    /// Out-of-order samples accepted earlier in this batch.
+    ooo: Vec<i64>,
+}
+
+pub(crate) fn append(db: &Inner, batch: &[SeriesAppend]) -> Result<AppendStats, Error> {
+    let mut wal = db.wal.lock();
+    if db.closed.load(Ordering::SeqCst) {
+        return Err(Error::Closed);
+    }
+    let first_new_id = db.next_id.load(Ordering::SeqCst);
+    let mut next_id = first_new_id;
+    let mut ids: HashMap<&Labels, u64> = HashMap::new();
+    let mut staged: HashMap<u64, Staged<'_>> = HashMap::new();
+    let mut new_series: Vec<(u64, &Labels)> = Vec::new();
+    let mut accepted: Vec<(u64, Sample, Kind)> = Vec::with_capacity(batch.len());
+    let max_time = db.max_time.load(Ordering::Relaxed);
+    let window = db.opts.out_of_order_window;
+
+    let result = (|| {
+        for sa in batch {
+            if sa.labels.is_empty() {
+                return Err(AppendError::InvalidSeries {
+                    series: "{}".into(),
+                    reason: "empty label set",
+                });
+            }
+            let id = match ids.get(&sa.labels) {
+                Some(id) => *id,
+                None => {
+                    let id = match db.head.lookup(&sa.labels, labels_hash(&sa.labels)) {
+                        Some((id, s)) => {
+                            let last = s.lock().last;
+                            staged.insert(
+                                id,
+                                Staged {
+                                    series: Some(s),
+                                    labels: &sa.labels,
+                                    last,
+                                    ooo: Vec::new(),
+                                },
+                            );
+                            id
+                        }
+                        None => {
+                            let id = next_id;
+                            next_id += 1;
+                            new_series.push((id, &sa.labels));
+                            staged.insert(
+                                id,
+                                Staged {
+                                    series: None,
+                                    labels: &sa.labels,
+                                    last: Sample::new(i64::MIN, 0.0),
+                                    ooo: Vec::new(),
+                                },
+                            );
+                            id
+                        }
+                    };
+                    ids.insert(&sa.labels, id);
+                    id
+                }
+            };
+            let Some(st) = staged.get_mut(&id) else {
+                continue;
+            };
+            for s in &sa.samples {
+                if s.t > st.last.t {
+                    st.last = *s;
+                    accepted.push((id, *s, Kind::InOrder));
+                } else if s.t == st.last.t {
+                    if s.v.to_bits() != st.last.v.to_bits() {
+                        inc(&db.counters.duplicate_rejected, 1);
+                        return Err(AppendError::duplicate(st.labels, s.t));
+                    }
+                } else if window > 0 && s.t >= max_time.saturating_sub(window) {
+                    let existing = st.series.as_ref().and_then(|x| x.lock().ooo_at(s.t));
+                    match existing {
+                        Some(e) if e.v.to_bits() != s.v.to_bits() => {
+                            inc(&db.counters.duplicate_rejected, 1);
+                            return Err(AppendError::duplicate(st.labels, s.t));
+                        }
+                        Some(_) => {}
+                        None if st.ooo.contains(&s.t) => {
+                            inc(&db.counters.duplicate_rejected, 1);
+                            return Err(AppendError::duplicate(st.labels, s.t));
+                        }
+                        None => {
+                            st.ooo.push(s.t);
+                            accepted.push((id, *s, Kind::OutOfOrder));
+                        }
+                    }
+                } else {
+                    inc(&db.counters.out_of_order_rejected, 1);
+                    return Err(AppendError::OutOfOrder {
+                        series: st.labels.to_string(),
+                        t: s.t,
+                        newest: st.last.t,
+                    });
+                }
+            }
+        }
+        Ok(())
+    })();
+    if let Err(e) = result {
+        inc(&db.counters.batches_rejected, 1);
+        return Err(e.into());
+    }
+
+    // Log first: a batch is acknowledged only once the WAL has it.
+    let mut series_rec = Vec::new();
+    let mut samples_rec = Vec::with_capacity(16 + accepted.len() * 12);
+    if !new_series.is_empty() {
+        record::encode_series(&mut series_rec, new_series.iter().map(|(i, l)| (*i, *l)));
+    }
+    let plain: Vec<(u64, Sample)> = accepted.iter().map(|(i, s, _)| (*i, *s)).collect();
+    if !plain.is_empty() {
+        record::encode_samples(&mut samples_rec, &plain);
+    }
+    let recs: Vec<&[u8]> = [series_rec.as_slice(), samples_rec.as_slice()]
+        .into_iter()
+        .filter(|r| !r.is_empty())
+        .collect();
+    if recs.is_empty() {
+        return Ok(AppendStats::default());
+    }
+    wal.append_many(&recs)?;
+    db.next_id.store(next_id, Ordering::SeqCst);
+
+    // Apply to the head.
+    if !new_series.is_empty() {
+        // The WAL has these series; if sled fails now, replay saves them.
+        if let Err(error) = db.store.put_series(new_series.iter().map(|(i, l)| (*i, *l))) {
+            tracing::error!(%error, "cannot save new series to sled");
+        }
+        for (id, labels) in &new_series {
+            let s = db.head.insert(*id, MemSeries::new((*labels).clone()));
+            if let Some(st) = staged.get_mut(id) {
+                st.series = Some(s);
+            }
+        }
+        inc(&db.counters.series_created, new_series.len() as u64);
+    }
+    let policy = db.policy();
+    let mut dirty = Vec::new();
+    let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+    let mut ooo_count = 0;
+    for (id, s, kind) in &accepted {
+        let Some(series) = staged.get(id).and_then(|st| st.series.as_ref()) else {
+            continue;
+        };
+        let mut series = series.lock();
+        let cut = match kind {
+            Kind::InOrder => series.append(*s, policy),
+            Kind::OutOfOrder => {
+                ooo_count += 1;
+                series.insert_ooo(*s, policy)
+            }
+        };
+        if cut {
+            dirty.push(*id);
+        }
+        lo = lo.min(s.t);
+        hi = hi.max(s.t);
+    }
+    drop(wal);
+    if !accepted.is_empty() {
+        db.note_time(lo);
+        db.note_time(hi);
+    }
+    if !dirty.is_empty() {
+        db.dirty.lock().extend(dirty);
+    }
+    inc(&db.counters.samples_appended, accepted.len() as u64);
+    inc(&db.counters.out_of_order_accepted, ooo_count);
+    Ok(AppendStats {
+        samples: accepted.len(),
+        series_created: new_series.len(),
+    })
+}

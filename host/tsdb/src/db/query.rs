@@ -1,0 +1,188 @@
+//! Reads: select series with their chunks from sled and the head.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::Ordering;
+
+use pharos_model::{Labels, Matcher, METRIC_NAME};
+
+use super::{Db, append};
+use crate::append::top;
+use crate::{
+    AppendStats, Appendable, Error, Queryable, SampleBlock, Series, SeriesAppend, Storage,
+    TsdbStatus,
+};
+
+impl Db {
+    /// Labels of the selected series whose data overlaps `[mint, maxt]`.
+    fn selected_labels(&self, matchers: &[Matcher], mint: i64, maxt: i64) -> Vec<Labels> {
+        self.inner
+            .head
+            .select(matchers)
+            .into_iter()
+            .filter_map(|(_, s)| {
+                let s = s.lock();
+                (s.mint <= maxt && s.maxt >= mint).then(|| s.labels.clone())
+            })
+            .collect()
+    }
+
+    /// Whether `[mint, maxt]` covers everything stored, so answers can come
+    /// from the index alone.
+    fn covers_all(&self, mint: i64, maxt: i64) -> bool {
+        mint <= self.inner.min_time.load(Ordering::Relaxed)
+            && maxt >= self.inner.max_time.load(Ordering::Relaxed)
+    }
+}
+
+impl Appendable for Db {
+    fn append(&self, batch: &[SeriesAppend]) -> Result<AppendStats, Error> {
+        append::append(&self.inner, batch)
+    }
+}
+
+impl Queryable for Db {
+    fn select(&self, matchers: &[Matcher], mint: i64, maxt: i64) -> Result<Vec<Series>, Error> {
+        let db = &self.inner;
+        let span = db.opts.max_chunk_span;
+        let mut out = Vec::new();
+        for (id, s) in db.head.select(matchers) {
+            let (labels, mut head_blocks, persisted_maxt, smint) = {
+                let s = s.lock();
+                if s.mint > maxt || s.maxt < mint {
+                    continue;
+                }
+                let mut blocks = Vec::new();
+                for c in &s.closed {
+                    if c.maxt >= mint && c.mint <= maxt {
+                        blocks.push(SampleBlock::Xor(c.bytes.clone()));
+                    }
+                }
+                let open_overlaps = match (s.open.min_time(), s.open.max_time()) {
+                    (Some(a), Some(b)) => b >= mint && a <= maxt,
+                    _ => false,
+                };
+                if open_overlaps {
+                    blocks.push(SampleBlock::Xor(s.open.bytes().into()));
+                }
+                let ooo: Vec<_> = s
+                    .ooo
+                    .iter()
+                    .filter(|x| x.t >= mint && x.t <= maxt)
+                    .copied()
+                    .collect();
+                if !ooo.is_empty() {
+                    blocks.push(SampleBlock::Plain(ooo.into()));
+                }
+                (s.labels.clone(), blocks, s.persisted_maxt, s.mint)
+            };
+            let mut blocks = Vec::new();
+            // Out-of-order chunks can lie below persisted_maxt too, so sled is
+            // asked whenever the series has persisted data in range.
+            if persisted_maxt != i64::MIN || smint <= maxt {
+                for c in db.store.chunks(id, mint, maxt, span)? {
+                    blocks.push(SampleBlock::Xor(c.bytes));
+                }
+            }
+            blocks.append(&mut head_blocks);
+            if !blocks.is_empty() {
+                out.push(Series::new(labels, blocks, mint, maxt));
+            }
+        }
+        out.sort_by(|a, b| a.labels.cmp(&b.labels));
+        Ok(out)
+    }
+
+    fn label_names(
+        &self,
+        matchers: &[Matcher],
+        mint: i64,
+        maxt: i64,
+    ) -> Result<Vec<String>, Error> {
+        if matchers.is_empty() && self.covers_all(mint, maxt) {
+            let inner = self.inner.head.inner.read();
+            let mut names: Vec<String> = inner.index.postings().keys().cloned().collect();
+            names.sort();
+            return Ok(names);
+        }
+        let names: BTreeSet<String> = self
+            .selected_labels(matchers, mint, maxt)
+            .iter()
+            .flat_map(|l| l.iter().map(|l| l.name.clone()))
+            .collect();
+        Ok(names.into_iter().collect())
+    }
+
+    fn label_values(
+        &self,
+        name: &str,
+        matchers: &[Matcher],
+        mint: i64,
+        maxt: i64,
+    ) -> Result<Vec<String>, Error> {
+        if matchers.is_empty() && self.covers_all(mint, maxt) {
+            let inner = self.inner.head.inner.read();
+            let mut values: Vec<String> = inner
+                .index
+                .postings()
+                .get(name)
+                .map(|v| v.keys().cloned().collect())
+                .unwrap_or_default();
+            values.sort();
+            return Ok(values);
+        }
+        let values: BTreeSet<String> = self
+            .selected_labels(matchers, mint, maxt)
+            .iter()
+            .filter_map(|l| l.get(name).map(str::to_owned))
+            .collect();
+        Ok(values.into_iter().collect())
+    }
+}
+
+impl Storage for Db {
+    fn status(&self, limit: usize) -> TsdbStatus {
+        let db = &self.inner;
+        let chunk_count = db
+            .head
+            .all()
+            .iter()
+            .map(|(_, s)| {
+                let s = s.lock();
+                s.closed.len() as u64 + u64::from(s.open.num_samples() > 0)
+            })
+            .sum();
+        let inner = db.head.inner.read();
+        let postings = inner.index.postings();
+        let mut by_name = Vec::new();
+        let mut value_counts = Vec::new();
+        let mut memory = Vec::new();
+        let mut pairs = Vec::new();
+        let mut num_pairs = 0u64;
+        for (name, values) in postings {
+            num_pairs += values.len() as u64;
+            value_counts.push((name.clone(), values.len() as u64));
+            memory.push((
+                name.clone(),
+                values.keys().map(|v| v.len() as u64).sum::<u64>(),
+            ));
+            for (v, ids) in values {
+                if name == METRIC_NAME {
+                    by_name.push((v.clone(), ids.len() as u64));
+                }
+                pairs.push((format!("{name}={v}"), ids.len() as u64));
+            }
+        }
+        let pairs: HashMap<String, u64> = pairs.into_iter().collect();
+        TsdbStatus {
+            num_series: inner.index.num_series() as u64,
+            num_label_pairs: num_pairs,
+            chunk_count,
+            min_time: db.min_time.load(Ordering::Relaxed),
+            max_time: db.max_time.load(Ordering::Relaxed),
+            series_count_by_metric_name: top(by_name, limit),
+            label_value_count_by_label_name: top(value_counts, limit),
+            memory_in_bytes_by_label_name: top(memory, limit),
+            series_count_by_label_value_pair: top(pairs.into_iter().collect(), limit),
+        }
+    }
+}

@@ -1,0 +1,238 @@
+//! The head: recent samples of every series, in memory. The open chunk of a
+//! series takes appends; full chunks wait here until the flusher has put them
+//! into sled; out-of-order samples accepted within the window wait in a
+//! sorted buffer.
+
+mod index;
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use parking_lot::{Mutex, RwLock};
+use pharos_model::{Labels, Matcher, Sample};
+
+use crate::chunkenc::XorAppender;
+pub(crate) use index::Index;
+
+/// A chunk that is full but not yet persisted.
+#[derive(Debug, Clone)]
+pub(crate) struct ClosedChunk {
+    pub(crate) mint: i64,
+    pub(crate) maxt: i64,
+    pub(crate) ooo: bool,
+    pub(crate) bytes: Arc<[u8]>,
+}
+
+/// When chunks are cut.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ChunkPolicy {
+    pub(crate) samples: usize,
+    pub(crate) max_span: i64,
+}
+
+#[derive(Debug)]
+pub(crate) struct MemSeries {
+    pub(crate) labels: Labels,
+    pub(crate) open: XorAppender,
+    pub(crate) closed: Vec<ClosedChunk>,
+    /// Out-of-order samples, sorted by time.
+    pub(crate) ooo: Vec<Sample>,
+    /// Newest in-order sample, persisted or not (`t == i64::MIN` when none).
+    pub(crate) last: Sample,
+    /// Time span of everything stored for this series.
+    pub(crate) mint: i64,
+    pub(crate) maxt: i64,
+    /// Newest sample already in sled (`i64::MIN` when none).
+    pub(crate) persisted_maxt: i64,
+}
+
+impl MemSeries {
+    pub(crate) fn new(labels: Labels) -> Self {
+        MemSeries {
+            labels,
+            open: XorAppender::new(),
+            closed: Vec::new(),
+            ooo: Vec::new(),
+            last: Sample::new(i64::MIN, 0.0),
+            mint: i64::MAX,
+            maxt: i64::MIN,
+            persisted_maxt: i64::MIN,
+        }
+    }
+
+    fn widen(&mut self, t: i64) {
+        self.mint = self.mint.min(t);
+        self.maxt = self.maxt.max(t);
+    }
+
+    /// Appends a sample newer than `last`. Returns true if a chunk was cut.
+    pub(crate) fn append(&mut self, s: Sample, p: ChunkPolicy) -> bool {
+        let n = self.open.num_samples();
+        let cut = n > 0
+            && (n >= p.samples
+                || self
+                    .open
+                    .min_time()
+                    .is_some_and(|m| s.t.saturating_sub(m) > p.max_span));
+        if cut {
+            self.cut_open();
+        }
+        self.open.append(s.t, s.v);
+        self.last = s;
+        self.widen(s.t);
+        cut
+    }
+
+    fn cut_open(&mut self) {
+        let full = std::mem::take(&mut self.open);
+        if let (Some(mint), Some(maxt)) = (full.min_time(), full.max_time()) {
+            self.closed.push(ClosedChunk {
+                mint,
+                maxt,
+                ooo: false,
+                bytes: full.into_bytes().into(),
+            });
+        }
+    }
+
+    /// Inserts an out-of-order sample (the caller checked duplicates).
+    /// Returns true if an out-of-order chunk was cut.
+    pub(crate) fn insert_ooo(&mut self, s: Sample, p: ChunkPolicy) -> bool {
+        let i = self.ooo.partition_point(|x| x.t < s.t);
+        self.ooo.insert(i, s);
+        self.widen(s.t);
+        let span = match (self.ooo.first(), self.ooo.last()) {
+            (Some(f), Some(l)) => l.t.saturating_sub(f.t),
+            _ => 0,
+        };
+        if self.ooo.len() >= p.samples || span > p.max_span {
+            self.cut_ooo();
+            return true;
+        }
+        false
+    }
+
+    pub(crate) fn cut_ooo(&mut self) {
+        if self.ooo.is_empty() {
+            return;
+        }
+        let mut app = XorAppender::new();
+        for s in self.ooo.drain(..) {
+            app.append(s.t, s.v);
+        }
+        if let (Some(mint), Some(maxt)) = (app.min_time(), app.max_time()) {
+            self.closed.push(ClosedChunk {
+                mint,
+                maxt,
+                ooo: true,
+                bytes: app.into_bytes().into(),
+            });
+        }
+    }
+
+    /// The out-of-order sample at `t`, if buffered.
+    pub(crate) fn ooo_at(&self, t: i64) -> Option<Sample> {
+        self.ooo
+            .binary_search_by_key(&t, |s| s.t)
+            .ok()
+            .map(|i| self.ooo[i])
+    }
+
+    pub(crate) fn num_samples(&self) -> usize {
+        self.open.num_samples() + self.ooo.len()
+    }
+}
+
+pub(crate) type SeriesRef = Arc<Mutex<MemSeries>>;
+
+#[derive(Debug, Default)]
+pub(crate) struct HeadInner {
+    pub(crate) series: HashMap<u64, SeriesRef>,
+    by_hash: HashMap<u64, Vec<u64>>,
+    pub(crate) index: Index,
+}
+
+/// All series, looked up by id or by labels, plus the index.
+#[derive(Debug, Default)]
+pub(crate) struct Head {
+    pub(crate) inner: RwLock<HeadInner>,
+}
+
+pub(crate) fn labels_hash(l: &Labels) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    l.hash(&mut h);
+    h.finish()
+}
+
+impl Head {
+    /// The id of the series with exactly these labels.
+    pub(crate) fn lookup(&self, labels: &Labels, hash: u64) -> Option<(u64, SeriesRef)> {
+        let inner = self.inner.read();
+        for id in inner.by_hash.get(&hash)? {
+            if let Some(s) = inner.series.get(id) {
+                if s.lock().labels == *labels {
+                    return Some((*id, s.clone()));
+                }
+            }
+        }
+        None
+    }
+
+    pub(crate) fn get(&self, id: u64) -> Option<SeriesRef> {
+        self.inner.read().series.get(&id).cloned()
+    }
+
+    /// Adds a series; returns it (or the existing one with that id).
+    pub(crate) fn insert(&self, id: u64, series: MemSeries) -> SeriesRef {
+        let mut inner = self.inner.write();
+        if let Some(s) = inner.series.get(&id) {
+            return s.clone();
+        }
+        let hash = labels_hash(&series.labels);
+        inner.index.add(id, &series.labels);
+        inner.by_hash.entry(hash).or_default().push(id);
+        let s = Arc::new(Mutex::new(series));
+        inner.series.insert(id, s.clone());
+        s
+    }
+
+    pub(crate) fn remove(&self, id: u64) {
+        let mut inner = self.inner.write();
+        let Some(s) = inner.series.remove(&id) else {
+            return;
+        };
+        let labels = s.lock().labels.clone();
+        inner.index.remove(id, &labels);
+        let hash = labels_hash(&labels);
+        if let Some(ids) = inner.by_hash.get_mut(&hash) {
+            ids.retain(|x| *x != id);
+            if ids.is_empty() {
+                inner.by_hash.remove(&hash);
+            }
+        }
+    }
+
+    /// Series matching the matchers, sorted by id.
+    pub(crate) fn select(&self, matchers: &[Matcher]) -> Vec<(u64, SeriesRef)> {
+        let inner = self.inner.read();
+        inner
+            .index
+            .select(matchers)
+            .into_iter()
+            .filter_map(|id| inner.series.get(&id).map(|s| (id, s.clone())))
+            .collect()
+    }
+
+    pub(crate) fn num_series(&self) -> usize {
+        self.inner.read().series.len()
+    }
+
+    /// Every series, for checkpoints and retention.
+    pub(crate) fn all(&self) -> Vec<(u64, SeriesRef)> {
+        let inner = self.inner.read();
+        let mut v: Vec<_> = inner.series.iter().map(|(k, v)| (*k, v.clone())).collect();
+        v.sort_unstable_by_key(|x| x.0);
+        v
+    }
+}

@@ -1,0 +1,300 @@
+//! Persistent part of the storage, in sled: the series records and the
+//! compressed chunks. Layout in `docs/format/sled.md`.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use pharos_model::Labels;
+
+use crate::Error;
+use crate::head::ClosedChunk;
+use crate::record::{Decoder, put_labels};
+
+const CHUNK: u8 = b'c';
+const TIME: u8 = b't';
+const SPAN: u8 = b'p';
+const FORMAT_KEY: &[u8] = b"format";
+const FORMAT_VERSION: &[u8] = b"pharos-tsdb-1";
+
+/// Orders signed times correctly as big-endian bytes.
+fn time_key(t: i64) -> [u8; 8] {
+    ((t as u64) ^ (1 << 63)).to_be_bytes()
+}
+
+fn key_time(b: &[u8]) -> i64 {
+    let mut a = [0u8; 8];
+    a.copy_from_slice(&b[..8]);
+    (u64::from_be_bytes(a) ^ (1 << 63)) as i64
+}
+
+fn be_u64(b: &[u8]) -> u64 {
+    let mut a = [0u8; 8];
+    a.copy_from_slice(&b[..8]);
+    u64::from_be_bytes(a)
+}
+
+/// A chunk as read back from sled.
+#[derive(Debug, Clone)]
+pub(crate) struct StoredChunk {
+    pub(crate) mint: i64,
+    pub(crate) maxt: i64,
+    pub(crate) bytes: Arc<[u8]>,
+}
+
+/// One chunk to persist.
+pub(crate) struct ChunkWrite<'a> {
+    pub(crate) id: u64,
+    pub(crate) chunk: &'a ClosedChunk,
+    /// Unique suffix for out-of-order chunks.
+    pub(crate) seq: u64,
+}
+
+/// The sled database: tree `series` (id → labels) and tree `chunks` holding
+/// chunks, their time index and per-series spans.
+pub(crate) struct Store {
+    db: sled::Db,
+    series: sled::Tree,
+    chunks: sled::Tree,
+}
+
+impl Store {
+    pub(crate) fn open(path: &Path, cache_bytes: u64) -> Result<Self, Error> {
+        let db = sled::Config::new()
+            .path(path)
+            .cache_capacity(cache_bytes)
+            .mode(sled::Mode::LowSpace)
+            .open()?;
+        match db.get(FORMAT_KEY)? {
+            None => {
+                db.insert(FORMAT_KEY, FORMAT_VERSION)?;
+            }
+            Some(v) if v.as_ref() == FORMAT_VERSION => {}
+            Some(v) => {
+                return Err(Error::Corrupt {
+                    what: "sled",
+                    detail: format!(
+                        "unknown storage format {:?}",
+                        String::from_utf8_lossy(&v)
+                    ),
+                });
+            }
+        }
+        Ok(Store {
+            series: db.open_tree("series")?,
+            chunks: db.open_tree("chunks")?,
+            db,
+        })
+    }
+
+    pub(crate) fn put_series<'a>(
+        &self,
+        series: impl IntoIterator<Item = (u64, &'a Labels)>,
+    ) -> Result<(), Error> {
+        let mut batch = sled::Batch::default();
+        let mut buf = Vec::new();
+        for (id, labels) in series {
+            buf.clear();
+            put_labels(&mut buf, labels);
+            batch.insert(&id.to_be_bytes(), buf.as_slice());
+        }
+        self.series.apply_batch(batch)?;
+        Ok(())
+    }
+
+    /// Every persisted series with its stored time span (if it has chunks).
+    pub(crate) fn load_series(&self) -> Result<Vec<(u64, Labels, Option<(i64, i64)>)>, Error> {
+        let mut out = Vec::new();
+        for kv in self.series.iter() {
+            let (k, v) = kv?;
+            if k.len() != 8 {
+                continue;
+            }
+            let id = be_u64(&k);
+            let labels = Decoder::new(&v).labels()?;
+            out.push((id, labels, self.span(id)?));
+        }
+        Ok(out)
+    }
+
+    fn span_key(id: u64) -> [u8; 9] {
+        let mut k = [SPAN; 9];
+        k[1..].copy_from_slice(&id.to_be_bytes());
+        k
+    }
+
+    fn span(&self, id: u64) -> Result<Option<(i64, i64)>, Error> {
+        Ok(self
+            .chunks
+            .get(Self::span_key(id))?
+            .filter(|v| v.len() == 16)
+            .map(|v| (key_time(&v[..8]), key_time(&v[8..]))))
+    }
+
+    fn chunk_key(id: u64, mint: i64, seq: u64) -> Vec<u8> {
+        let mut k = Vec::with_capacity(25);
+        k.push(CHUNK);
+        k.extend_from_slice(&id.to_be_bytes());
+        k.extend_from_slice(&time_key(mint));
+        if seq != 0 {
+            k.extend_from_slice(&seq.to_be_bytes());
+        }
+        k
+    }
+
+    /// Persists chunks and the spans of their series in one atomic batch.
+    pub(crate) fn write_chunks(&self, writes: &[ChunkWrite<'_>]) -> Result<(), Error> {
+        let mut batch = sled::Batch::default();
+        let mut spans: std::collections::HashMap<u64, (i64, i64)> = Default::default();
+        for w in writes {
+            let key = Self::chunk_key(w.id, w.chunk.mint, w.seq);
+            let mut val = Vec::with_capacity(8 + w.chunk.bytes.len());
+            val.extend_from_slice(&time_key(w.chunk.maxt));
+            val.extend_from_slice(&w.chunk.bytes);
+            let mut tkey = vec![TIME];
+            tkey.extend_from_slice(&time_key(w.chunk.maxt));
+            tkey.extend_from_slice(&key[1..]);
+            batch.insert(key, val);
+            batch.insert(tkey, &[] as &[u8]);
+            let span = spans.entry(w.id).or_insert((w.chunk.mint, w.chunk.maxt));
+            span.0 = span.0.min(w.chunk.mint);
+            span.1 = span.1.max(w.chunk.maxt);
+        }
+        for (id, (mint, maxt)) in spans {
+            let (mint, maxt) = match self.span(id)? {
+                Some((a, b)) => (a.min(mint), b.max(maxt)),
+                None => (mint, maxt),
+            };
+            let mut v = Vec::with_capacity(16);
+            v.extend_from_slice(&time_key(mint));
+            v.extend_from_slice(&time_key(maxt));
+            batch.insert(&Self::span_key(id), v);
+        }
+        self.chunks.apply_batch(batch)?;
+        Ok(())
+    }
+
+    /// Chunks of series `id` that overlap `[mint, maxt]`; `max_span` bounds
+    /// how long a chunk can be, so the scan starts at `mint - max_span`.
+    pub(crate) fn chunks(
+        &self,
+        id: u64,
+        mint: i64,
+        maxt: i64,
+        max_span: i64,
+    ) -> Result<Vec<StoredChunk>, Error> {
+        let from = Self::chunk_key(id, mint.saturating_sub(max_span), 0);
+        let mut to = Self::chunk_key(id, maxt, 0);
+        to.extend_from_slice(&[0xff; 9]);
+        let mut out = Vec::new();
+        for kv in self.chunks.range(from..to) {
+            let (k, v) = kv?;
+            if k.len() < 17 || v.len() < 8 {
+                return Err(Error::Corrupt {
+                    what: "chunk",
+                    detail: format!("short key or value for series {id}"),
+                });
+            }
+            let cmint = key_time(&k[9..17]);
+            let cmaxt = key_time(&v[..8]);
+            if cmaxt >= mint && cmint <= maxt {
+                out.push(StoredChunk {
+                    mint: cmint,
+                    maxt: cmaxt,
+                    bytes: Arc::from(&v[8..]),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Deletes chunks whose newest sample is older than `cutoff` (at most
+    /// `max` of them). Returns the deleted chunks' series ids and byte count.
+    pub(crate) fn delete_before(&self, cutoff: i64, max: usize) -> Result<(Vec<u64>, u64), Error> {
+        let mut end = vec![TIME];
+        end.extend_from_slice(&time_key(cutoff));
+        let mut batch = sled::Batch::default();
+        let mut ids = Vec::new();
+        let mut bytes = 0u64;
+        for kv in self.chunks.range(vec![TIME]..end).take(max) {
+            let (tk, _) = kv?;
+            let mut ck = vec![CHUNK];
+            ck.extend_from_slice(&tk[9..]);
+            if let Some(v) = self.chunks.get(&ck)? {
+                bytes += v.len() as u64;
+            }
+            if tk.len() >= 17 {
+                ids.push(be_u64(&tk[9..17]));
+            }
+            batch.remove(ck);
+            batch.remove(tk);
+        }
+        self.chunks.apply_batch(batch)?;
+        ids.sort_unstable();
+        ids.dedup();
+        Ok((ids, bytes))
+    }
+
+    /// Drops a series record and its span (its chunks must be gone).
+    pub(crate) fn delete_series(&self, id: u64) -> Result<(), Error> {
+        self.series.remove(id.to_be_bytes())?;
+        self.chunks.remove(Self::span_key(id))?;
+        Ok(())
+    }
+
+    /// Whether series `id` still has any chunk; also returns the oldest
+    /// remaining chunk's start.
+    pub(crate) fn first_chunk(&self, id: u64) -> Result<Option<i64>, Error> {
+        let mut prefix = vec![CHUNK];
+        prefix.extend_from_slice(&id.to_be_bytes());
+        match self.chunks.scan_prefix(prefix).next() {
+            Some(kv) => {
+                let (k, _) = kv?;
+                Ok((k.len() >= 17).then(|| key_time(&k[9..17])))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Sets series `id`'s span start after retention removed older chunks.
+    pub(crate) fn set_span_start(&self, id: u64, mint: i64) -> Result<(), Error> {
+        if let Some((_, maxt)) = self.span(id)? {
+            let mut v = Vec::with_capacity(16);
+            v.extend_from_slice(&time_key(mint));
+            v.extend_from_slice(&time_key(maxt));
+            self.chunks.insert(Self::span_key(id), v)?;
+        }
+        Ok(())
+    }
+
+    /// Number of persisted chunks.
+    pub(crate) fn chunk_count(&self) -> usize {
+        self.chunks.scan_prefix([TIME]).count()
+    }
+
+    /// Oldest persisted chunk end, for size-based retention.
+    pub(crate) fn oldest_chunk_maxt(&self) -> Result<Option<i64>, Error> {
+        match self.chunks.scan_prefix([TIME]).next() {
+            Some(kv) => {
+                let (k, _) = kv?;
+                Ok((k.len() >= 9).then(|| key_time(&k[1..9])))
+            }
+            None => Ok(None),
+        }
+    }
+
+    pub(crate) fn flush(&self) -> Result<(), Error> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    pub(crate) fn size_on_disk(&self) -> u64 {
+        self.db.size_on_disk().unwrap_or(0)
+    }
+}
+
+impl Store {
+    /// A unique, increasing number that survives restarts.
+    pub(crate) fn generate_id(&self) -> Result<u64, Error> {
+        Ok(self.db.generate_id()?)
+    }
+}
