@@ -1,1 +1,16 @@
-fn main() {}
+//! `pharos`: parse the command line, set up logging, run.
+
+use clap::Parser;
+use pharos::cli::{Cli, Command};
+use tracing_subscriber::EnvFilter;
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .init();
+    let runtime = tokio::runtime::Runtime::new()?;
+    match cli.command {
+        Command::Run(args) => runtime.block_on(pharos::server::run(args)),
+    }
+}

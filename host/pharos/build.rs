@@ -1,0 +1,65 @@
+//! Stamps build information into the binary for `/api/v1/status/buildinfo`
+//! and `--version`: git revision and branch, build user and date, rustc
+//! version. Every value falls back to "unknown" when it cannot be found.
+
+use std::process::Command;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+fn run(cmd: &str, args: &[&str]) -> Option<String> {
+    let out = Command::new(cmd).args(args).output().ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let s = String::from_utf8(out.stdout).ok()?.trim().to_owned();
+    (!s.is_empty()).then_some(s)
+}
+
+/// `YYYYMMDD-HH:MM:SS` in UTC, the format Prometheus prints.
+fn build_date() -> String {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}{m:02}{d:02}-{:02}:{:02}:{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+fn main() {
+    let unknown = || "unknown".to_owned();
+    if let Some(git_dir) = run("git", &["rev-parse", "--absolute-git-dir"]) {
+        println!("cargo:rerun-if-changed={git_dir}/HEAD");
+        if let Some(r) = run("git", &["symbolic-ref", "-q", "HEAD"]) {
+            println!("cargo:rerun-if-changed={git_dir}/{r}");
+        }
+    }
+    println!("cargo:rerun-if-changed=build.rs");
+    let revision = run("git", &["rev-parse", "--short=12", "HEAD"]).unwrap_or_else(unknown);
+    let branch = run("git", &["rev-parse", "--abbrev-ref", "HEAD"]).unwrap_or_else(unknown);
+    let user = std::env::var("USER")
+        .ok()
+        .or_else(|| run("id", &["-un"]))
+        .unwrap_or_else(unknown);
+    let host = run("hostname", &[]).unwrap_or_else(unknown);
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_owned());
+    let rustc_version = run(&rustc, &["--version"]).unwrap_or_else(unknown);
+    println!("cargo:rustc-env=PHAROS_REVISION={revision}");
+    println!("cargo:rustc-env=PHAROS_BRANCH={branch}");
+    println!("cargo:rustc-env=PHAROS_BUILD_USER={user}@{host}");
+    println!("cargo:rustc-env=PHAROS_BUILD_DATE={}", build_date());
+    println!("cargo:rustc-env=PHAROS_RUSTC_VERSION={rustc_version}");
+}

@@ -1,0 +1,79 @@
+//! The Prometheus-compatible HTTP API (`/api/v1/...`) and the health
+//! endpoints. Answers are shaped exactly as Prometheus' `web/api/v1/api.go`
+//! shapes them, so Grafana and promtool work unchanged.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use pharos_tsdb::Storage;
+
+mod labels;
+mod params;
+mod response;
+pub mod selector;
+mod series;
+mod status;
+mod write;
+
+pub use response::{ApiError, ApiResponse, ErrorType};
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub storage: Arc<dyn Storage>,
+}
+
+impl AppState {
+    pub fn new(storage: Arc<dyn Storage>) -> Self {
+        AppState { storage }
+    }
+
+    /// Runs a storage call on the blocking pool: storage may do disk I/O.
+    pub(crate) async fn storage<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn Storage) -> Result<T, pharos_tsdb::Error> + Send + 'static,
+    {
+        let storage = self.storage.clone();
+        tokio::task::spawn_blocking(move || f(storage.as_ref()))
+            .await
+            .map_err(|e| ApiError::internal(format!("storage task failed: {e}")))?
+            .map_err(ApiError::from)
+    }
+}
+
+/// All routes. Unknown paths answer 404 `404 page not found`, as Go's mux.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/api/v1/write", post(write::write))
+        .route("/api/v1/series", get(series::series).post(series::series))
+        .route(
+            "/api/v1/labels",
+            get(labels::label_names).post(labels::label_names),
+        )
+        .route("/api/v1/label/{name}/values", get(labels::label_values))
+        .route("/api/v1/status/tsdb", get(status::tsdb))
+        .route("/api/v1/status/buildinfo", get(status::build_info))
+        .route(
+            "/api/v1/query_exemplars",
+            get(status::query_exemplars).post(status::query_exemplars),
+        )
+        .route("/-/healthy", get(status::healthy))
+        .route("/-/ready", get(status::ready))
+        .fallback(not_found)
+        .with_state(state)
+}
+
+async fn not_found() -> impl IntoResponse {
+    (
+        StatusCode::NOT_FOUND,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        "404 page not found\n",
+    )
+}
+
+#[cfg(test)]
+mod test_util;

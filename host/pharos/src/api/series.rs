@@ -1,0 +1,158 @@
+//! `GET/POST /api/v1/series`: the label sets matching any `match[]`.
+
+use std::collections::BTreeSet;
+
+use axum::extract::State;
+use pharos_model::Labels;
+
+use super::params::{MAX_TIME, MIN_TIME, Params};
+use super::{ApiError, ApiResponse, AppState};
+use crate::api::labels::truncate;
+
+/// As Prometheus' `series`: `match[]` is required; the series of all
+/// selectors are merged, sorted and deduplicated.
+pub async fn series(
+    State(state): State<AppState>,
+    params: Params,
+) -> Result<ApiResponse<Vec<Labels>>, ApiError> {
+    if params.all("match[]").is_empty() {
+        return Err(ApiError::bad_data("no match[] parameter provided"));
+    }
+    let limit = params.limit()?;
+    let start = params.time("start", MIN_TIME)?;
+    let end = params.time("end", MAX_TIME)?;
+    let sets = params
+        .matcher_sets()
+        .map_err(|e| ApiError::invalid_param("match[]", e))?;
+    let found = state
+        .storage(move |s| {
+            let mut all = BTreeSet::new();
+            for ms in &sets {
+                all.extend(s.select(ms, start, end)?.into_iter().map(|x| x.labels));
+            }
+            Ok(all)
+        })
+        .await?;
+    let (data, warnings) = truncate(found.into_iter().collect(), limit);
+    Ok(ApiResponse::with_warnings(data, warnings))
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::StatusCode;
+    use serde_json::json;
+
+    use crate::api::test_util::{get, post_form, seeded};
+
+    #[tokio::test]
+    async fn one_selector() {
+        let (status, body) = get(seeded(), "/api/v1/series?match[]=up").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            body,
+            json!({"status":"success","data":[
+                {"__name__":"up","instance":"a:9100","job":"node"},
+                {"__name__":"up","instance":"b:9100","job":"node"},
+                {"__name__":"up","instance":"localhost:9090","job":"prometheus"},
+            ]})
+        );
+    }
+
+    #[tokio::test]
+    async fn matchers_and_union() {
+        let app = seeded();
+        let (_, body) = get(
+            app.clone(),
+            r#"/api/v1/series?match[]=up{job="node",instance!~"a.*"}&match[]={__name__=~"go_.*"}&match[]=up{instance="b:9100"}"#,
+        )
+        .await;
+        assert_eq!(
+            body,
+            json!({"status":"success","data":[
+                {"__name__":"go_goroutines","instance":"localhost:9090","job":"prometheus"},
+                {"__name__":"up","instance":"b:9100","job":"node"},
+            ]})
+        );
+    }
+
+    #[tokio::test]
+    async fn post_form_and_time_range() {
+        // Samples of `up` are at 1000s..=1060s; only `a` has one at 2000s.
+        let (status, body) = post_form(
+            seeded(),
+            "/api/v1/series",
+            "match%5B%5D=up&start=1500&end=2023-01-01T00:00:00Z",
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            body,
+            json!({"status":"success","data":[{"__name__":"up","instance":"a:9100","job":"node"}]})
+        );
+        let (_, body) = get(seeded(), "/api/v1/series?match[]=up&start=3000").await;
+        assert_eq!(body, json!({"status":"success","data":[]}));
+    }
+
+    #[tokio::test]
+    async fn limit_truncates_with_warning() {
+        let (_, body) = get(seeded(), "/api/v1/series?match[]=up&limit=2").await;
+        assert_eq!(
+            body,
+            json!({"status":"success","data":[
+                {"__name__":"up","instance":"a:9100","job":"node"},
+                {"__name__":"up","instance":"b:9100","job":"node"},
+            ],"warnings":["results truncated due to limit"]})
+        );
+        let (_, body) = get(seeded(), "/api/v1/series?match[]=up&limit=3").await;
+        assert_eq!(body["data"].as_array().map(Vec::len), Some(3));
+        assert_eq!(body.get("warnings"), None);
+    }
+
+    #[tokio::test]
+    async fn errors() {
+        let cases = [
+            ("/api/v1/series", "no match[] parameter provided"),
+            (
+                "/api/v1/series?match[]=up&start=abc",
+                r#"invalid parameter "start": invalid time value for 'start': cannot parse "abc" to a valid timestamp"#,
+            ),
+            (
+                "/api/v1/series?match[]=up&end=x",
+                r#"invalid parameter "end": invalid time value for 'end': cannot parse "x" to a valid timestamp"#,
+            ),
+            (
+                "/api/v1/series?match[]=up&limit=abc",
+                r#"invalid parameter "limit": strconv.Atoi: parsing "abc": invalid syntax"#,
+            ),
+            (
+                "/api/v1/series?match[]=up&limit=-1",
+                r#"invalid parameter "limit": limit must be non-negative"#,
+            ),
+            (
+                "/api/v1/series?match[]=up{",
+                r#"invalid parameter "match[]": 1:4: parse error: unexpected end of input inside braces"#,
+            ),
+            (
+                r#"/api/v1/series?match[]={job!="x"}"#,
+                r#"invalid parameter "match[]": match[] must contain at least one non-empty matcher"#,
+            ),
+            (
+                "/api/v1/series?match[]=up&match[]={}",
+                r#"invalid parameter "match[]": match[] must contain at least one non-empty matcher"#,
+            ),
+            (
+                "/api/v1/series?match[]=",
+                r#"invalid parameter "match[]": 1:1: parse error: unexpected end of input"#,
+            ),
+        ];
+        for (uri, msg) in cases {
+            let (status, body) = get(seeded(), uri).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}");
+            assert_eq!(
+                body,
+                json!({"status":"error","errorType":"bad_data","error":msg}),
+                "{uri}"
+            );
+        }
+    }
+}

@@ -1,0 +1,301 @@
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Method, StatusCode};
+use pharos_model::{Labels, Matcher, is_stale_nan, stale_nan};
+use pharos_prompb::{Label, Sample, TimeSeries, WriteRequest, encode_write_request};
+use pharos_tsdb::{
+    AppendStats, Appendable, Error, MemStorage, Queryable, Series, SeriesAppend, Storage,
+    TsdbStatus,
+};
+use serde_json::json;
+
+use super::{MAX_BODY_BYTES, MAX_DECODED_BYTES};
+use crate::api::test_util::{app, get, request};
+use crate::api::{AppState, router};
+
+fn ts(labels: &[(&str, &str)], samples: &[(i64, f64)]) -> TimeSeries {
+    TimeSeries {
+        labels: labels
+            .iter()
+            .map(|(n, v)| Label {
+                name: (*n).into(),
+                value: (*v).into(),
+            })
+            .collect(),
+        samples: samples
+            .iter()
+            .map(|&(timestamp, value)| Sample { value, timestamp })
+            .collect(),
+        ..Default::default()
+    }
+}
+
+fn body(series: Vec<TimeSeries>) -> Vec<u8> {
+    encode_write_request(&WriteRequest {
+        timeseries: series,
+        ..Default::default()
+    })
+}
+
+async fn post(app: axum::Router, body: Vec<u8>) -> (StatusCode, String) {
+    let (status, _, bytes) = request(
+        app,
+        Method::POST,
+        "/api/v1/write",
+        Some("application/x-protobuf"),
+        body,
+    )
+    .await;
+    (status, String::from_utf8(bytes.to_vec()).unwrap())
+}
+
+#[tokio::test]
+async fn write_then_read_back() {
+    let storage = Arc::new(MemStorage::new());
+    let req = body(vec![
+        // Unsorted labels, as some senders send them.
+        ts(
+            &[
+                ("job", "push"),
+                ("__name__", "requests_total"),
+                ("code", "200"),
+            ],
+            &[(1_000_000, 1.0), (1_015_000, 5.0)],
+        ),
+        ts(
+            &[
+                ("__name__", "requests_total"),
+                ("job", "push"),
+                ("code", "500"),
+            ],
+            &[(1_000_000, 2.0), (1_015_000, stale_nan())],
+        ),
+        // Exemplar-only series carry no samples: nothing to store.
+        ts(&[("__name__", "no_samples")], &[]),
+    ]);
+    let (status, text) = post(app(storage.clone()), req).await;
+    assert_eq!((status, text.as_str()), (StatusCode::NO_CONTENT, ""));
+
+    let (status, json) = get(
+        app(storage.clone()),
+        "/api/v1/series?match[]=requests_total",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        json,
+        json!({"status":"success","data":[
+            {"__name__":"requests_total","code":"200","job":"push"},
+            {"__name__":"requests_total","code":"500","job":"push"},
+        ]})
+    );
+    let dump = storage.dump();
+    assert_eq!(dump.len(), 2);
+    let l500 = Labels::from_pairs([
+        ("__name__", "requests_total"),
+        ("code", "500"),
+        ("job", "push"),
+    ]);
+    let s = &dump[&l500];
+    assert_eq!(s.len(), 2);
+    assert!(is_stale_nan(s[1].v), "the stale marker is kept bit for bit");
+
+    // Re-sending the same request is accepted (identical samples).
+    let again = body(vec![ts(
+        &[
+            ("__name__", "requests_total"),
+            ("job", "push"),
+            ("code", "200"),
+        ],
+        &[(1_015_000, 5.0)],
+    )]);
+    let (status, _) = post(app(storage.clone()), again).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+}
+
+#[tokio::test]
+async fn empty_label_values_are_dropped() {
+    let storage = Arc::new(MemStorage::new());
+    let req = body(vec![ts(&[("__name__", "x"), ("empty", "")], &[(1, 1.0)])]);
+    assert_eq!(
+        post(app(storage.clone()), req).await.0,
+        StatusCode::NO_CONTENT
+    );
+    let (_, json) = get(app(storage), "/api/v1/series?match[]=x").await;
+    assert_eq!(json, json!({"status":"success","data":[{"__name__":"x"}]}));
+}
+
+/// Each refused request answers 400 in plain text and stores nothing, not
+/// even the valid series sent with it.
+#[tokio::test]
+async fn bad_requests_store_nothing() {
+    let good = || ts(&[("__name__", "good")], &[(5_000, 1.0)]);
+    let cases: Vec<(Vec<u8>, &str)> = vec![
+        (
+            b"definitely not snappy".to_vec(),
+            "snappy decode error: snappy: corrupt input (expected valid offset but got offset 870; dst position: 0)\n",
+        ),
+        (
+            snap::raw::Encoder::new()
+                .compress_vec(b"\xff\xff\xff")
+                .unwrap(),
+            "protobuf decode error: failed to decode Protobuf message: invalid varint\n",
+        ),
+        (
+            body(vec![good(), ts(&[], &[(1, 1.0)])]),
+            "invalid labels for series: empty label set\n",
+        ),
+        (
+            body(vec![good(), ts(&[("a", "")], &[(1, 1.0)])]),
+            "invalid labels for series: empty label set\n",
+        ),
+        (
+            body(vec![
+                good(),
+                ts(&[("__name__", "x"), ("", "v")], &[(1, 1.0)]),
+            ]),
+            "invalid labels for series x{=\"v\"}: empty label name\n",
+        ),
+        (
+            body(vec![
+                good(),
+                ts(
+                    &[("__name__", "x"), ("job", "a"), ("job", "b")],
+                    &[(1, 1.0)],
+                ),
+            ]),
+            "invalid labels for series x{job=\"b\"}: duplicated label job\n",
+        ),
+        (
+            body(vec![
+                good(),
+                ts(&[("__name__", "x")], &[(2_000, 1.0), (1_000, 1.0)]),
+            ]),
+            "out of order sample: timestamp 1000 older than 2000 in series x\n",
+        ),
+        (
+            body(vec![
+                good(),
+                ts(&[("__name__", "x")], &[(2_000, 1.0), (2_000, 3.0)]),
+            ]),
+            "duplicate sample for timestamp 2000 in series x\n",
+        ),
+    ];
+    for (i, (req, want)) in cases.into_iter().enumerate() {
+        let storage = Arc::new(MemStorage::new());
+        let (status, text) = post(app(storage.clone()), req).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "case {i}");
+        assert_eq!(text, want, "case {i}");
+        assert!(storage.dump().is_empty(), "case {i} stored something");
+    }
+}
+
+#[tokio::test]
+async fn out_of_order_against_stored_data() {
+    let storage = Arc::new(MemStorage::new());
+    let first = body(vec![ts(&[("__name__", "x")], &[(10_000, 1.0)])]);
+    assert_eq!(
+        post(app(storage.clone()), first).await.0,
+        StatusCode::NO_CONTENT
+    );
+    let older = body(vec![
+        ts(&[("__name__", "y")], &[(1, 1.0)]),
+        ts(&[("__name__", "x")], &[(5_000, 1.0)]),
+    ]);
+    let (status, text) = post(app(storage.clone()), older).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        text,
+        "out of order sample: timestamp 5000 older than 10000 in series x\n"
+    );
+    assert_eq!(storage.dump().len(), 1, "y must not be stored");
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_413() {
+    let storage = Arc::new(MemStorage::new());
+    let (status, text) = post(app(storage.clone()), vec![0; MAX_BODY_BYTES + 1]).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        text,
+        format!("request body is larger than the limit of {MAX_BODY_BYTES} bytes\n")
+    );
+
+    // A snappy header claiming 1 GiB (varint), with no data behind it.
+    let claim = vec![0x80, 0x80, 0x80, 0x80, 0x04];
+    let (status, text) = post(app(storage.clone()), claim).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        text,
+        format!(
+            "decompressed request body of 1073741824 bytes is larger than the limit of {MAX_DECODED_BYTES} bytes\n"
+        )
+    );
+    assert!(storage.dump().is_empty());
+}
+
+#[tokio::test]
+async fn write_is_post_only() {
+    let (status, _, _) = request(
+        app(Arc::new(MemStorage::new())),
+        Method::GET,
+        "/api/v1/write",
+        None,
+        Body::empty(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+}
+
+/// A storage whose every call fails like a dead disk.
+struct Broken;
+
+fn io_error() -> Error {
+    Error::Io {
+        path: "wal/00000001".into(),
+        source: std::io::Error::other("disk on fire"),
+    }
+}
+
+impl Appendable for Broken {
+    fn append(&self, _: &[SeriesAppend]) -> Result<AppendStats, Error> {
+        Err(io_error())
+    }
+}
+
+impl Queryable for Broken {
+    fn select(&self, _: &[Matcher], _: i64, _: i64) -> Result<Vec<Series>, Error> {
+        Err(io_error())
+    }
+    fn label_names(&self, _: &[Matcher], _: i64, _: i64) -> Result<Vec<String>, Error> {
+        Err(io_error())
+    }
+    fn label_values(&self, _: &str, _: &[Matcher], _: i64, _: i64) -> Result<Vec<String>, Error> {
+        Err(io_error())
+    }
+}
+
+impl Storage for Broken {
+    fn status(&self, _: usize) -> TsdbStatus {
+        TsdbStatus::default()
+    }
+}
+
+#[tokio::test]
+async fn storage_failures_are_500() {
+    let broken = || router(AppState::new(Arc::new(Broken)));
+    let req = body(vec![ts(&[("__name__", "x")], &[(1, 1.0)])]);
+    let (status, text) = post(broken(), req).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(text, "I/O error on wal/00000001: disk on fire\n");
+
+    let (status, json) = get(broken(), "/api/v1/series?match[]=x").await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(
+        json,
+        json!({"status":"error","errorType":"internal","error":"I/O error on wal/00000001: disk on fire"})
+    );
+}
