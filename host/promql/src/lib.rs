@@ -1,0 +1,35 @@
+//! PromQL for Pharos.
+//!
+//! This crate parses the PromQL of Prometheus 3.x (3.14's conformance
+//! scripts are the reference, experimental syntax included) into a typed
+//! AST with byte positions, type checks it as Prometheus does, and prints it
+//! back in the style of Prometheus' `/api/v1/format_query`. The evaluator
+//! will live here too.
+//!
+//! ```
+//! use pharos_promql::{format_query, parse, Expr};
+//!
+//! let e = parse("rate(http_requests_total{job=\"api\"}[5m]) > bool 0").unwrap();
+//! assert!(matches!(e, Expr::Binary(_)));
+//! assert_eq!(
+//!     format_query("sum(rate(x[5m]))by(job)").unwrap(),
+//!     "sum by (job) (rate(x[5m]))"
+//! );
+//! ```
+//!
+//! Layout follows Prometheus' `promql/parser`: [`parser::lexer`] (hand
+//! written, context aware), `parser/promql.lalrpop` (the grammar, built by
+//! `build.rs`), [`parser::ast`], [`parser::functions`] (the function
+//! table), type checking and the printer.
+
+pub mod parser;
+
+pub use parser::ast::{
+    AggregateExpr, AggregateOp, AtModifier, BinaryExpr, BinaryOp, Call, Cardinality,
+    DurationContext, DurationExpr, DurationOp, Expr, FillValues, MatrixSelector, NumberLiteral,
+    ParenExpr, Span, StringLiteral, SubqueryExpr, UnaryExpr, UnaryOp, ValueType, VectorMatching,
+    VectorSelector,
+};
+pub use parser::error::ParseError;
+pub use parser::functions::{FUNCTIONS, Function};
+pub use parser::{format_query, parse};

@@ -1,0 +1,332 @@
+//! Prints an AST back to PromQL in the style of Prometheus'
+//! `/api/v1/format_query` (single line): `sum by (job) (rate(foo[5m]))`,
+//! `a + on (x) group_left (y) b`, `foo offset 5m @ 100.000`.
+//!
+//! Parsing the output gives the same tree again (spans aside).
+
+use std::fmt::{self, Write};
+
+use pharos_model::{METRIC_NAME, MatchOp, Matcher};
+
+use super::ast::*;
+use super::error::ParseError;
+use super::lexer::{format_duration, go_quote};
+
+/// Parses `query` and prints it in canonical form.
+pub fn format_query(query: &str) -> Result<String, ParseError> {
+    super::parse(query).map(|e| e.to_string())
+}
+
+impl fmt::Display for Expr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Expr::NumberLiteral(n) => f.write_str(&format_number(n.value)),
+            Expr::StringLiteral(s) => f.write_str(&go_quote(&s.value)),
+            Expr::VectorSelector(vs) => write_selector(f, vs, None),
+            Expr::MatrixSelector(ms) => write_selector(f, &ms.vs, Some(&ms.range)),
+            Expr::Subquery(sq) => {
+                write!(f, "{}[{}:", sq.expr, DurationDisplay(&sq.range))?;
+                if let Some(step) = &sq.step {
+                    write!(f, "{}", DurationDisplay(step))?;
+                }
+                f.write_str("]")?;
+                write_modifiers(f, sq.at.as_ref(), sq.offset.as_ref())
+            }
+            Expr::Unary(u) => {
+                let op = match u.op {
+                    UnaryOp::Neg => "-",
+                    UnaryOp::Plus => "+",
+                };
+                write!(f, "{op}{}", u.expr)
+            }
+            Expr::Binary(b) => {
+                write!(f, "{} {}", b.lhs, b.op)?;
+                if b.return_bool {
+                    f.write_str(" bool")?;
+                }
+                if let Some(vm) = &b.matching {
+                    write_matching(f, vm, b.op.is_set())?;
+                }
+                write!(f, " {}", b.rhs)
+            }
+            Expr::Aggregate(a) => {
+                f.write_str(a.op.as_str())?;
+                if a.without {
+                    write!(f, " without ({}) ", LabelList(&a.grouping))?;
+                } else if !a.grouping.is_empty() {
+                    write!(f, " by ({}) ", LabelList(&a.grouping))?;
+                }
+                f.write_str("(")?;
+                if let Some(p) = &a.param {
+                    write!(f, "{p}, ")?;
+                }
+                write!(f, "{})", a.expr)
+            }
+            Expr::Call(c) => {
+                write!(f, "{}(", c.func.name)?;
+                for (i, a) in c.args.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{a}")?;
+                }
+                f.write_str(")")
+            }
+            Expr::Paren(p) => write!(f, "({})", p.expr),
+        }
+    }
+}
+
+/// Numbers as Go's `strconv.FormatFloat(v, 'f', -1, 64)`, with Prometheus'
+/// spelling of infinities and NaN.
+pub fn format_number(v: f64) -> String {
+    if v.is_nan() {
+        "NaN".to_string()
+    } else if v == f64::INFINITY {
+        "+Inf".to_string()
+    } else if v == f64::NEG_INFINITY {
+        "-Inf".to_string()
+    } else {
+        format!("{v}")
+    }
+}
+
+fn write_matching(f: &mut fmt::Formatter<'_>, vm: &VectorMatching, is_set: bool) -> fmt::Result {
+    if vm.on || !vm.labels.is_empty() {
+        let tag = if vm.on { "on" } else { "ignoring" };
+        write!(f, " {tag} ({})", LabelList(&vm.labels))?;
+        if !is_set {
+            match vm.card {
+                Cardinality::ManyToOne => write!(f, " group_left ({})", LabelList(&vm.include))?,
+                Cardinality::OneToMany => {
+                    write!(f, " group_right ({})", LabelList(&vm.include))?;
+                }
+                _ => {}
+            }
+        }
+    }
+    match (vm.fill.lhs, vm.fill.rhs) {
+        (Some(l), Some(r)) if same_number(l, r) => {
+            write!(f, " fill({})", format_number(l))?;
+        }
+        (l, r) => {
+            if let Some(l) = l {
+                write!(f, " fill_left({})", format_number(l))?;
+            }
+            if let Some(r) = r {
+                write!(f, " fill_right({})", format_number(r))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn write_selector(
+    f: &mut fmt::Formatter<'_>,
+    vs: &VectorSelector,
+    range: Option<&DurationExpr>,
+) -> fmt::Result {
+    // The name goes in front when it is a legacy metric name and its
+    // matcher is the last one (where `foo{…}` puts it).
+    let last_is_name = |n: &str| vs.matchers.last().is_some_and(|m| is_name_matcher(m, n));
+    let (front, inside): (Option<&str>, &[Matcher]) = match &vs.name {
+        Some(n) if is_bare_metric_name(n) && last_is_name(n) => {
+            (Some(n), &vs.matchers[..vs.matchers.len() - 1])
+        }
+        _ => (None, &vs.matchers),
+    };
+    if let Some(n) = front {
+        f.write_str(n)?;
+    }
+    if front.is_none() || !inside.is_empty() {
+        f.write_str("{")?;
+        for (i, m) in inside.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            match &vs.name {
+                Some(n) if is_name_matcher(m, n) => f.write_str(&go_quote(n))?,
+                _ => write_matcher(f, m)?,
+            }
+        }
+        f.write_str("}")?;
+    }
+    if let Some(r) = range {
+        write!(f, "[{}]", DurationDisplay(r))?;
+    }
+    write_modifiers(f, vs.at.as_ref(), vs.offset.as_ref())?;
+    if vs.anchored {
+        f.write_str(" anchored")?;
+    }
+    if vs.smoothed {
+        f.write_str(" smoothed")?;
+    }
+    Ok(())
+}
+
+fn is_name_matcher(m: &Matcher, name: &str) -> bool {
+    m.name == METRIC_NAME && m.op == MatchOp::Equal && m.value == name
+}
+
+fn write_matcher(f: &mut fmt::Formatter<'_>, m: &Matcher) -> fmt::Result {
+    write_label_name(f, &m.name)?;
+    write!(f, "{}{}", m.op.as_str(), go_quote(&m.value))
+}
+
+fn write_label_name(f: &mut fmt::Formatter<'_>, name: &str) -> fmt::Result {
+    if is_legacy_label_name(name) {
+        f.write_str(name)
+    } else {
+        f.write_str(&go_quote(name))
+    }
+}
+
+fn write_modifiers(
+    f: &mut fmt::Formatter<'_>,
+    at: Option<&AtModifier>,
+    offset: Option<&DurationExpr>,
+) -> fmt::Result {
+    match at {
+        Some(AtModifier::Timestamp(ms)) => {
+            let sign = if *ms < 0 { "-" } else { "" };
+            let abs = ms.unsigned_abs();
+            write!(f, " @ {sign}{}.{:03}", abs / 1000, abs % 1000)?;
+        }
+        Some(AtModifier::Start) => f.write_str(" @ start()")?,
+        Some(AtModifier::End) => f.write_str(" @ end()")?,
+        None => {}
+    }
+    if let Some(o) = offset {
+        write!(f, " offset {}", OffsetDisplay(o))?;
+    }
+    Ok(())
+}
+
+struct LabelList<'a>(&'a [String]);
+
+impl fmt::Display for LabelList<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, l) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write_label_name(f, l)?;
+        }
+        Ok(())
+    }
+}
+
+/// A duration inside `[…]`.
+struct DurationDisplay<'a>(&'a DurationExpr);
+
+impl fmt::Display for DurationDisplay<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_duration(f, self.0)
+    }
+}
+
+/// A duration after `offset`: compound expressions need parentheses there.
+struct OffsetDisplay<'a>(&'a DurationExpr);
+
+impl fmt::Display for OffsetDisplay<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            DurationExpr::Literal(_)
+            | DurationExpr::Number(_)
+            | DurationExpr::Step
+            | DurationExpr::Range
+            | DurationExpr::MinOf(..)
+            | DurationExpr::MaxOf(..)
+            | DurationExpr::Paren(_) => write_duration(f, self.0),
+            DurationExpr::Unary(op, e) if is_duration_atom(e) => {
+                f.write_char(if *op == UnaryOp::Neg { '-' } else { '+' })?;
+                write_duration(f, e)
+            }
+            other => {
+                f.write_char('(')?;
+                write_duration(f, other)?;
+                f.write_char(')')
+            }
+        }
+    }
+}
+
+fn is_duration_atom(d: &DurationExpr) -> bool {
+    matches!(
+        d,
+        DurationExpr::Literal(_)
+            | DurationExpr::Number(_)
+            | DurationExpr::Step
+            | DurationExpr::Range
+            | DurationExpr::MinOf(..)
+            | DurationExpr::MaxOf(..)
+            | DurationExpr::Paren(_)
+    )
+}
+
+fn write_duration(f: &mut fmt::Formatter<'_>, d: &DurationExpr) -> fmt::Result {
+    match d {
+        DurationExpr::Literal(ms) => f.write_str(&format_duration(*ms)),
+        DurationExpr::Number(n) => f.write_str(&format_number(*n)),
+        DurationExpr::Step => f.write_str("step()"),
+        DurationExpr::Range => f.write_str("range()"),
+        DurationExpr::Unary(op, e) => {
+            f.write_char(if *op == UnaryOp::Neg { '-' } else { '+' })?;
+            write_duration(f, e)
+        }
+        DurationExpr::Binary(op, a, b) => {
+            write_duration(f, a)?;
+            write!(f, " {} ", op.as_str())?;
+            write_duration(f, b)
+        }
+        DurationExpr::MinOf(a, b) | DurationExpr::MaxOf(a, b) => {
+            let name = if matches!(d, DurationExpr::MinOf(..)) {
+                "min_of"
+            } else {
+                "max_of"
+            };
+            write!(f, "{name}(")?;
+            write_duration(f, a)?;
+            f.write_str(", ")?;
+            write_duration(f, b)?;
+            f.write_char(')')
+        }
+        DurationExpr::Paren(e) => {
+            f.write_char('(')?;
+            write_duration(f, e)?;
+            f.write_char(')')
+        }
+    }
+}
+
+fn is_legacy_label_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c == '_' || c.is_ascii_alphabetic())
+        && chars.all(|c| c == '_' || c.is_ascii_alphanumeric())
+}
+
+/// Whether a metric name can be written without quotes: a legacy name
+/// that does not lex as a keyword which cannot name a metric.
+fn is_bare_metric_name(s: &str) -> bool {
+    const RESERVED: [&str; 8] = [
+        "bool",
+        "on",
+        "ignoring",
+        "group_left",
+        "group_right",
+        "atan2",
+        "inf",
+        "nan",
+    ];
+    is_legacy_metric_name(s) && !RESERVED.contains(&s.to_ascii_lowercase().as_str())
+}
+
+fn is_legacy_metric_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c == '_' || c == ':' || c.is_ascii_alphabetic())
+        && chars.all(|c| c == '_' || c == ':' || c.is_ascii_alphanumeric())
+}
