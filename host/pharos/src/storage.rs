@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
-use pharos_tsdb::{MemStorage, Storage};
+use pharos_tsdb::{Db, DbOptions, MemStorage, Storage};
 
 /// A [`Storage`] the server owns: it is closed (flushed) on shutdown.
 pub trait ServerStorage: Storage {
@@ -13,22 +13,22 @@ pub trait ServerStorage: Storage {
     fn close(&self) -> Result<(), pharos_tsdb::Error>;
 }
 
+impl ServerStorage for Db {
+    fn close(&self) -> Result<(), pharos_tsdb::Error> {
+        Db::close(self)
+    }
+}
+
+/// Nothing to flush: for tests.
 impl ServerStorage for MemStorage {
     fn close(&self) -> Result<(), pharos_tsdb::Error> {
         Ok(())
     }
 }
 
-/// Opens the storage in `data_dir`, creating the directory if needed.
-///
-/// Until the on-disk `pharos_tsdb::Db` lands this is an in-memory store:
-/// data does not survive a restart.
+/// Opens (or creates) the on-disk storage in `data_dir`, replaying its WAL.
 pub fn open_storage(data_dir: &Path) -> anyhow::Result<Arc<dyn ServerStorage>> {
-    std::fs::create_dir_all(data_dir)
-        .with_context(|| format!("cannot create data directory {}", data_dir.display()))?;
-    tracing::warn!(
-        data_dir = %data_dir.display(),
-        "on-disk storage is not available yet: using in-memory storage, data is lost on exit"
-    );
-    Ok(Arc::new(MemStorage::new()))
+    let db = Db::open(data_dir, DbOptions::default())
+        .with_context(|| format!("cannot open storage in {}", data_dir.display()))?;
+    Ok(Arc::new(db))
 }
