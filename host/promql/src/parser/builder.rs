@@ -27,12 +27,17 @@ pub enum MatcherItem {
     MetricName(String),
 }
 
+/// `group_left (labels)` / `group_right (labels)`.
+pub type GroupMod = (Cardinality, Vec<String>);
+
+/// `on (labels) group…` (true) or `ignoring (labels) group…` (false).
+pub type OnIgnoring = (bool, Vec<String>, Option<GroupMod>);
+
 /// The modifiers between a binary operator and its right operand.
 #[derive(Default)]
 pub struct BinMods {
     pub return_bool: bool,
-    /// `(on, labels, group)`
-    pub on_ignoring: Option<(bool, Vec<String>, Option<(Cardinality, Vec<String>)>)>,
+    pub on_ignoring: Option<OnIgnoring>,
     pub fills: Vec<(FillSide, f64, Span)>,
 }
 

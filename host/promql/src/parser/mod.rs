@@ -107,3 +107,6 @@ fn context_of(expected: &[String]) -> Option<&'static str> {
         None
     }
 }
+
+#[cfg(test)]
+mod tests;
