@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use pharos_model::{METRIC_NAME, MatchOp, Matcher};
+use pharos_model::{METRIC_NAME, MatchOp, Matcher, MatcherError};
 
 /// A selector that does not parse; displays as Prometheus does.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,7 +35,11 @@ pub fn parse_selector(input: &str) -> Result<Vec<Matcher>, SelectorError> {
     match p.peek() {
         None => return Err(p.err(p.pos, "unexpected end of input")),
         Some(c) if is_metric_start(c) => {
+            let start = p.pos;
             let n = p.take_while(is_metric_char);
+            if let Some(k) = keyword(n) {
+                return Err(p.err(start, format!("unexpected {k}")));
+            }
             matchers.push(Matcher::equal(METRIC_NAME, n));
             name = Some(n);
             p.skip_ws();
@@ -51,6 +55,29 @@ pub fn parse_selector(input: &str) -> Result<Vec<Matcher>, SelectorError> {
         return Err(p.unexpected(p.pos, false, ""));
     }
     Ok(matchers)
+}
+
+/// How Prometheus names a keyword token in errors (`<op:or>`, `<offset>`);
+/// `None` for plain identifiers.
+fn keyword(ident: &str) -> Option<String> {
+    match ident.to_ascii_lowercase().as_str() {
+        op @ ("and" | "or" | "unless" | "atan2") => Some(format!("<op:{op}>")),
+        k @ ("offset" | "by" | "without" | "on" | "ignoring" | "group_left" | "group_right"
+        | "bool") => Some(format!("<{k}>")),
+        _ => None,
+    }
+}
+
+/// A regex error on one line, as Go prints it:
+/// `error parsing regexp: unclosed group: `(``.
+fn regex_error(e: &MatcherError) -> String {
+    let detail = e.source.to_string();
+    let last = detail
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .trim_start_matches("error: ");
+    format!("error parsing regexp: {last}: `{}`", e.pattern)
 }
 
 fn is_metric_start(c: char) -> bool {
@@ -124,7 +151,11 @@ impl<'a> Parser<'a> {
         };
         let token = if is_metric_start(c) {
             let end = rest.find(|c| !is_metric_char(c)).unwrap_or(rest.len());
-            format!("identifier {:?}", &rest[..end])
+            let ident = &rest[..end];
+            match keyword(ident) {
+                Some(k) if !in_braces => k,
+                _ => format!("identifier {ident:?}"),
+            }
         } else if c.is_ascii_digit() {
             let end = rest
                 .find(|c: char| !(c.is_ascii_alphanumeric() || c == '.'))
@@ -205,7 +236,7 @@ impl<'a> Parser<'a> {
                     format!("metric name must not be set twice: {metric:?} or {value:?}"),
                 ));
             }
-            let m = Matcher::new(op, name, value).map_err(|e| self.err(start, e.to_string()))?;
+            let m = Matcher::new(op, name, value).map_err(|e| self.err(start, regex_error(&e)))?;
             matchers.push(m);
             self.skip_ws();
             match self.peek() {
@@ -425,7 +456,14 @@ mod tests {
             err(r#"up{__name__="x"}"#),
             r#"1:4: parse error: metric name must not be set twice: "up" or "x""#
         );
-        assert!(err(r#"up{job=~"("}"#).starts_with("1:4: parse error: invalid regular expression"));
+        assert_eq!(
+            err(r#"up{job=~"("}"#),
+            "1:4: parse error: error parsing regexp: unclosed group: `(`"
+        );
+        assert_eq!(err("up or x"), "1:4: parse error: unexpected <op:or>");
+        assert_eq!(err("up offset 5m"), "1:4: parse error: unexpected <offset>");
+        assert_eq!(err("on"), "1:1: parse error: unexpected <on>");
+        assert_eq!(ok(r#"{on="x"}"#), [r#"on="x""#]);
         assert_eq!(
             err("{a!}"),
             r#"1:3: parse error: unexpected character inside braces: '!'"#
