@@ -1,20 +1,30 @@
 //! `pharos`: parse the command line, set up logging, run.
 
 use std::io::IsTerminal;
+use std::process::ExitCode;
 
 use clap::Parser;
 use pharos::cli::{Cli, Command};
 use tracing_subscriber::EnvFilter;
 
-fn main() -> anyhow::Result<()> {
+fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .init();
-    let runtime = tokio::runtime::Runtime::new()?;
-    match cli.command {
-        Command::Run(args) => runtime.block_on(pharos::server::run(args)),
+    let result = tokio::runtime::Runtime::new()
+        .map_err(anyhow::Error::from)
+        .and_then(|runtime| match cli.command {
+            Command::Run(args) => runtime.block_on(pharos::server::run(args)),
+        });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // `{:#}` prints the cause chain on one line, without a backtrace.
+            eprintln!("pharos: error: {e:#}");
+            ExitCode::FAILURE
+        }
     }
 }

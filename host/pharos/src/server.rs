@@ -39,10 +39,11 @@ impl Server {
     /// Opens the storage in `data_dir` and binds `listen` (`host:port`;
     /// port 0 picks a free one).
     pub async fn start(listen: &str, data_dir: &Path) -> anyhow::Result<Self> {
-        let storage = open_storage(data_dir)?;
+        // Bind first: a taken port fails fast, before a long WAL replay.
         let listener = TcpListener::bind(listen)
             .await
             .with_context(|| format!("cannot listen on {listen}"))?;
+        let storage = open_storage(data_dir)?;
         let addr = listener.local_addr()?;
         info!(
             version = build_info::VERSION,
