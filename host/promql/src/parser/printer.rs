@@ -77,13 +77,15 @@ impl fmt::Display for Expr {
     }
 }
 
-/// Numbers as Go's `strconv.FormatFloat(v, 'f', -1, 64)`, with Prometheus'
-/// spelling of infinities and NaN.
+/// Numbers as Go's `strconv.FormatFloat(v, 'f', -1, 64)`, with PromQL's
+/// spelling of infinities and NaN. Positive infinity prints as `Inf`, not
+/// Go's `+Inf`, so that `-Inf ^ 2` (which is `-(Inf ^ 2)`) prints back
+/// the same.
 pub fn format_number(v: f64) -> String {
     if v.is_nan() {
         "NaN".to_string()
     } else if v == f64::INFINITY {
-        "+Inf".to_string()
+        "Inf".to_string()
     } else if v == f64::NEG_INFINITY {
         "-Inf".to_string()
     } else {
@@ -92,7 +94,8 @@ pub fn format_number(v: f64) -> String {
 }
 
 fn write_matching(f: &mut fmt::Formatter<'_>, vm: &VectorMatching, is_set: bool) -> fmt::Result {
-    if vm.on || !vm.labels.is_empty() {
+    let grouped = !is_set && matches!(vm.card, Cardinality::ManyToOne | Cardinality::OneToMany);
+    if vm.on || !vm.labels.is_empty() || grouped {
         let tag = if vm.on { "on" } else { "ignoring" };
         write!(f, " {tag} ({})", LabelList(&vm.labels))?;
         if !is_set {
