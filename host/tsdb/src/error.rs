@@ -14,7 +14,10 @@ pub enum AppendError {
     OutOfOrder { series: String, t: i64, newest: i64 },
     /// A label set that cannot identify a series.
     #[error("invalid series {series}: {reason}")]
-    InvalidSeries { series: String, reason: &'static str },
+    InvalidSeries {
+        series: String,
+        reason: &'static str,
+    },
 }
 
 impl AppendError {

@@ -137,7 +137,9 @@ impl Storage for MemStorage {
                     .entry(lab.name.clone())
                     .or_default()
                     .insert(lab.value.clone());
-                *pairs.entry(format!("{}={}", lab.name, lab.value)).or_default() += 1;
+                *pairs
+                    .entry(format!("{}={}", lab.name, lab.value))
+                    .or_default() += 1;
             }
             if let (Some(f), Some(la)) = (s.first(), s.last()) {
                 mint = mint.min(f.t);

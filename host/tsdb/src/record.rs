@@ -19,7 +19,12 @@ pub(crate) enum Record {
     /// Samples for series by id.
     Samples(Vec<(u64, Sample)>),
     /// A chunk still in memory at checkpoint time.
-    Chunk { id: u64, open: bool, ooo: bool, bytes: Vec<u8> },
+    Chunk {
+        id: u64,
+        open: bool,
+        ooo: bool,
+        bytes: Vec<u8>,
+    },
     /// Out-of-order samples still buffered at checkpoint time.
     OooSamples { id: u64, samples: Vec<Sample> },
 }
@@ -50,7 +55,10 @@ pub(crate) fn put_labels(buf: &mut Vec<u8>, labels: &Labels) {
 }
 
 /// Encodes a series record.
-pub(crate) fn encode_series<'a>(buf: &mut Vec<u8>, series: impl Iterator<Item = (u64, &'a Labels)>) {
+pub(crate) fn encode_series<'a>(
+    buf: &mut Vec<u8>,
+    series: impl Iterator<Item = (u64, &'a Labels)>,
+) {
     buf.push(SERIES);
     for (id, labels) in series {
         put_uvarint(buf, id);

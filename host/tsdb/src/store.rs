@@ -33,13 +33,8 @@ fn be_u64(b: &[u8]) -> u64 {
     u64::from_be_bytes(a)
 }
 
-/// A chunk as read back from sled.
-#[derive(Debug, Clone)]
-pub(crate) struct StoredChunk {
-    pub(crate) mint: i64,
-    pub(crate) maxt: i64,
-    pub(crate) bytes: Arc<[u8]>,
-}
+/// A persisted series: id, labels and the span of its chunks, if any.
+pub(crate) type PersistedSeries = (u64, Labels, Option<(i64, i64)>);
 
 /// One chunk to persist.
 pub(crate) struct ChunkWrite<'a> {
@@ -72,10 +67,7 @@ impl Store {
             Some(v) => {
                 return Err(Error::Corrupt {
                     what: "sled",
-                    detail: format!(
-                        "unknown storage format {:?}",
-                        String::from_utf8_lossy(&v)
-                    ),
+                    detail: format!("unknown storage format {:?}", String::from_utf8_lossy(&v)),
                 });
             }
         }
@@ -102,7 +94,7 @@ impl Store {
     }
 
     /// Every persisted series with its stored time span (if it has chunks).
-    pub(crate) fn load_series(&self) -> Result<Vec<(u64, Labels, Option<(i64, i64)>)>, Error> {
+    pub(crate) fn load_series(&self) -> Result<Vec<PersistedSeries>, Error> {
         let mut out = Vec::new();
         for kv in self.series.iter() {
             let (k, v) = kv?;
@@ -181,7 +173,7 @@ impl Store {
         mint: i64,
         maxt: i64,
         max_span: i64,
-    ) -> Result<Vec<StoredChunk>, Error> {
+    ) -> Result<Vec<Arc<[u8]>>, Error> {
         let from = Self::chunk_key(id, mint.saturating_sub(max_span), 0);
         let mut to = Self::chunk_key(id, maxt, 0);
         to.extend_from_slice(&[0xff; 9]);
@@ -197,11 +189,7 @@ impl Store {
             let cmint = key_time(&k[9..17]);
             let cmaxt = key_time(&v[..8]);
             if cmaxt >= mint && cmint <= maxt {
-                out.push(StoredChunk {
-                    mint: cmint,
-                    maxt: cmaxt,
-                    bytes: Arc::from(&v[8..]),
-                });
+                out.push(Arc::from(&v[8..]));
             }
         }
         Ok(out)
@@ -264,11 +252,6 @@ impl Store {
             self.chunks.insert(Self::span_key(id), v)?;
         }
         Ok(())
-    }
-
-    /// Number of persisted chunks.
-    pub(crate) fn chunk_count(&self) -> usize {
-        self.chunks.scan_prefix([TIME]).count()
     }
 
     /// Oldest persisted chunk end, for size-based retention.

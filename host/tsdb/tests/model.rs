@@ -6,9 +6,7 @@
 #![allow(clippy::unwrap_used)]
 
 use pharos_model::{Labels, MatchOp, Matcher, Sample, stale_nan};
-use pharos_tsdb::{
-    Appendable, Db, DbOptions, Error, MemStorage, Queryable, SeriesAppend,
-};
+use pharos_tsdb::{Appendable, Db, DbOptions, Error, MemStorage, Queryable, SeriesAppend};
 use proptest::prelude::*;
 use std::time::Duration;
 
@@ -16,7 +14,10 @@ const SERIES: usize = 6;
 
 fn labels(i: usize) -> Labels {
     Labels::from_pairs([
-        ("__name__", if i % 2 == 0 { "even" } else { "odd" }.to_string()),
+        (
+            "__name__",
+            if i.is_multiple_of(2) { "even" } else { "odd" }.to_string(),
+        ),
         ("i", i.to_string()),
         ("group", (i % 3).to_string()),
     ])

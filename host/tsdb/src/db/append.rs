@@ -157,7 +157,10 @@ pub(crate) fn append(db: &Inner, batch: &[SeriesAppend]) -> Result<AppendStats, 
     // Apply to the head.
     if !new_series.is_empty() {
         // The WAL has these series; if sled fails now, replay saves them.
-        if let Err(error) = db.store.put_series(new_series.iter().map(|(i, l)| (*i, *l))) {
+        if let Err(error) = db
+            .store
+            .put_series(new_series.iter().map(|(i, l)| (*i, *l)))
+        {
             tracing::error!(%error, "cannot save new series to sled");
         }
         for (id, labels) in &new_series {

@@ -29,12 +29,10 @@ pub(crate) fn run(db: &Inner, stop: &mpsc::Receiver<()>) {
             tracing::error!(%error, "flushing chunks failed");
         }
         let wal_size = db.wal.lock().size_bytes();
-        if db.last_checkpoint.lock().elapsed() >= db.opts.checkpoint_interval
-            || wal_size >= db.opts.checkpoint_wal_size
-        {
-            if let Err(error) = checkpoint(db) {
-                tracing::error!(%error, "checkpoint failed");
-            }
+        let due = db.last_checkpoint.lock().elapsed() >= db.opts.checkpoint_interval
+            || wal_size >= db.opts.checkpoint_wal_size;
+        if due && let Err(error) = checkpoint(db) {
+            tracing::error!(%error, "checkpoint failed");
         }
         if last_retention.elapsed() >= db.opts.retention_interval {
             last_retention = Instant::now();
@@ -64,7 +62,11 @@ pub(crate) fn flush(db: &Inner) -> Result<(), Error> {
         for (id, chunks) in &taken {
             for c in chunks {
                 let seq = if c.ooo { db.store.generate_id()? } else { 0 };
-                writes.push(ChunkWrite { id: *id, chunk: c, seq });
+                writes.push(ChunkWrite {
+                    id: *id,
+                    chunk: c,
+                    seq,
+                });
             }
         }
         if let Err(e) = db.store.write_chunks(&writes) {
@@ -146,7 +148,10 @@ fn cut_idle_chunks(db: &Inner) {
     let mut dirty = Vec::new();
     for (id, s) in db.head.all() {
         let mut s = s.lock();
-        let idle = s.open.max_time().is_some_and(|t| now.saturating_sub(t) > span);
+        let idle = s
+            .open
+            .max_time()
+            .is_some_and(|t| now.saturating_sub(t) > span);
         if idle {
             s.cut_ooo();
             let full = std::mem::take(&mut s.open);

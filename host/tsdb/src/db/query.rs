@@ -3,7 +3,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::Ordering;
 
-use pharos_model::{Labels, Matcher, METRIC_NAME};
+use pharos_model::{Labels, METRIC_NAME, Matcher};
 
 use super::{Db, append};
 use crate::append::top;
@@ -80,7 +80,7 @@ impl Queryable for Db {
             // asked whenever the series has persisted data in range.
             if persisted_maxt != i64::MIN || smint <= maxt {
                 for c in db.store.chunks(id, mint, maxt, span)? {
-                    blocks.push(SampleBlock::Xor(c.bytes));
+                    blocks.push(SampleBlock::Xor(c));
                 }
             }
             blocks.append(&mut head_blocks);

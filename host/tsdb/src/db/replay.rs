@@ -65,9 +65,9 @@ impl<'a> State<'a> {
                     .store
                     .chunks(id, maxt, maxt, self.opts.max_chunk_span)?
                     .iter()
-                    .filter_map(|c| crate::chunkenc::XorIter::new(&c.bytes).last())
-                    .filter(|x| x.t == maxt)
-                    .last()
+                    .rev()
+                    .filter_map(|c| crate::chunkenc::XorIter::new(c).last())
+                    .find(|x| x.t == maxt)
                     .unwrap_or(Sample::new(maxt, 0.0));
                 self.note(id, mint);
                 self.note(id, maxt);
@@ -147,10 +147,8 @@ impl<'a> State<'a> {
                 s.mint = s.mint.min(mint);
                 s.maxt = s.maxt.max(maxt);
                 if open {
-                    if let Some(last) = app.last() {
-                        if last.t >= s.last.t {
-                            s.last = last;
-                        }
+                    if let Some(last) = app.last().filter(|l| l.t >= s.last.t) {
+                        s.last = last;
                     }
                     s.open = app;
                 } else {

@@ -170,10 +170,10 @@ impl Head {
     pub(crate) fn lookup(&self, labels: &Labels, hash: u64) -> Option<(u64, SeriesRef)> {
         let inner = self.inner.read();
         for id in inner.by_hash.get(&hash)? {
-            if let Some(s) = inner.series.get(id) {
-                if s.lock().labels == *labels {
-                    return Some((*id, s.clone()));
-                }
+            if let Some(s) = inner.series.get(id)
+                && s.lock().labels == *labels
+            {
+                return Some((*id, s.clone()));
             }
         }
         None
