@@ -178,7 +178,10 @@ mod tests {
     #[test]
     fn from_pairs_sorts_dedups_and_drops_empty() {
         let l = Labels::from_pairs([("b", "2"), ("a", "1"), ("c", ""), ("a", "3")]);
-        let names: Vec<_> = l.iter().map(|l| (l.name.as_str(), l.value.as_str())).collect();
+        let names: Vec<_> = l
+            .iter()
+            .map(|l| (l.name.as_str(), l.value.as_str()))
+            .collect();
         assert_eq!(names, [("a", "3"), ("b", "2")]);
         assert_eq!(l.get("a"), Some("3"));
         assert_eq!(l.get("c"), None);
