@@ -1,0 +1,8 @@
+//! Pieces of the remote-write ingestion benchmark (`pharos-ingest-bench`):
+//! the deterministic workload ([`workload`]), the systems under test started
+//! as child processes ([`server`]) and what is measured about them from
+//! `/proc` and the file system ([`procfs`]).
+
+pub mod procfs;
+pub mod server;
+pub mod workload;
