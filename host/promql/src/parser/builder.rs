@@ -74,7 +74,7 @@ pub fn vector_selector(
                 }
                 match Matcher::new(op, n, v) {
                     Ok(m) => matchers.push(m),
-                    Err(e) => return fail(s, e.to_string()),
+                    Err(e) => return fail(s, regex_error(&e)),
                 }
             }
             MatcherItem::MetricName(n) => {
@@ -102,6 +102,21 @@ pub fn vector_selector(
         smoothed: false,
         span,
     }))
+}
+
+/// A one-line message for a bad regex, close to Go's
+/// "error parsing regexp: missing closing ): `(`".
+fn regex_error(e: &pharos_model::MatcherError) -> String {
+    let detail = match &e.source {
+        regex::Error::Syntax(s) => s
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .map(|l| l.trim_start_matches("error: ").to_string())
+            .unwrap_or_else(|| s.clone()),
+        other => other.to_string(),
+    };
+    format!("error parsing regexp: {detail}: `{}`", e.pattern)
 }
 
 /// `expr[range]`; `bracket` is the span of `[…]`, for errors.

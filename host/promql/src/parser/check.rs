@@ -15,7 +15,7 @@ fn err<T>(span: Span, message: impl Into<String>) -> Result<T> {
 }
 
 /// Checks `expr` and returns its type.
-pub fn check(expr: &mut Expr) -> Result<ValueType> {
+pub fn check(expr: &mut Expr, q: &str) -> Result<ValueType> {
     match expr {
         Expr::NumberLiteral(_) => Ok(ValueType::Scalar),
         Expr::StringLiteral(_) => Ok(ValueType::String),
@@ -28,7 +28,7 @@ pub fn check(expr: &mut Expr) -> Result<ValueType> {
             Ok(ValueType::Matrix)
         }
         Expr::Subquery(sq) => {
-            let t = check(&mut sq.expr)?;
+            let t = check(&mut sq.expr, q)?;
             if t != ValueType::Vector {
                 return err(
                     sq.span,
@@ -37,9 +37,9 @@ pub fn check(expr: &mut Expr) -> Result<ValueType> {
             }
             Ok(ValueType::Matrix)
         }
-        Expr::Paren(p) => check(&mut p.expr),
+        Expr::Paren(p) => check(&mut p.expr, q),
         Expr::Unary(u) => {
-            let t = check(&mut u.expr)?;
+            let t = check(&mut u.expr, q)?;
             if t != ValueType::Scalar && t != ValueType::Vector {
                 return err(
                     u.span,
@@ -53,18 +53,18 @@ pub fn check(expr: &mut Expr) -> Result<ValueType> {
         }
         Expr::Aggregate(a) => {
             if let (Some(want), Some(param)) = (a.op.param_type(), a.param.as_mut()) {
-                expect(param, want, "aggregation parameter")?;
+                expect(param, want, "aggregation parameter", q)?;
             }
-            expect(&mut a.expr, ValueType::Vector, "aggregation expression")?;
+            expect(&mut a.expr, ValueType::Vector, "aggregation expression", q)?;
             Ok(ValueType::Vector)
         }
-        Expr::Call(c) => check_call(c),
-        Expr::Binary(b) => check_binary(b),
+        Expr::Call(c) => check_call(c, q),
+        Expr::Binary(b) => check_binary(b, q),
     }
 }
 
-fn expect(expr: &mut Expr, want: ValueType, context: &str) -> Result<()> {
-    let got = check(expr)?;
+fn expect(expr: &mut Expr, want: ValueType, context: &str, q: &str) -> Result<()> {
+    let got = check(expr, q)?;
     if got != want {
         return err(
             expr.span(),
@@ -91,7 +91,7 @@ fn check_selector(vs: &VectorSelector) -> Result<()> {
 const ANCHORED_OK: &[&str] = &["changes", "delta", "increase", "rate", "resets"];
 const SMOOTHED_OK: &[&str] = &["delta", "increase", "rate"];
 
-fn check_call(c: &mut Call) -> Result<ValueType> {
+fn check_call(c: &mut Call, q: &str) -> Result<ValueType> {
     let f = c.func;
     let nargs = f.arg_types.len();
     let got = c.args.len();
@@ -149,7 +149,7 @@ fn check_call(c: &mut Call) -> Result<ValueType> {
         if f.name == "info" && i == 1 {
             continue;
         }
-        expect(arg, want, &context)?;
+        expect(arg, want, &context, q)?;
         if let Expr::MatrixSelector(ms) = arg.unparen() {
             if ms.vs.smoothed && !SMOOTHED_OK.contains(&f.name) {
                 return err(
@@ -176,11 +176,15 @@ fn check_call(c: &mut Call) -> Result<ValueType> {
     Ok(f.return_type)
 }
 
-fn check_binary(b: &mut BinaryExpr) -> Result<ValueType> {
-    let lt = check(&mut b.lhs)?;
-    let rt = check(&mut b.rhs)?;
+fn check_binary(b: &mut BinaryExpr, q: &str) -> Result<ValueType> {
+    let lt = check(&mut b.lhs, q)?;
+    let rt = check(&mut b.rhs, q)?;
     let op = b.op;
-    let op_span = Span::new(b.lhs.span().end, b.rhs.span().start);
+    // The operator and its modifiers, without surrounding white space.
+    let (lhs_end, rhs_start) = (b.lhs.span().end, b.rhs.span().start);
+    let between = q.get(lhs_end..rhs_start).unwrap_or_default();
+    let lead = between.len() - between.trim_start().len();
+    let op_span = Span::new(lhs_end + lead, lhs_end + between.trim_end().len());
     if b.return_bool && !op.is_comparison() {
         return err(
             op_span,

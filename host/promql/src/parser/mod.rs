@@ -56,7 +56,7 @@ fn parse_inner(query: &str) -> Result<Expr, SyntaxError> {
     let mut expr = grammar::promql::QueryParser::new()
         .parse(query, lexer)
         .map_err(|e| convert_error(query, e))?;
-    check::check(&mut expr)?;
+    check::check(&mut expr, query)?;
     Ok(expr)
 }
 

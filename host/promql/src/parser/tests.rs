@@ -361,7 +361,7 @@ fn errors_with_positions() {
         err("1 offset 5m")
             .contains("offset modifier must be preceded by an instant vector selector")
     );
-    assert!(err("foo{a=~\"(\"}").contains("invalid regular expression"));
+    assert!(err("foo{a=~\"(\"}").contains("error parsing regexp"));
 }
 
 #[test]
@@ -380,11 +380,11 @@ fn type_errors() {
     );
     assert_eq!(
         err("1 == 1"),
-        "1:2: parse error: comparisons between scalars must use BOOL modifier"
+        "1:3: parse error: comparisons between scalars must use BOOL modifier"
     );
     assert_eq!(
         err("a + bool b"),
-        "1:2: parse error: bool modifier can only be used on comparison operators"
+        "1:3: parse error: bool modifier can only be used on comparison operators"
     );
     assert_eq!(
         err("1 and foo"),
@@ -400,7 +400,7 @@ fn type_errors() {
     );
     assert_eq!(
         err("a * on(x) group_left(x) b"),
-        "1:2: parse error: label \"x\" must not occur in ON and GROUP clause at once"
+        "1:3: parse error: label \"x\" must not occur in ON and GROUP clause at once"
     );
     assert_eq!(
         err("sum(foo[5m])"),
