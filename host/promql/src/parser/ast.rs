@@ -128,9 +128,8 @@ pub struct VectorSelector {
     /// The metric name, when given outside the braces (`foo{…}`) or as a
     /// bare quoted string inside them (`{"foo.bar"}`).
     pub name: Option<String>,
-    /// All matchers, including `__name__="<name>"` when `name` is set (as
-    /// the last matcher when the name was written outside the braces, as
-    /// Prometheus does).
+    /// All matchers, sorted by their text as Prometheus prints them, with
+    /// `__name__="<name>"` last when `name` is set.
     pub matchers: Vec<Matcher>,
     /// `offset <d>`; negative for `offset -5m`.
     pub offset: Option<DurationExpr>,

@@ -84,14 +84,23 @@ pub fn vector_selector(
                         format!("metric name must not be set twice: {prev:?} or {n:?}"),
                     );
                 }
-                matchers.push(Matcher::equal(METRIC_NAME, n.clone()));
                 name = Some(n);
             }
         }
     }
+    // Canonical order, as Prometheus prints them: sorted by their text, the
+    // metric name matcher last.
     if let Some(n) = outer_name {
-        matchers.push(Matcher::equal(METRIC_NAME, n.clone()));
         name = Some(n);
+    }
+    if let Some(n) = &name {
+        matchers.retain(|m: &Matcher| {
+            !(m.name == METRIC_NAME && m.op == MatchOp::Equal && &m.value == n)
+        });
+    }
+    matchers.sort_by_cached_key(super::printer::matcher_text);
+    if let Some(n) = &name {
+        matchers.push(Matcher::equal(METRIC_NAME, n.clone()));
     }
     Ok(Expr::VectorSelector(VectorSelector {
         name,

@@ -1,6 +1,7 @@
 //! Prints an AST back to PromQL in the style of Prometheus'
 //! `/api/v1/format_query` (single line): `sum by (job) (rate(foo[5m]))`,
-//! `a + on (x) group_left (y) b`, `foo offset 5m @ 100.000`.
+//! `a + on (x) group_left (y) b`, `foo{a="1",b="2"} @ 100.000 offset 5m`.
+//! Matchers are sorted and joined without spaces, as Prometheus does.
 //!
 //! Parsing the output gives the same tree again (spans aside).
 
@@ -40,7 +41,14 @@ impl fmt::Display for Expr {
                 write!(f, "{op}{}", u.expr)
             }
             Expr::Binary(b) => {
-                write!(f, "{} {}", b.lhs, b.op)?;
+                match &*b.lhs {
+                    // `+Inf ^ 2` would read back as `+(Inf ^ 2)`.
+                    Expr::NumberLiteral(n) if b.op == BinaryOp::Pow && n.value == f64::INFINITY => {
+                        f.write_str("Inf")?;
+                    }
+                    lhs => write!(f, "{lhs}")?,
+                }
+                write!(f, " {}", b.op)?;
                 if b.return_bool {
                     f.write_str(" bool")?;
                 }
@@ -77,15 +85,14 @@ impl fmt::Display for Expr {
     }
 }
 
-/// Numbers as Go's `strconv.FormatFloat(v, 'f', -1, 64)`, with PromQL's
-/// spelling of infinities and NaN. Positive infinity prints as `Inf`, not
-/// Go's `+Inf`, so that `-Inf ^ 2` (which is `-(Inf ^ 2)`) prints back
-/// the same.
+/// Numbers as Prometheus 3.x prints them (Go's
+/// `strconv.FormatFloat(v, 'f', -1, 64)`): plain decimals, `+Inf`, `-Inf`,
+/// `NaN`.
 pub fn format_number(v: f64) -> String {
     if v.is_nan() {
         "NaN".to_string()
     } else if v == f64::INFINITY {
-        "Inf".to_string()
+        "+Inf".to_string()
     } else if v == f64::NEG_INFINITY {
         "-Inf".to_string()
     } else {
@@ -129,30 +136,26 @@ fn write_selector(
     vs: &VectorSelector,
     range: Option<&DurationExpr>,
 ) -> fmt::Result {
-    // The name goes in front when it is a legacy metric name and its
-    // matcher is the last one (where `foo{…}` puts it).
-    let last_is_name = |n: &str| vs.matchers.last().is_some_and(|m| is_name_matcher(m, n));
-    let (front, inside): (Option<&str>, &[Matcher]) = match &vs.name {
-        Some(n) if is_bare_metric_name(n) && last_is_name(n) => {
-            (Some(n), &vs.matchers[..vs.matchers.len() - 1])
-        }
+    // The parser puts the metric name matcher last.
+    let (name, rest): (Option<&str>, &[Matcher]) = match (&vs.name, vs.matchers.split_last()) {
+        (Some(n), Some((last, rest))) if is_name_matcher(last, n) => (Some(n), rest),
         _ => (None, &vs.matchers),
     };
-    if let Some(n) = front {
-        f.write_str(n)?;
-    }
-    if front.is_none() || !inside.is_empty() {
-        f.write_str("{")?;
-        for (i, m) in inside.iter().enumerate() {
-            if i > 0 {
-                f.write_str(", ")?;
-            }
-            match &vs.name {
-                Some(n) if is_name_matcher(m, n) => f.write_str(&go_quote(n))?,
-                _ => write_matcher(f, m)?,
+    match name {
+        Some(n) if is_bare_metric_name(n) => {
+            f.write_str(n)?;
+            if !rest.is_empty() {
+                write!(f, "{{{}}}", MatcherList(rest))?;
             }
         }
-        f.write_str("}")?;
+        Some(n) => {
+            write!(f, "{{{}", go_quote(n))?;
+            if !rest.is_empty() {
+                write!(f, ",{}", MatcherList(rest))?;
+            }
+            f.write_str("}")?;
+        }
+        None => write!(f, "{{{}}}", MatcherList(rest))?,
     }
     if let Some(r) = range {
         write!(f, "[{}]", DurationDisplay(r))?;
@@ -167,13 +170,32 @@ fn write_selector(
     Ok(())
 }
 
-fn is_name_matcher(m: &Matcher, name: &str) -> bool {
-    m.name == METRIC_NAME && m.op == MatchOp::Equal && m.value == name
+struct MatcherList<'a>(&'a [Matcher]);
+
+impl fmt::Display for MatcherList<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, m) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(",")?;
+            }
+            f.write_str(&matcher_text(m))?;
+        }
+        Ok(())
+    }
 }
 
-fn write_matcher(f: &mut fmt::Formatter<'_>, m: &Matcher) -> fmt::Result {
-    write_label_name(f, &m.name)?;
-    write!(f, "{}{}", m.op.as_str(), go_quote(&m.value))
+/// A matcher as PromQL writes it: `job="api"`, `"utf8.name"=~"a.*"`.
+pub(crate) fn matcher_text(m: &Matcher) -> String {
+    let name = if is_legacy_label_name(&m.name) {
+        m.name.clone()
+    } else {
+        go_quote(&m.name)
+    };
+    format!("{name}{}{}", m.op.as_str(), go_quote(&m.value))
+}
+
+fn is_name_matcher(m: &Matcher, name: &str) -> bool {
+    m.name == METRIC_NAME && m.op == MatchOp::Equal && m.value == name
 }
 
 fn write_label_name(f: &mut fmt::Formatter<'_>, name: &str) -> fmt::Result {

@@ -141,7 +141,7 @@ fn selectors() {
     // Keywords are label and metric names where a name is expected.
     assert_eq!(
         p("sum{by=\"x\", offset=\"y\"}").to_string(),
-        "sum{by=\"x\", offset=\"y\"}"
+        "sum{by=\"x\",offset=\"y\"}"
     );
     assert_eq!(p("by + on_x").to_string(), "by + on_x");
     assert_eq!(p("offset offset 5m").to_string(), "offset offset 5m");
@@ -151,10 +151,10 @@ fn selectors() {
         panic!("not a selector");
     };
     assert_eq!(vs.name.as_deref(), Some("foo.bar"));
-    assert_eq!(vs.matchers[1].name, "läbel");
+    assert_eq!(vs.matchers[0].name, "läbel");
     assert_eq!(
         p(r#"{"foo.bar", "läbel"="x"}"#).to_string(),
-        r#"{"foo.bar", "läbel"="x"}"#
+        r#"{"foo.bar","läbel"="x"}"#
     );
     assert_eq!(p(r#"{"foo"}"#).to_string(), "foo");
     assert_eq!(
