@@ -16,6 +16,7 @@
 pub mod ast;
 mod builder;
 mod check;
+mod depth;
 pub mod error;
 pub mod functions;
 pub mod lexer;
@@ -36,6 +37,7 @@ mod grammar {
 use lalrpop_util::ParseError as LalrError;
 
 use ast::{Expr, Span};
+pub use depth::MAX_DEPTH;
 use error::{ParseError, SyntaxError};
 use lexer::{Lexer, Tok};
 pub use printer::{format_number, format_query};
@@ -56,6 +58,17 @@ fn parse_inner(query: &str) -> Result<Expr, SyntaxError> {
     let mut expr = grammar::promql::QueryParser::new()
         .parse(query, lexer)
         .map_err(|e| convert_error(query, e))?;
+    if depth::exceeds(&expr, depth::MAX_DEPTH) {
+        let span = expr.span();
+        depth::dismantle(expr);
+        return Err(SyntaxError::new(
+            span,
+            format!(
+                "expression nests too deeply (more than {} levels)",
+                depth::MAX_DEPTH
+            ),
+        ));
+    }
     check::check(&mut expr, query)?;
     Ok(expr)
 }

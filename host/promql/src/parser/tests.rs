@@ -450,3 +450,19 @@ fn type_errors() {
     assert_eq!(p("\"s\"").value_type(), ValueType::String);
     assert_eq!(p("foo[5m]").value_type(), ValueType::Matrix);
 }
+
+#[test]
+fn deep_nesting_is_rejected_not_a_stack_overflow() {
+    for n in [2_000, 100_000] {
+        let sum = vec!["a"; n].join(" + ");
+        assert!(err(&sum).contains("nests too deeply"));
+        let parens = format!("{}a{}", "(".repeat(n), ")".repeat(n));
+        assert!(err(&parens).contains("nests too deeply"));
+        let unary = format!("{}a", "-".repeat(n));
+        assert!(err(&unary).contains("nests too deeply"));
+        let dur = format!("a[{}1m{}]", "(".repeat(n), ")".repeat(n));
+        assert!(err(&dur).contains("nests too deeply"));
+    }
+    let ok = vec!["a"; 999].join(" + ");
+    assert_eq!(p(&ok).to_string(), ok);
+}
