@@ -7,6 +7,13 @@ use clap::Parser;
 use pharos::cli::{Cli, Command};
 use tracing_subscriber::EnvFilter;
 
+/// mimalloc: the ingestion path allocates per label; with the system
+/// allocator a tenth of ingestion CPU went to malloc/free. Built with
+/// `no_thp`: with transparent huge pages its arenas fault in 2 MiB at a time
+/// and the ingestion benchmark's resident memory was ~50% larger.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()

@@ -42,7 +42,7 @@ impl Default for DbOptions {
             checkpoint_interval: Duration::from_secs(15 * 60),
             checkpoint_wal_size: 512 << 20,
             retention_interval: Duration::from_secs(60),
-            cache_bytes: 64 << 20,
+            cache_bytes: 32 << 20,
         }
     }
 }

@@ -2,7 +2,7 @@
 //! apply it to the head. All under the WAL lock, so batches are atomic and
 //! ordered.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::atomic::Ordering;
 
 use pharos_model::{Labels, Sample};
@@ -36,8 +36,8 @@ pub(crate) fn append(db: &Inner, batch: &[SeriesAppend]) -> Result<AppendStats, 
     }
     let first_new_id = db.next_id.load(Ordering::SeqCst);
     let mut next_id = first_new_id;
-    let mut ids: HashMap<&Labels, u64> = HashMap::new();
-    let mut staged: HashMap<u64, Staged<'_>> = HashMap::new();
+    let mut ids: HashMap<&Labels, u64> = HashMap::default();
+    let mut staged: HashMap<u64, Staged<'_>> = HashMap::default();
     let mut new_series: Vec<(u64, &Labels)> = Vec::new();
     let mut accepted: Vec<(u64, Sample, Kind)> = Vec::with_capacity(batch.len());
     let max_time = db.max_time.load(Ordering::Relaxed);

@@ -2,7 +2,7 @@
 //! It covers every series the storage knows (in memory or persisted), and is
 //! rebuilt from sled's series records at start.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use pharos_model::{Labels, MatchOp, Matcher};
 

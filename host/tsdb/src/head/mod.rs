@@ -5,7 +5,7 @@
 
 mod index;
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
@@ -160,7 +160,7 @@ pub(crate) struct Head {
 }
 
 pub(crate) fn labels_hash(l: &Labels) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let mut h = rustc_hash::FxHasher::default();
     l.hash(&mut h);
     h.finish()
 }
