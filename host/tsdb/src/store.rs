@@ -196,14 +196,21 @@ impl Store {
     }
 
     /// Deletes chunks whose newest sample is older than `cutoff` (at most
-    /// `max` of them). Returns the deleted chunks' series ids and byte count.
-    pub(crate) fn delete_before(&self, cutoff: i64, max: usize) -> Result<(Vec<u64>, u64), Error> {
+    /// `max` of them). Returns how many were deleted, their series ids and
+    /// their size in bytes.
+    pub(crate) fn delete_before(
+        &self,
+        cutoff: i64,
+        max: usize,
+    ) -> Result<(u64, Vec<u64>, u64), Error> {
         let mut end = vec![TIME];
         end.extend_from_slice(&time_key(cutoff));
         let mut batch = sled::Batch::default();
         let mut ids = Vec::new();
         let mut bytes = 0u64;
+        let mut count = 0u64;
         for kv in self.chunks.range(vec![TIME]..end).take(max) {
+            count += 1;
             let (tk, _) = kv?;
             let mut ck = vec![CHUNK];
             ck.extend_from_slice(&tk[9..]);
@@ -219,7 +226,26 @@ impl Store {
         self.chunks.apply_batch(batch)?;
         ids.sort_unstable();
         ids.dedup();
-        Ok((ids, bytes))
+        Ok((count, ids, bytes))
+    }
+
+    /// Deletes every chunk of series `id`.
+    pub(crate) fn delete_series_chunks(&self, id: u64) -> Result<(), Error> {
+        let mut prefix = vec![CHUNK];
+        prefix.extend_from_slice(&id.to_be_bytes());
+        let mut batch = sled::Batch::default();
+        for kv in self.chunks.scan_prefix(&prefix) {
+            let (k, v) = kv?;
+            if v.len() >= 8 {
+                let mut tk = vec![TIME];
+                tk.extend_from_slice(&v[..8]);
+                tk.extend_from_slice(&k[1..]);
+                batch.remove(tk);
+            }
+            batch.remove(k);
+        }
+        self.chunks.apply_batch(batch)?;
+        Ok(())
     }
 
     /// Drops a series record and its span (its chunks must be gone).

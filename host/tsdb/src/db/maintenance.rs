@@ -28,6 +28,11 @@ pub(crate) fn run(db: &Inner, stop: &mpsc::Receiver<()>) {
         if let Err(error) = flush(db) {
             tracing::error!(%error, "flushing chunks failed");
         }
+        // Appends reach the OS before they are acknowledged; this bounds what
+        // a machine (not process) crash can take to one tick.
+        if let Err(error) = db.wal.lock().sync() {
+            tracing::error!(%error, "syncing the WAL failed");
+        }
         let wal_size = db.wal.lock().size_bytes();
         let due = db.last_checkpoint.lock().elapsed() >= db.opts.checkpoint_interval
             || wal_size >= db.opts.checkpoint_wal_size;
@@ -184,11 +189,11 @@ pub(crate) fn retention(db: &Inner) -> Result<(), Error> {
     let mut deleted = 0u64;
     if cutoff > i64::MIN {
         loop {
-            let (ids, _) = db.store.delete_before(cutoff, 10_000)?;
-            if ids.is_empty() {
+            let (count, ids, _) = db.store.delete_before(cutoff, 10_000)?;
+            if count == 0 {
                 break;
             }
-            deleted += ids.len() as u64;
+            deleted += count;
             affected.extend(ids);
         }
     }
@@ -199,12 +204,12 @@ pub(crate) fn retention(db: &Inner) -> Result<(), Error> {
             let Some(oldest) = db.store.oldest_chunk_maxt()? else {
                 break;
             };
-            let (ids, bytes) = db.store.delete_before(oldest.saturating_add(1), 1_000)?;
-            if ids.is_empty() {
+            let (count, ids, bytes) = db.store.delete_before(oldest.saturating_add(1), 1_000)?;
+            if count == 0 {
                 break;
             }
             cutoff = cutoff.max(oldest.saturating_add(1));
-            deleted += ids.len() as u64;
+            deleted += count;
             affected.extend(ids);
             excess = excess.saturating_sub(bytes.max(1));
         }
@@ -212,7 +217,20 @@ pub(crate) fn retention(db: &Inner) -> Result<(), Error> {
     affected.sort_unstable();
     affected.dedup();
     inc(&db.counters.retention_chunks_deleted, deleted);
+    // Series are removed under the append lock, so no append can land in a
+    // series that is being dropped.
+    let _appends = db.wal.lock();
     let mut series_deleted = 0;
+    // Series whose newest sample is older than the cutoff go whole, with
+    // whatever the head still holds of them.
+    for (id, s) in db.head.all() {
+        if s.lock().maxt < cutoff {
+            db.store.delete_series_chunks(id)?;
+            db.store.delete_series(id)?;
+            db.head.remove(id);
+            series_deleted += 1;
+        }
+    }
     for id in affected {
         match db.store.first_chunk(id)? {
             Some(mint) => {
@@ -222,17 +240,21 @@ pub(crate) fn retention(db: &Inner) -> Result<(), Error> {
                     s.mint = s.mint.max(mint);
                 }
             }
-            None => {
-                let gone = db.head.get(id).is_none_or(|s| {
-                    let s = s.lock();
-                    s.num_samples() == 0 && s.closed.is_empty()
-                });
-                if gone {
-                    db.store.delete_series(id)?;
-                    db.head.remove(id);
-                    series_deleted += 1;
+            None => match db.head.get(id) {
+                // Already dropped above.
+                None => db.store.delete_series(id)?,
+                Some(s) => {
+                    let empty = {
+                        let s = s.lock();
+                        s.num_samples() == 0 && s.closed.is_empty()
+                    };
+                    if empty {
+                        db.store.delete_series(id)?;
+                        db.head.remove(id);
+                        series_deleted += 1;
+                    }
                 }
-            }
+            },
         }
     }
     inc(&db.counters.retention_series_deleted, series_deleted);
