@@ -33,8 +33,54 @@ fn be_u64(b: &[u8]) -> u64 {
     u64::from_be_bytes(a)
 }
 
+/// Time span of a series' persisted chunks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Span {
+    /// Oldest sample of any persisted chunk.
+    pub(crate) mint: i64,
+    /// Newest sample of any persisted chunk, out-of-order ones included.
+    pub(crate) maxt: i64,
+    /// Newest sample of the in-order chunks (`i64::MIN` when none): where
+    /// in-order appends continue after a restart.
+    pub(crate) in_order_maxt: i64,
+}
+
+impl Span {
+    fn of(c: &ClosedChunk) -> Span {
+        Span {
+            mint: c.mint,
+            maxt: c.maxt,
+            in_order_maxt: if c.ooo { i64::MIN } else { c.maxt },
+        }
+    }
+
+    fn merge(self, o: Span) -> Span {
+        Span {
+            mint: self.mint.min(o.mint),
+            maxt: self.maxt.max(o.maxt),
+            in_order_maxt: self.in_order_maxt.max(o.in_order_maxt),
+        }
+    }
+
+    fn encode(self) -> Vec<u8> {
+        let mut v = Vec::with_capacity(24);
+        v.extend_from_slice(&time_key(self.mint));
+        v.extend_from_slice(&time_key(self.maxt));
+        v.extend_from_slice(&time_key(self.in_order_maxt));
+        v
+    }
+
+    fn decode(v: &[u8]) -> Option<Span> {
+        (v.len() == 24).then(|| Span {
+            mint: key_time(&v[..8]),
+            maxt: key_time(&v[8..16]),
+            in_order_maxt: key_time(&v[16..]),
+        })
+    }
+}
+
 /// A persisted series: id, labels and the span of its chunks, if any.
-pub(crate) type PersistedSeries = (u64, Labels, Option<(i64, i64)>);
+pub(crate) type PersistedSeries = (u64, Labels, Option<Span>);
 
 /// One chunk to persist.
 pub(crate) struct ChunkWrite<'a> {
@@ -114,12 +160,11 @@ impl Store {
         k
     }
 
-    fn span(&self, id: u64) -> Result<Option<(i64, i64)>, Error> {
+    fn span(&self, id: u64) -> Result<Option<Span>, Error> {
         Ok(self
             .chunks
             .get(Self::span_key(id))?
-            .filter(|v| v.len() == 16)
-            .map(|v| (key_time(&v[..8]), key_time(&v[8..]))))
+            .and_then(|v| Span::decode(&v)))
     }
 
     fn chunk_key(id: u64, mint: i64, seq: u64) -> Vec<u8> {
@@ -136,7 +181,7 @@ impl Store {
     /// Persists chunks and the spans of their series in one atomic batch.
     pub(crate) fn write_chunks(&self, writes: &[ChunkWrite<'_>]) -> Result<(), Error> {
         let mut batch = sled::Batch::default();
-        let mut spans: std::collections::HashMap<u64, (i64, i64)> = Default::default();
+        let mut spans: rustc_hash::FxHashMap<u64, Span> = Default::default();
         for w in writes {
             let key = Self::chunk_key(w.id, w.chunk.mint, w.seq);
             let mut val = Vec::with_capacity(8 + w.chunk.bytes.len());
@@ -147,19 +192,18 @@ impl Store {
             tkey.extend_from_slice(&key[1..]);
             batch.insert(key, val);
             batch.insert(tkey, &[] as &[u8]);
-            let span = spans.entry(w.id).or_insert((w.chunk.mint, w.chunk.maxt));
-            span.0 = span.0.min(w.chunk.mint);
-            span.1 = span.1.max(w.chunk.maxt);
+            let span = Span::of(w.chunk);
+            spans
+                .entry(w.id)
+                .and_modify(|s| *s = s.merge(span))
+                .or_insert(span);
         }
-        for (id, (mint, maxt)) in spans {
-            let (mint, maxt) = match self.span(id)? {
-                Some((a, b)) => (a.min(mint), b.max(maxt)),
-                None => (mint, maxt),
+        for (id, span) in spans {
+            let span = match self.span(id)? {
+                Some(old) => old.merge(span),
+                None => span,
             };
-            let mut v = Vec::with_capacity(16);
-            v.extend_from_slice(&time_key(mint));
-            v.extend_from_slice(&time_key(maxt));
-            batch.insert(&Self::span_key(id), v);
+            batch.insert(&Self::span_key(id), span.encode());
         }
         self.chunks.apply_batch(batch)?;
         Ok(())
@@ -271,11 +315,9 @@ impl Store {
 
     /// Sets series `id`'s span start after retention removed older chunks.
     pub(crate) fn set_span_start(&self, id: u64, mint: i64) -> Result<(), Error> {
-        if let Some((_, maxt)) = self.span(id)? {
-            let mut v = Vec::with_capacity(16);
-            v.extend_from_slice(&time_key(mint));
-            v.extend_from_slice(&time_key(maxt));
-            self.chunks.insert(Self::span_key(id), v)?;
+        if let Some(span) = self.span(id)? {
+            self.chunks
+                .insert(Self::span_key(id), Span { mint, ..span }.encode())?;
         }
         Ok(())
     }

@@ -74,3 +74,39 @@ fn accepted_within_the_window_and_kept_across_restarts() {
     let db = Db::open_without_worker(dir.path(), opts).unwrap();
     assert_eq!(stored(&db), want);
 }
+
+#[test]
+fn persisted_out_of_order_chunks_do_not_hide_the_open_chunk_after_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = DbOptions {
+        out_of_order_window: 1_000_000,
+        chunk_samples: 4,
+        ..DbOptions::default()
+    };
+    let db = Db::open_without_worker(dir.path(), opts.clone()).unwrap();
+    db.append(&batch(&[(100, 1.0), (200, 2.0), (300, 3.0)]))
+        .unwrap();
+    // Four out-of-order samples fill an out-of-order chunk, which is cut and
+    // persisted while the in-order samples are still in the open chunk.
+    db.append(&batch(&[(110, 1.1), (120, 1.2), (130, 1.3), (140, 1.4)]))
+        .unwrap();
+    db.flush().unwrap();
+    db.close().unwrap();
+    drop(db);
+    let db = Db::open_without_worker(dir.path(), opts).unwrap();
+    assert_eq!(
+        stored(&db),
+        [
+            (100, 1.0),
+            (110, 1.1),
+            (120, 1.2),
+            (130, 1.3),
+            (140, 1.4),
+            (200, 2.0),
+            (300, 3.0)
+        ]
+    );
+    // And appending continues after the newest in-order sample.
+    assert!(db.append(&batch(&[(300, 9.0)])).is_err());
+    db.append(&batch(&[(400, 4.0)])).unwrap();
+}

@@ -84,10 +84,12 @@ pub(crate) fn flush(db: &Inner) -> Result<(), Error> {
             if let Some(s) = db.head.get(*id) {
                 let mut s = s.lock();
                 let n = chunks.len().min(s.closed.len());
-                let maxt = chunks.iter().filter(|c| !c.ooo).map(|c| c.maxt).max();
                 s.closed.drain(..n);
-                if let Some(maxt) = maxt {
-                    s.persisted_maxt = s.persisted_maxt.max(maxt);
+                for c in chunks {
+                    if !c.ooo {
+                        s.persisted_maxt = s.persisted_maxt.max(c.maxt);
+                    }
+                    s.persisted_until = s.persisted_until.max(c.maxt);
                 }
             }
         }

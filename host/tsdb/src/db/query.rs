@@ -46,7 +46,7 @@ impl Queryable for Db {
         let span = db.opts.max_chunk_span;
         let mut out = Vec::new();
         for (id, s) in db.head.select(matchers) {
-            let (labels, mut head_blocks, persisted_maxt, smint) = {
+            let (labels, mut head_blocks, persisted_until) = {
                 let s = s.lock();
                 if s.mint > maxt || s.maxt < mint {
                     continue;
@@ -73,12 +73,12 @@ impl Queryable for Db {
                 if !ooo.is_empty() {
                     blocks.push(SampleBlock::Plain(ooo.into()));
                 }
-                (s.labels.clone(), blocks, s.persisted_maxt, s.mint)
+                (s.labels.clone(), blocks, s.persisted_until)
             };
             let mut blocks = Vec::new();
-            // Out-of-order chunks can lie below persisted_maxt too, so sled is
-            // asked whenever the series has persisted data in range.
-            if persisted_maxt != i64::MIN || smint <= maxt {
+            // sled only when some persisted chunk can reach into the range:
+            // reads of recent data stay in memory.
+            if persisted_until >= mint {
                 for c in db.store.chunks(id, mint, maxt, span)? {
                     blocks.push(SampleBlock::Xor(c));
                 }

@@ -55,22 +55,26 @@ impl<'a> State<'a> {
     pub(crate) fn load_persisted(&mut self) -> Result<(), Error> {
         for (id, labels, span) in self.store.load_series()? {
             let mut s = MemSeries::new(labels);
-            if let Some((mint, maxt)) = span {
-                s.mint = mint;
-                s.maxt = maxt;
-                s.persisted_maxt = maxt;
-                // The newest persisted sample, so a re-sent identical sample
-                // is recognised as such after a restart.
-                s.last = self
-                    .store
-                    .chunks(id, maxt, maxt, self.opts.max_chunk_span)?
-                    .iter()
-                    .rev()
-                    .filter_map(|c| crate::chunkenc::XorIter::new(c).last())
-                    .find(|x| x.t == maxt)
-                    .unwrap_or(Sample::new(maxt, 0.0));
-                self.note(id, mint);
-                self.note(id, maxt);
+            if let Some(span) = span {
+                s.mint = span.mint;
+                s.maxt = span.maxt;
+                s.persisted_maxt = span.in_order_maxt;
+                s.persisted_until = span.maxt;
+                let t = span.in_order_maxt;
+                if t != i64::MIN {
+                    // The newest persisted in-order sample, so a re-sent
+                    // identical sample is recognised as such after a restart.
+                    s.last = self
+                        .store
+                        .chunks(id, t, t, self.opts.max_chunk_span)?
+                        .iter()
+                        .rev()
+                        .filter_map(|c| crate::chunkenc::XorIter::new(c).last())
+                        .find(|x| x.t == t)
+                        .unwrap_or(Sample::new(t, 0.0));
+                }
+                self.note(id, span.mint);
+                self.note(id, span.maxt);
             }
             self.out.next_id = self.out.next_id.max(id + 1);
             self.head.insert(id, s);

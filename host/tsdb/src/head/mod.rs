@@ -43,8 +43,11 @@ pub(crate) struct MemSeries {
     /// Time span of everything stored for this series.
     pub(crate) mint: i64,
     pub(crate) maxt: i64,
-    /// Newest sample already in sled (`i64::MIN` when none).
+    /// Newest in-order sample already in sled (`i64::MIN` when none).
     pub(crate) persisted_maxt: i64,
+    /// Newest sample of any chunk in sled, out-of-order ones included
+    /// (`i64::MIN` when none): reads skip sled below it.
+    pub(crate) persisted_until: i64,
 }
 
 impl MemSeries {
@@ -58,6 +61,7 @@ impl MemSeries {
             mint: i64::MAX,
             maxt: i64::MIN,
             persisted_maxt: i64::MIN,
+            persisted_until: i64::MIN,
         }
     }
 
