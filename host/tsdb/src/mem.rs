@@ -7,6 +7,7 @@ use parking_lot::RwLock;
 use pharos_model::{Labels, Matcher, Sample};
 
 use crate::append::top;
+use crate::querier::{add_names, add_value};
 use crate::{
     AppendError, AppendStats, Appendable, Error, Queryable, Series, SeriesAppend, Storage,
     TsdbStatus,
@@ -97,11 +98,10 @@ impl Queryable for MemStorage {
         mint: i64,
         maxt: i64,
     ) -> Result<Vec<String>, Error> {
-        let names: BTreeSet<String> = self
-            .select(matchers, mint, maxt)?
-            .iter()
-            .flat_map(|s| s.labels.iter().map(|l| l.name.clone()))
-            .collect();
+        let mut names = BTreeSet::new();
+        for s in self.select(matchers, mint, maxt)? {
+            add_names(&mut names, &s.labels);
+        }
         Ok(names.into_iter().collect())
     }
 
@@ -112,11 +112,10 @@ impl Queryable for MemStorage {
         mint: i64,
         maxt: i64,
     ) -> Result<Vec<String>, Error> {
-        let values: BTreeSet<String> = self
-            .select(matchers, mint, maxt)?
-            .iter()
-            .filter_map(|s| s.labels.get(name).map(str::to_owned))
-            .collect();
+        let mut values = BTreeSet::new();
+        for s in self.select(matchers, mint, maxt)? {
+            add_value(&mut values, &s.labels, name);
+        }
         Ok(values.into_iter().collect())
     }
 }

@@ -29,6 +29,15 @@ pub struct DbOptions {
     pub cache_bytes: u64,
 }
 
+impl DbOptions {
+    pub(crate) fn chunk_policy(&self) -> crate::head::ChunkPolicy {
+        crate::head::ChunkPolicy {
+            samples: self.chunk_samples,
+            max_span: self.max_chunk_span,
+        }
+    }
+}
+
 impl Default for DbOptions {
     fn default() -> Self {
         DbOptions {

@@ -2,6 +2,7 @@
 //! series and samples, so the engine can be tested on [`crate::MemStorage`]
 //! and the storage without PromQL.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use pharos_model::{Labels, Matcher, Sample};
@@ -28,6 +29,24 @@ pub trait Queryable: Send + Sync {
         mint: i64,
         maxt: i64,
     ) -> Result<Vec<String>, Error>;
+}
+
+/// Adds the label names of `labels` to `out` (cloning only new ones).
+pub(crate) fn add_names(out: &mut BTreeSet<String>, labels: &Labels) {
+    for l in labels {
+        if !out.contains(&l.name) {
+            out.insert(l.name.clone());
+        }
+    }
+}
+
+/// Adds the value of label `name` of `labels`, if it has one, to `out`.
+pub(crate) fn add_value(out: &mut BTreeSet<String>, labels: &Labels, name: &str) {
+    if let Some(v) = labels.get(name)
+        && !out.contains(v)
+    {
+        out.insert(v.to_owned());
+    }
 }
 
 /// Blocks of samples of one series: compressed chunks or plain samples.

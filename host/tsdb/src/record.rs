@@ -68,12 +68,13 @@ pub(crate) fn encode_series<'a>(
 
 /// Encodes a samples record: a base timestamp, then per sample the series
 /// id, the timestamp's difference to the base and the value's bits.
-pub(crate) fn encode_samples(buf: &mut Vec<u8>, samples: &[(u64, Sample)]) {
+pub(crate) fn encode_samples(buf: &mut Vec<u8>, samples: impl IntoIterator<Item = (u64, Sample)>) {
     buf.push(SAMPLES);
-    let base = samples.first().map_or(0, |s| s.1.t);
+    let mut samples = samples.into_iter().peekable();
+    let base = samples.peek().map_or(0, |s| s.1.t);
     put_varint(buf, base);
     for (id, s) in samples {
-        put_uvarint(buf, *id);
+        put_uvarint(buf, id);
         put_varint(buf, s.t.wrapping_sub(base));
         buf.extend_from_slice(&s.v.to_bits().to_le_bytes());
     }
@@ -241,7 +242,7 @@ mod tests {
             (300, Sample::new(-5, f64::NEG_INFINITY)),
         ];
         let mut b = Vec::new();
-        encode_samples(&mut b, &samples);
+        encode_samples(&mut b, samples.iter().copied());
         match decode(&b) {
             Ok(Record::Samples(got)) => assert_eq!(got, samples),
             other => panic!("unexpected {other:?}"),
@@ -263,7 +264,7 @@ mod tests {
     #[test]
     fn truncated_records_are_errors() {
         let mut b = Vec::new();
-        encode_samples(&mut b, &[(1, Sample::new(1, 1.0))]);
+        encode_samples(&mut b, [(1, Sample::new(1, 1.0))]);
         b.pop();
         assert!(decode(&b).is_err());
         assert!(decode(&[99]).is_err());

@@ -140,9 +140,8 @@ pub(crate) fn append(db: &Inner, batch: &[SeriesAppend]) -> Result<AppendStats, 
     if !new_series.is_empty() {
         record::encode_series(&mut series_rec, new_series.iter().map(|(i, l)| (*i, *l)));
     }
-    let plain: Vec<(u64, Sample)> = accepted.iter().map(|(i, s, _)| (*i, *s)).collect();
-    if !plain.is_empty() {
-        record::encode_samples(&mut samples_rec, &plain);
+    if !accepted.is_empty() {
+        record::encode_samples(&mut samples_rec, accepted.iter().map(|(i, s, _)| (*i, *s)));
     }
     let recs: Vec<&[u8]> = [series_rec.as_slice(), samples_rec.as_slice()]
         .into_iter()
@@ -171,7 +170,7 @@ pub(crate) fn append(db: &Inner, batch: &[SeriesAppend]) -> Result<AppendStats, 
         }
         inc(&db.counters.series_created, new_series.len() as u64);
     }
-    let policy = db.policy();
+    let policy = db.opts.chunk_policy();
     let mut dirty = Vec::new();
     let (mut lo, mut hi) = (i64::MAX, i64::MIN);
     let mut ooo_count = 0;

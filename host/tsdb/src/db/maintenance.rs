@@ -161,14 +161,7 @@ fn cut_idle_chunks(db: &Inner) {
             .is_some_and(|t| now.saturating_sub(t) > span);
         if idle {
             s.cut_ooo();
-            let full = std::mem::take(&mut s.open);
-            if let (Some(mint), Some(maxt)) = (full.min_time(), full.max_time()) {
-                s.closed.push(ClosedChunk {
-                    mint,
-                    maxt,
-                    ooo: false,
-                    bytes: full.into_bytes().into(),
-                });
+            if s.cut_open() {
                 dirty.push(id);
             }
         }

@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use parking_lot::Mutex;
 
-use crate::head::{ChunkPolicy, Head};
+use crate::head::Head;
 use crate::metrics::{Counters, DbMetrics};
 use crate::store::Store;
 use crate::wal::{Wal, WalOptions};
@@ -39,13 +39,6 @@ pub(crate) struct Inner {
 }
 
 impl Inner {
-    pub(crate) fn policy(&self) -> ChunkPolicy {
-        ChunkPolicy {
-            samples: self.opts.chunk_samples,
-            max_span: self.opts.max_chunk_span,
-        }
-    }
-
     pub(crate) fn note_time(&self, t: i64) {
         self.min_time.fetch_min(t, Ordering::Relaxed);
         self.max_time.fetch_max(t, Ordering::Relaxed);
@@ -148,10 +141,7 @@ impl Db {
     /// Stops background work and leaves everything on disk (a checkpoint), so
     /// the next start replays little. Appends fail afterwards.
     pub fn close(&self) -> Result<(), Error> {
-        if let Some(w) = self.worker.lock().take() {
-            let _ = w.stop.send(());
-            let _ = w.handle.join();
-        }
+        self.stop_worker();
         if self.inner.closed.swap(true, Ordering::SeqCst) {
             return Ok(());
         }
@@ -175,11 +165,18 @@ impl Db {
     }
 }
 
-impl Drop for Db {
-    fn drop(&mut self) {
+impl Db {
+    /// Stops the maintenance thread and waits for it.
+    fn stop_worker(&self) {
         if let Some(w) = self.worker.lock().take() {
             let _ = w.stop.send(());
             let _ = w.handle.join();
         }
+    }
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        self.stop_worker();
     }
 }

@@ -7,23 +7,28 @@ use pharos_model::{Labels, METRIC_NAME, Matcher};
 
 use super::{Db, append};
 use crate::append::top;
+use crate::querier::{add_names, add_value};
 use crate::{
     AppendStats, Appendable, Error, Queryable, SampleBlock, Series, SeriesAppend, Storage,
     TsdbStatus,
 };
 
 impl Db {
-    /// Labels of the selected series whose data overlaps `[mint, maxt]`.
-    fn selected_labels(&self, matchers: &[Matcher], mint: i64, maxt: i64) -> Vec<Labels> {
-        self.inner
-            .head
-            .select(matchers)
-            .into_iter()
-            .filter_map(|(_, s)| {
-                let s = s.lock();
-                (s.mint <= maxt && s.maxt >= mint).then(|| s.labels.clone())
-            })
-            .collect()
+    /// Calls `f` with the labels of each selected series whose data
+    /// overlaps `[mint, maxt]`.
+    fn for_each_selected(
+        &self,
+        matchers: &[Matcher],
+        mint: i64,
+        maxt: i64,
+        mut f: impl FnMut(&Labels),
+    ) {
+        for (_, s) in self.inner.head.select(matchers) {
+            let s = s.lock();
+            if s.mint <= maxt && s.maxt >= mint {
+                f(&s.labels);
+            }
+        }
     }
 
     /// Whether `[mint, maxt]` covers everything stored, so answers can come
@@ -104,11 +109,8 @@ impl Queryable for Db {
             names.sort();
             return Ok(names);
         }
-        let names: BTreeSet<String> = self
-            .selected_labels(matchers, mint, maxt)
-            .iter()
-            .flat_map(|l| l.iter().map(|l| l.name.clone()))
-            .collect();
+        let mut names = BTreeSet::new();
+        self.for_each_selected(matchers, mint, maxt, |l| add_names(&mut names, l));
         Ok(names.into_iter().collect())
     }
 
@@ -130,11 +132,8 @@ impl Queryable for Db {
             values.sort();
             return Ok(values);
         }
-        let values: BTreeSet<String> = self
-            .selected_labels(matchers, mint, maxt)
-            .iter()
-            .filter_map(|l| l.get(name).map(str::to_owned))
-            .collect();
+        let mut values = BTreeSet::new();
+        self.for_each_selected(matchers, mint, maxt, |l| add_value(&mut values, l, name));
         Ok(values.into_iter().collect())
     }
 }

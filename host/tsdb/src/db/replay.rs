@@ -95,10 +95,7 @@ impl<'a> State<'a> {
                 }
             }
             Record::Samples(samples) => {
-                let policy = crate::head::ChunkPolicy {
-                    samples: self.opts.chunk_samples,
-                    max_span: self.opts.max_chunk_span,
-                };
+                let policy = self.opts.chunk_policy();
                 for (id, s) in samples {
                     let Some(series) = self.head.get(id) else {
                         self.unknown_series_samples += 1;

@@ -88,16 +88,24 @@ impl MemSeries {
         cut
     }
 
-    fn cut_open(&mut self) {
+    /// Moves the open chunk to the closed ones. Returns false if it was
+    /// empty.
+    pub(crate) fn cut_open(&mut self) -> bool {
         let full = std::mem::take(&mut self.open);
-        if let (Some(mint), Some(maxt)) = (full.min_time(), full.max_time()) {
-            self.closed.push(ClosedChunk {
-                mint,
-                maxt,
-                ooo: false,
-                bytes: full.into_bytes().into(),
-            });
-        }
+        self.close_chunk(full, false)
+    }
+
+    fn close_chunk(&mut self, chunk: XorAppender, ooo: bool) -> bool {
+        let (Some(mint), Some(maxt)) = (chunk.min_time(), chunk.max_time()) else {
+            return false;
+        };
+        self.closed.push(ClosedChunk {
+            mint,
+            maxt,
+            ooo,
+            bytes: chunk.into_bytes().into(),
+        });
+        true
     }
 
     /// Inserts an out-of-order sample (the caller checked duplicates).
@@ -125,14 +133,7 @@ impl MemSeries {
         for s in self.ooo.drain(..) {
             app.append(s.t, s.v);
         }
-        if let (Some(mint), Some(maxt)) = (app.min_time(), app.max_time()) {
-            self.closed.push(ClosedChunk {
-                mint,
-                maxt,
-                ooo: true,
-                bytes: app.into_bytes().into(),
-            });
-        }
+        self.close_chunk(app, true);
     }
 
     /// The out-of-order sample at `t`, if buffered.
