@@ -190,8 +190,9 @@ impl Store {
             let mut tkey = vec![TIME];
             tkey.extend_from_slice(&time_key(w.chunk.maxt));
             tkey.extend_from_slice(&key[1..]);
+            // The chunk's stored size, so size retention needs no read.
+            batch.insert(tkey, &(val.len() as u32).to_be_bytes());
             batch.insert(key, val);
-            batch.insert(tkey, &[] as &[u8]);
             let span = Span::of(w.chunk);
             spans
                 .entry(w.id)
@@ -255,11 +256,11 @@ impl Store {
         let mut count = 0u64;
         for kv in self.chunks.range(vec![TIME]..end).take(max) {
             count += 1;
-            let (tk, _) = kv?;
+            let (tk, size) = kv?;
             let mut ck = vec![CHUNK];
             ck.extend_from_slice(&tk[9..]);
-            if let Some(v) = self.chunks.get(&ck)? {
-                bytes += v.len() as u64;
+            if let Ok(size) = <[u8; 4]>::try_from(size.as_ref()) {
+                bytes += u64::from(u32::from_be_bytes(size));
             }
             if tk.len() >= 17 {
                 ids.push(be_u64(&tk[9..17]));
