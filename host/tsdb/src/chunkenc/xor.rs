@@ -18,6 +18,9 @@ pub const MAX_SAMPLES: usize = u16::MAX as usize;
 /// payload of `DOD_BITS[i - 1]` bits. `11111` is followed by the full 64 bits.
 const DOD_BITS: [u32; 4] = [5, 11, 20, 32];
 
+/// One-bits of the `11111` code that escapes to a full 64-bit delta-of-delta.
+const DOD_ESCAPE: usize = DOD_BITS.len() + 1;
+
 /// Leading-zero counts are stored in 5 bits, so at most 31.
 const MAX_LEADING: u32 = 31;
 
@@ -25,13 +28,16 @@ const MAX_LEADING: u32 = 31;
 /// `11`, then a two's-complement delta of `INT_BITS[selector]` bits.
 const INT_BITS: [u32; 3] = [4, 7, 20];
 
-/// Selector bits and their count for integer-delta bucket `i`.
+/// The prefix code of the timestamp buckets and integer-delta selectors, as
+/// `(bits, bit count)`: `ones` one-bits, then a zero unless `ones == max` (so
+/// `0`, `10`, `110`, …, and `max` ones). Read back by `XorIter::unary`.
 #[inline]
-const fn int_selector(i: usize) -> (u64, u32) {
-    if i + 1 < INT_BITS.len() {
-        (((1 << i) - 1) << 1, i as u32 + 1)
+const fn unary(ones: usize, max: usize) -> (u64, u32) {
+    let bits = (1 << ones) - 1;
+    if ones < max {
+        (bits << 1, ones as u32 + 1)
     } else {
-        ((1 << i) - 1, i as u32)
+        (bits, ones as u32)
     }
 }
 
@@ -134,8 +140,7 @@ impl XorAppender {
         if self.count >= 2 && self.count < u16::MAX && t > self.st.t {
             self.append_dod(t);
             self.append_value(v);
-        } else {
-            self.append_slow(t, v);
+        } else if !self.append_slow(t, v) {
             return;
         }
         self.st.t = t;
@@ -196,37 +201,34 @@ impl XorAppender {
         }
     }
 
-    /// The first two samples, and the caller bugs.
+    /// Everything [`XorAppender::append`]'s fast path does not take: the
+    /// first two samples, and the caller bugs, which are dropped. Returns
+    /// whether the sample was written.
     #[cold]
-    fn append_slow(&mut self, t: i64, v: u64) {
+    fn append_slow(&mut self, t: i64, v: u64) -> bool {
         match self.count {
             0 => {
                 write_varint(&mut self.w, zigzag(t));
                 self.w.write(v, 64);
             }
-            _ if self.count == u16::MAX => {
+            u16::MAX => {
                 debug_assert!(false, "append to a full chunk ({MAX_SAMPLES} samples)");
-                return;
+                return false;
             }
             _ if t <= self.st.t => {
                 debug_assert!(false, "append of t={t} after t={}", self.st.t);
-                return;
+                return false;
             }
-            1 => {
+            // Only the second sample is left: a later one with an increasing
+            // `t` takes the fast path.
+            _ => {
+                debug_assert_eq!(self.count, 1);
                 self.st.delta = t.wrapping_sub(self.st.t) as u64;
                 write_varint(&mut self.w, self.st.delta);
                 self.append_value(v);
             }
-            // count >= 2 with an increasing t is the fast path.
-            _ => {
-                self.append_dod(t);
-                self.append_value(v);
-            }
         }
-        self.st.t = t;
-        self.st.v = v;
-        self.count += 1;
-        self.write_count();
+        true
     }
 
     #[inline]
@@ -238,16 +240,16 @@ impl XorAppender {
             self.w.write_bit(false);
             return;
         }
-        let mut code: u64 = 0b10;
         for (i, &n) in DOD_BITS.iter().enumerate() {
             if fits_signed(dod, n) {
+                let (code, len) = unary(i + 1, DOD_ESCAPE);
                 let payload = (dod as u64) & ((1u64 << n) - 1);
-                self.w.write((code << n) | payload, i as u32 + 2 + n);
+                self.w.write((code << n) | payload, len + n);
                 return;
             }
-            code = (code << 1) | 0b10;
         }
-        self.w.write(0b11111, 5);
+        let (code, len) = unary(DOD_ESCAPE, DOD_ESCAPE);
+        self.w.write(code, len);
         self.w.write(dod as u64, 64);
     }
 
@@ -278,7 +280,7 @@ impl XorAppender {
         if (vi as f64).to_bits() == v {
             let d = vi.wrapping_sub(f64::from_bits(self.st.v) as i64);
             for (i, n) in INT_BITS.into_iter().enumerate() {
-                let (sel, sel_len) = int_selector(i);
+                let (sel, sel_len) = unary(i, INT_BITS.len() - 1);
                 let len = 3 + sel_len + n;
                 if len < xor_cost && fits_signed(d, n) {
                     let payload = (d as u64) & ((1u64 << n) - 1);
@@ -397,27 +399,44 @@ impl<'a> XorIter<'a> {
         None
     }
 
+    /// Reads `n` bits; running out of data means the chunk is truncated.
+    #[inline]
+    fn bits(&mut self, n: u32) -> Result<u64, ChunkError> {
+        self.r.read(n).ok_or_else(|| self.truncated())
+    }
+
+    #[inline]
+    fn bit(&mut self) -> Result<bool, ChunkError> {
+        self.r.read_bit().ok_or_else(|| self.truncated())
+    }
+
+    /// Reads a code written by [`unary`]: counts one-bits up to `max`,
+    /// consuming the zero that ends a shorter code.
+    #[inline]
+    fn unary(&mut self, max: usize) -> Result<usize, ChunkError> {
+        let mut ones = 0;
+        while ones < max {
+            match self.r.read_bit() {
+                Some(true) => ones += 1,
+                Some(false) => break,
+                None => return Err(self.truncated()),
+            }
+        }
+        Ok(ones)
+    }
+
     fn read_timestamp(&mut self) -> Result<i64, ChunkError> {
         match self.read {
             0 => return self.read_varint().map(unzigzag),
             1 => self.st.delta = self.read_varint()?,
             _ => {
-                let mut ones = 0;
-                while ones < 5 {
-                    match self.r.read_bit() {
-                        Some(true) => ones += 1,
-                        Some(false) => break,
-                        None => return Err(self.truncated()),
-                    }
-                }
-                let dod = match ones {
+                let dod = match self.unary(DOD_ESCAPE)? {
                     0 => 0,
-                    1..=4 => {
+                    DOD_ESCAPE => self.bits(64)? as i64,
+                    ones => {
                         let n = DOD_BITS[ones - 1];
-                        let raw = self.r.read(n).ok_or_else(|| self.truncated())?;
-                        sign_extend(raw, n)
+                        sign_extend(self.bits(n)?, n)
                     }
-                    _ => self.r.read(64).ok_or_else(|| self.truncated())? as i64,
                 };
                 self.st.delta = self.st.delta.wrapping_add(dod as u64);
             }
@@ -438,62 +457,48 @@ impl<'a> XorIter<'a> {
 
     /// The value after a `110` code.
     fn read_int_delta(&mut self) -> Result<u64, ChunkError> {
-        let mut i = 0;
-        while i + 1 < INT_BITS.len() {
-            match self.r.read_bit() {
-                Some(true) => i += 1,
-                Some(false) => break,
-                None => return Err(self.truncated()),
-            }
-        }
-        let n = INT_BITS[i];
-        let raw = self.r.read(n).ok_or_else(|| self.truncated())?;
+        let n = INT_BITS[self.unary(INT_BITS.len() - 1)?];
+        let d = sign_extend(self.bits(n)?, n);
         let prev = f64::from_bits(self.st.v) as i64;
-        Ok((prev.wrapping_add(sign_extend(raw, n)) as f64).to_bits())
+        Ok((prev.wrapping_add(d) as f64).to_bits())
     }
 
     fn read_value(&mut self) -> Result<u64, ChunkError> {
         if self.read == 0 {
-            return self.r.read(64).ok_or_else(|| self.truncated());
+            return self.bits(64);
         }
-        match self.r.read_bit() {
-            None => return Err(self.truncated()),
-            Some(false) => return Ok(self.st.v),
-            Some(true) => {}
+        if !self.bit()? {
+            // `0`: the same value.
+            return Ok(self.st.v);
         }
-        let (lead, sig) = match self.r.read_bit() {
-            None => return Err(self.truncated()),
-            Some(false) => {
-                if self.st.lead == NO_WINDOW {
-                    return Err(self.corrupt("XOR window reused before one was set"));
-                }
-                let (l, t) = (u32::from(self.st.lead), u32::from(self.st.trail));
-                (l, 64 - l - t)
+        let (sig, trail) = if !self.bit()? {
+            // `10`: XOR in the current window.
+            if self.st.lead == NO_WINDOW {
+                return Err(self.corrupt("XOR window reused before one was set"));
             }
-            Some(true) => {
-                match self.r.read_bit() {
-                    None => return Err(self.truncated()),
-                    Some(false) => return self.read_int_delta(),
-                    Some(true) => {}
-                }
-                let head = self.r.read(11).ok_or_else(|| self.truncated())?;
-                let lead = (head >> 6) as u32;
-                let sig = match (head & 63) as u32 {
-                    0 => 64,
-                    s => s,
-                };
-                if lead + sig > 64 {
-                    return Err(self.corrupt("XOR window wider than 64 bits"));
-                }
-                self.st.lead = lead as u8;
-                self.st.trail = (64 - lead - sig) as u8;
-                (lead, sig)
+            let (lead, trail) = (u32::from(self.st.lead), u32::from(self.st.trail));
+            (64 - lead - trail, trail)
+        } else if !self.bit()? {
+            // `110`: integer delta.
+            return self.read_int_delta();
+        } else {
+            // `111`: XOR in a new window.
+            let head = self.bits(11)?;
+            let lead = (head >> 6) as u32;
+            let sig = match (head & 63) as u32 {
+                0 => 64,
+                s => s,
+            };
+            if lead + sig > 64 {
+                return Err(self.corrupt("XOR window wider than 64 bits"));
             }
+            let trail = 64 - lead - sig;
+            self.st.lead = lead as u8;
+            self.st.trail = trail as u8;
+            (sig, trail)
         };
-        let bits = self.r.read(sig).ok_or_else(|| self.truncated())?;
-        let trail = 64 - lead - sig;
         // sig >= 1, so trail <= 63.
-        Ok(self.st.v ^ (bits << trail))
+        Ok(self.st.v ^ (self.bits(sig)? << trail))
     }
 }
 
