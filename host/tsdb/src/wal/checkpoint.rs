@@ -11,7 +11,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::WalError;
-use super::record::{check_payload, push_frame};
+use super::record::{check_payload, frame_len, push_frame};
 use super::segment::{checkpoint_name, checkpoint_tmp_name, io_err, remove, sync_dir};
 
 /// Frames are batched into writes of about this many bytes.
@@ -57,17 +57,15 @@ fn write_tmp<'a>(
     for record in records {
         check_payload(record)?;
         push_frame(buf, record);
+        size += frame_len(record);
         if buf.len() >= WRITE_BATCH {
             file.write_all(buf).map_err(io_err(tmp))?;
-            size += buf.len() as u64;
             buf.clear();
         }
     }
-    if !buf.is_empty() {
-        file.write_all(buf).map_err(io_err(tmp))?;
-        size += buf.len() as u64;
-        buf.clear();
-    }
+    // The rest of the batch (an empty one makes no syscall).
+    file.write_all(buf).map_err(io_err(tmp))?;
+    buf.clear();
     file.sync_all().map_err(io_err(tmp))?;
     Ok(size)
 }

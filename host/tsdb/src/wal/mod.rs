@@ -168,7 +168,6 @@ pub struct Wal {
     cur_size: u64,
     /// Sizes of the other segments on disk, by number.
     closed: BTreeMap<u64, u64>,
-    closed_bytes: u64,
     /// `(number, size)` of the checkpoint on disk.
     checkpoint: Option<(u64, u64)>,
     /// Scratch buffer for `append_many` and checkpoints.
@@ -335,7 +334,6 @@ impl Wal {
             None => checkpoint.map_or(0, |(cp, _)| cp),
         };
         let file = create_segment(dir, next)?;
-        let closed_bytes = kept.values().sum();
         tracing::debug!(
             dir = %dir.display(),
             checkpoint = ?report.checkpoint,
@@ -351,7 +349,6 @@ impl Wal {
             cur_seg: next,
             cur_size: 0,
             closed: kept,
-            closed_bytes,
             checkpoint,
             buf: Vec::new(),
             poisoned: false,
@@ -411,7 +408,6 @@ impl Wal {
         let next = self.cur_seg + 1;
         self.file = create_segment(&self.dir, next)?;
         self.closed.insert(self.cur_seg, self.cur_size);
-        self.closed_bytes += self.cur_size;
         self.cur_seg = next;
         self.cur_size = 0;
         Ok(next)
@@ -456,9 +452,7 @@ impl Wal {
         let covered: Vec<u64> = self.closed.range(..seg).map(|(&n, _)| n).collect();
         for n in covered {
             remove(&self.dir.join(segment_name(n)))?;
-            if let Some(size) = self.closed.remove(&n) {
-                self.closed_bytes -= size;
-            }
+            self.closed.remove(&n);
         }
         if let Some((cp, _)) = old.filter(|&(cp, _)| cp != seg) {
             remove(&self.dir.join(checkpoint_name(cp)))?;
@@ -471,7 +465,8 @@ impl Wal {
     /// Total bytes of segments and checkpoint on disk, tracked as they are
     /// written and deleted (no `stat`).
     pub fn size_bytes(&self) -> u64 {
-        self.closed_bytes + self.cur_size + self.checkpoint.map_or(0, |(_, size)| size)
+        let closed: u64 = self.closed.values().sum();
+        closed + self.cur_size + self.checkpoint.map_or(0, |(_, size)| size)
     }
 
     /// The WAL directory.
@@ -492,9 +487,16 @@ impl Wal {
         Ok(())
     }
 
-    /// Rotates if a frame of `n` bytes would overflow a non-empty segment.
+    /// Whether a frame of `n` bytes after `pending` bytes not yet written
+    /// would overflow the non-empty current segment: the rotation rule.
+    fn overflows(&self, pending: usize, n: u64) -> bool {
+        let size = self.cur_size + pending as u64;
+        size > 0 && size + n > self.opts.segment_size
+    }
+
+    /// Rotates if a frame of `n` bytes would overflow the current segment.
     fn make_room(&mut self, n: u64) -> Result<(), WalError> {
-        if self.cur_size > 0 && self.cur_size + n > self.opts.segment_size {
+        if self.overflows(0, n) {
             self.rotate()?;
         }
         Ok(())
@@ -504,8 +506,7 @@ impl Wal {
         buf.clear();
         for record in records {
             let n = frame_len(record);
-            let pending = self.cur_size + buf.len() as u64;
-            if pending > 0 && pending + n > self.opts.segment_size {
+            if self.overflows(buf.len(), n) {
                 self.write_buf(buf)?;
                 self.rotate()?;
             } else if buf.len() >= BATCH_FLUSH {

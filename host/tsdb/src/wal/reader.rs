@@ -7,7 +7,7 @@
 
 use std::io::{self, Read};
 
-use super::record::{Corruption, HEADER_LEN, MAX_RECORD_LEN, parse_header};
+use super::record::{Corruption, HEADER_LEN, parse_header};
 
 /// Bytes requested from the file per read (and the initial buffer size for
 /// files at least that large).
@@ -74,13 +74,7 @@ impl<R: Read> FrameReader<R> {
         }
         let mut h = [0u8; HEADER_LEN];
         h.copy_from_slice(&self.buf[self.start..self.start + HEADER_LEN]);
-        let (len, stored) = parse_header(&h);
-        if len == 0 {
-            return Err(corrupt(at, Corruption::ZeroLength));
-        }
-        if len as usize > MAX_RECORD_LEN {
-            return Err(corrupt(at, Corruption::LengthTooLarge { len }));
-        }
+        let (len, stored) = parse_header(&h).map_err(|what| corrupt(at, what))?;
         let frame = HEADER_LEN + len as usize;
         // Known-short file: report without growing the buffer for a bogus
         // length.

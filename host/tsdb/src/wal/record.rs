@@ -53,11 +53,18 @@ pub(crate) fn push_frame(buf: &mut Vec<u8>, payload: &[u8]) {
     buf.extend_from_slice(payload);
 }
 
-/// Splits a header into `(len, crc)`.
-pub(crate) fn parse_header(h: &[u8; HEADER_LEN]) -> (u32, u32) {
+/// Splits a header into `(len, crc)`, rejecting a length that
+/// [`check_payload`] would not have let through.
+pub(crate) fn parse_header(h: &[u8; HEADER_LEN]) -> Result<(u32, u32), Corruption> {
     let len = u32::from_le_bytes([h[0], h[1], h[2], h[3]]);
     let crc = u32::from_le_bytes([h[4], h[5], h[6], h[7]]);
-    (len, crc)
+    if len == 0 {
+        return Err(Corruption::ZeroLength);
+    }
+    if len as usize > MAX_RECORD_LEN {
+        return Err(Corruption::LengthTooLarge { len });
+    }
+    Ok((len, crc))
 }
 
 /// Why a frame is not valid. `available` counts bytes present after the
@@ -112,7 +119,8 @@ mod tests {
         push_frame(&mut buf, b"123456789");
         assert_eq!(&buf[..8], &[9, 0, 0, 0, 0x83, 0x92, 0x06, 0xE3]);
         assert_eq!(&buf[8..], b"123456789");
-        assert_eq!(parse_header(&header(b"123456789")), (9, 0xE306_9283));
+        assert_eq!(parse_header(&header(b"123456789")), Ok((9, 0xE306_9283)));
+        assert_eq!(parse_header(&[0; 8]), Err(Corruption::ZeroLength));
         assert_eq!(frame_len(b"123456789"), 17);
     }
 }
