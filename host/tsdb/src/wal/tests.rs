@@ -250,6 +250,70 @@ fn checkpoint_replaces_older_segments() {
 }
 
 #[test]
+fn checkpoint_with_an_invalid_record_changes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let (mut wal, _, _) = replay(dir, WalOptions::default());
+    wal.append(b"kept").unwrap();
+    let seg_no = wal.rotate().unwrap();
+    assert!(matches!(
+        wal.checkpoint(seg_no, [b"ok".as_slice(), b""]),
+        Err(WalError::EmptyRecord)
+    ));
+    assert!(!dir.join(segment::checkpoint_tmp_name(seg_no)).exists());
+    assert!(!dir.join(checkpoint_name(seg_no)).exists());
+    assert_eq!(segment_numbers(dir), vec![0, seg_no]);
+    assert_eq!(wal.size_bytes(), disk_size(dir));
+    drop(wal);
+    let (_, report, got) = replay(dir, WalOptions::default());
+    assert_eq!(got, vec![b"kept".to_vec()]);
+    assert_eq!(report.checkpoint, None);
+}
+
+#[test]
+fn failed_write_is_rolled_back() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let (mut wal, _, _) = replay(dir, WalOptions::default());
+    wal.append(b"before").unwrap();
+    let err = wal
+        .write_or_roll_back(|f| {
+            f.write_all(b"half a frame")?;
+            Err(std::io::Error::other("injected"))
+        })
+        .unwrap_err();
+    assert!(matches!(err, WalError::Io { .. }), "{err}");
+    assert_eq!(wal.size_bytes(), disk_size(dir));
+    wal.append(b"after").unwrap();
+    drop(wal);
+    let (_, report, got) = replay(dir, WalOptions::default());
+    assert_eq!(got, vec![b"before".to_vec(), b"after".to_vec()]);
+    assert!(report.corruption.is_none());
+}
+
+#[test]
+fn write_that_cannot_be_rolled_back_poisons_until_reopened() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let (mut wal, _, _) = replay(dir, WalOptions::default());
+    wal.append(b"before").unwrap();
+    // A read-only handle: the write fails, and so does cutting the file back.
+    wal.file = fs::File::open(seg(dir, 0)).unwrap();
+    assert!(matches!(wal.append(b"lost"), Err(WalError::Io { .. })));
+    assert!(matches!(wal.append(b"x"), Err(WalError::Poisoned { .. })));
+    assert!(matches!(
+        wal.append_many(&[b"x".as_slice()]),
+        Err(WalError::Poisoned { .. })
+    ));
+    assert!(matches!(wal.rotate(), Err(WalError::Poisoned { .. })));
+    drop(wal);
+    let (mut wal, report, got) = replay(dir, WalOptions::default());
+    assert_eq!(got, vec![b"before".to_vec()]);
+    assert!(report.corruption.is_none());
+    wal.append(b"after").unwrap();
+}
+
+#[test]
 fn open_cleans_up_after_interrupted_checkpoint() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
