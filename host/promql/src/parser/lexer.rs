@@ -7,8 +7,6 @@
 //! case-insensitive (`SUM … BY (job)`). The lexer tracks these contexts and
 //! hands the grammar (`promql.lalrpop`) tokens with byte positions.
 
-use std::fmt;
-
 use super::ast::{AggregateOp, Span};
 use super::error::SyntaxError;
 
@@ -84,14 +82,9 @@ impl Tok {
     /// How Prometheus names a token in "unexpected …" messages, given the
     /// token's source text.
     pub fn describe(&self, text: &str) -> String {
-        let quoted = || {
-            let q = go_quote(text);
-            if text.chars().count() > 10 {
-                let short: String = text.chars().take(10).collect();
-                format!("{}...", go_quote(&short))
-            } else {
-                q
-            }
+        let quoted = || match text.char_indices().nth(10) {
+            Some((cut, _)) => format!("{}...", go_quote(&text[..cut])),
+            None => go_quote(text),
         };
         match self {
             Tok::Ident(_) => format!("identifier {}", go_quote(text)),
@@ -153,6 +146,13 @@ impl Tok {
 pub fn go_quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
+    push_go_escaped(&mut out, s);
+    out.push('"');
+    out
+}
+
+/// The body of [`go_quote`], without the quotes.
+fn push_go_escaped(out: &mut String, s: &str) {
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),
@@ -177,8 +177,6 @@ pub fn go_quote(s: &str) -> String {
             c => out.push(c),
         }
     }
-    out.push('"');
-    out
 }
 
 /// Go's `%q` for a single character.
@@ -241,6 +239,18 @@ impl<'a> Lexer<'a> {
         self.input[self.pos..].chars().nth(n)
     }
 
+    /// Advances past the characters that satisfy `pred`.
+    fn eat_while(&mut self, pred: impl Fn(char) -> bool) {
+        while let Some(c) = self.peek().filter(|&c| pred(c)) {
+            self.pos += c.len_utf8();
+        }
+    }
+
+    /// Whether a number or duration starts at `c`, the next character.
+    fn at_number(&self, c: char) -> bool {
+        c.is_ascii_digit() || (c == '.' && self.peek_at(1).is_some_and(|d| d.is_ascii_digit()))
+    }
+
     fn bump(&mut self) -> Option<char> {
         let c = self.peek()?;
         self.pos += c.len_utf8();
@@ -261,14 +271,7 @@ impl<'a> Lexer<'a> {
                 Some(' ' | '\t' | '\n' | '\r') => {
                     self.pos += 1;
                 }
-                Some('#') => {
-                    while let Some(c) = self.peek() {
-                        if c == '\n' || c == '\r' {
-                            break;
-                        }
-                        self.pos += c.len_utf8();
-                    }
-                }
+                Some('#') => self.eat_while(|c| c != '\n' && c != '\r'),
                 _ => return,
             }
         }
@@ -303,7 +306,7 @@ impl<'a> Lexer<'a> {
     }
 
     fn lex_normal(&mut self, c: char, start: usize) -> Result<Tok, SyntaxError> {
-        if c.is_ascii_digit() || (c == '.' && self.peek_at(1).is_some_and(|d| d.is_ascii_digit())) {
+        if self.at_number(c) {
             return self.lex_number_or_duration(start);
         }
         if is_alpha(c) || c == ':' {
@@ -397,13 +400,7 @@ impl<'a> Lexer<'a> {
     /// A word in normal context: keyword, `Inf`/`NaN`, identifier or metric
     /// identifier.
     fn lex_word(&mut self, start: usize) -> Tok {
-        while let Some(c) = self.peek() {
-            if is_alnum(c) || c == ':' {
-                self.pos += 1;
-            } else {
-                break;
-            }
-        }
+        self.eat_while(|c| is_alnum(c) || c == ':');
         let word = &self.input[start..self.pos];
         if word.contains(':') {
             return Tok::MetricIdent(word.to_string());
@@ -429,13 +426,10 @@ impl<'a> Lexer<'a> {
             "smoothed" => Tok::Smoothed,
             "inf" => Tok::Number(f64::INFINITY),
             "nan" => Tok::Number(f64::NAN),
-            "fill" | "fill_left" | "fill_right" if self.next_non_space() == Some('(') => {
-                match lower.as_str() {
-                    "fill" => Tok::Fill,
-                    "fill_left" => Tok::FillLeft,
-                    _ => Tok::FillRight,
-                }
-            }
+            // `fill` and friends are keywords only before `(`.
+            "fill" if self.next_non_space() == Some('(') => Tok::Fill,
+            "fill_left" if self.next_non_space() == Some('(') => Tok::FillLeft,
+            "fill_right" if self.next_non_space() == Some('(') => Tok::FillRight,
             _ => Tok::Ident(word.to_string()),
         }
     }
@@ -448,9 +442,7 @@ impl<'a> Lexer<'a> {
 
     /// A plain identifier (label name): no `:`, no keywords.
     fn lex_ident(&mut self, start: usize) -> Tok {
-        while self.peek().is_some_and(is_alnum) {
-            self.pos += 1;
-        }
+        self.eat_while(is_alnum);
         Tok::Ident(self.input[start..self.pos].to_string())
     }
 
@@ -533,7 +525,7 @@ impl<'a> Lexer<'a> {
     }
 
     fn lex_brackets(&mut self, c: char, start: usize) -> Result<Tok, SyntaxError> {
-        if c.is_ascii_digit() || (c == '.' && self.peek_at(1).is_some_and(|d| d.is_ascii_digit())) {
+        if self.at_number(c) {
             return self.lex_number_or_duration(start);
         }
         if is_alpha(c) {
@@ -657,9 +649,7 @@ impl<'a> Lexer<'a> {
     }
 
     fn eat_alnum(&mut self) {
-        while self.peek().is_some_and(|c| is_alnum(c) || c == '.') {
-            self.pos += 1;
-        }
+        self.eat_while(|c| is_alnum(c) || c == '.');
     }
 
     fn bad_number<T>(&self, start: usize) -> Result<T, SyntaxError> {
@@ -674,9 +664,7 @@ impl<'a> Lexer<'a> {
 
     /// `1h30m`, `5m`, `100ms`, `1y2w`: unit groups in decreasing order.
     fn lex_duration(&mut self, start: usize) -> Result<Tok, SyntaxError> {
-        while self.peek().is_some_and(is_alnum) {
-            self.pos += 1;
-        }
+        self.eat_while(is_alnum);
         let text = &self.input[start..self.pos];
         match parse_duration(text) {
             Some(ms) => Ok(Tok::Duration(ms)),
@@ -840,41 +828,30 @@ fn parse_big_hex(digits: &str) -> f64 {
 /// Go-style quoting of bytes that may not be UTF-8 (`"a\xc5z"`).
 fn go_quote_bytes(bytes: &[u8]) -> String {
     let mut out = String::from("\"");
-    let mut rest = bytes;
-    while !rest.is_empty() {
-        match std::str::from_utf8(rest) {
-            Ok(s) => {
-                let q = go_quote(s);
-                out.push_str(&q[1..q.len() - 1]);
-                break;
-            }
-            Err(e) => {
-                let (good, bad) = rest.split_at(e.valid_up_to());
-                if let Ok(s) = std::str::from_utf8(good) {
-                    let q = go_quote(s);
-                    out.push_str(&q[1..q.len() - 1]);
-                }
-                out.push_str(&format!("\\x{:02x}", bad[0]));
-                rest = &bad[1..];
-            }
+    for chunk in bytes.utf8_chunks() {
+        push_go_escaped(&mut out, chunk.valid());
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
         }
     }
     out.push('"');
     out
 }
 
+/// Duration units, largest first, with their length in milliseconds.
+const DURATION_UNITS: [(&str, i64); 7] = [
+    ("y", 365 * 24 * 3600 * 1000),
+    ("w", 7 * 24 * 3600 * 1000),
+    ("d", 24 * 3600 * 1000),
+    ("h", 3600 * 1000),
+    ("m", 60 * 1000),
+    ("s", 1000),
+    ("ms", 1),
+];
+
 /// Parses a Prometheus duration (`1y2w3d4h5m6s7ms`, units in this order,
 /// each at most once) into milliseconds.
 pub fn parse_duration(s: &str) -> Option<i64> {
-    const UNITS: [(&str, i64); 7] = [
-        ("y", 365 * 24 * 3600 * 1000),
-        ("w", 7 * 24 * 3600 * 1000),
-        ("d", 24 * 3600 * 1000),
-        ("h", 3600 * 1000),
-        ("m", 60 * 1000),
-        ("s", 1000),
-        ("ms", 1),
-    ];
     if s.is_empty() {
         return None;
     }
@@ -891,9 +868,12 @@ pub fn parse_duration(s: &str) -> Option<i64> {
         let unit_len = rest.bytes().take_while(u8::is_ascii_alphabetic).count();
         let unit = &rest[..unit_len];
         rest = &rest[unit_len..];
-        let idx = UNITS[next_unit..].iter().position(|(u, _)| *u == unit)? + next_unit;
+        let idx = DURATION_UNITS[next_unit..]
+            .iter()
+            .position(|(u, _)| *u == unit)?
+            + next_unit;
         next_unit = idx + 1;
-        total = total.checked_add(n.checked_mul(UNITS[idx].1)?)?;
+        total = total.checked_add(n.checked_mul(DURATION_UNITS[idx].1)?)?;
     }
     Some(total)
 }
@@ -908,16 +888,8 @@ pub fn format_duration(ms: i64) -> String {
         out.push('-');
     }
     let mut rest = ms.unsigned_abs();
-    let units: [(&str, u64); 7] = [
-        ("y", 365 * 24 * 3600 * 1000),
-        ("w", 7 * 24 * 3600 * 1000),
-        ("d", 24 * 3600 * 1000),
-        ("h", 3600 * 1000),
-        ("m", 60 * 1000),
-        ("s", 1000),
-        ("ms", 1),
-    ];
-    for (unit, size) in units {
+    for (unit, size) in DURATION_UNITS {
+        let size = size.unsigned_abs();
         let n = rest / size;
         if n > 0 {
             out.push_str(&n.to_string());
@@ -926,12 +898,6 @@ pub fn format_duration(ms: i64) -> String {
         }
     }
     out
-}
-
-impl fmt::Display for Tok {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{self:?}")
-    }
 }
 
 #[cfg(test)]
