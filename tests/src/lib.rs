@@ -1,3 +1,5 @@
 //! Helpers shared by the end-to-end tests, and the benchmark harness.
 pub mod bench;
 pub mod pharos;
+pub mod process;
+pub mod remote_write;

@@ -2,13 +2,12 @@
 //! loopback port with its own data directory, killed when dropped.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use pharos_prompb::{Label, Sample, TimeSeries, WriteRequest};
 
-use crate::bench::server::free_port;
+use crate::process::{Process, free_port};
 
 /// The `pharos` binary: `$PHAROS_BIN`, or the one cargo built next to this
 /// test in the workspace's target directory.
@@ -32,11 +31,13 @@ pub fn pharos_bin() -> Result<PathBuf> {
     Ok(bin)
 }
 
-/// A running Pharos server.
+/// How long [`Pharos::stop`] waits for the exit after SIGTERM.
+const STOP_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// A running Pharos server, killed when dropped.
 pub struct Pharos {
     pub url: String,
-    pub data: PathBuf,
-    child: Child,
+    process: Process,
 }
 
 impl Pharos {
@@ -55,99 +56,27 @@ impl Pharos {
             .context("starting pharos")?;
         let mut p = Pharos {
             url: format!("http://127.0.0.1:{port}"),
-            data: data.to_path_buf(),
-            child,
+            process: Process::new(child),
         };
-        p.wait_ready(Duration::from_secs(60))?;
-        Ok(p)
-    }
-
-    fn wait_ready(&mut self, timeout: Duration) -> Result<()> {
         let client = reqwest::blocking::Client::new();
-        let started = Instant::now();
-        while started.elapsed() < timeout {
-            if let Some(status) = self.child.try_wait()? {
-                bail!("pharos exited before it was ready: {status}");
-            }
-            if let Ok(r) = client.get(format!("{}/-/ready", self.url)).send()
-                && r.status().is_success()
-            {
-                return Ok(());
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        bail!("pharos was not ready within {timeout:?}")
+        let ready = format!("{}/-/ready", p.url);
+        p.process
+            .wait_ready(&client, &ready, Duration::from_secs(60))
+            .context("pharos")?;
+        Ok(p)
     }
 
     /// SIGKILL: no shutdown work at all.
     pub fn kill(mut self) -> Result<()> {
-        self.child.kill()?;
-        self.child.wait()?;
-        Ok(())
+        self.process.kill()
     }
 
     /// SIGTERM, then waits for a clean exit.
     pub fn stop(mut self) -> Result<()> {
-        let pid = self.child.id().to_string();
-        Command::new("kill").args(["-TERM", &pid]).status()?;
-        let status = self.child.wait()?;
-        if !status.success() {
-            bail!("pharos exited with {status} after SIGTERM");
+        match self.process.stop(STOP_TIMEOUT)? {
+            Some(status) if status.success() => Ok(()),
+            Some(status) => bail!("pharos exited with {status} after SIGTERM"),
+            None => bail!("pharos did not exit within {STOP_TIMEOUT:?} of SIGTERM; killed"),
         }
-        Ok(())
     }
-}
-
-impl Drop for Pharos {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// One series for [`write_request`]: labels and `(timestamp, value)` pairs.
-pub type SeriesSpec<'a> = (Vec<(&'a str, String)>, Vec<(i64, f64)>);
-
-/// A remote-write request from series specs.
-pub fn write_request(series: &[SeriesSpec<'_>]) -> WriteRequest {
-    WriteRequest {
-        timeseries: series
-            .iter()
-            .map(|(labels, samples)| TimeSeries {
-                labels: labels
-                    .iter()
-                    .map(|(n, v)| Label {
-                        name: (*n).to_string(),
-                        value: v.clone(),
-                    })
-                    .collect(),
-                samples: samples
-                    .iter()
-                    .map(|(t, v)| Sample {
-                        value: *v,
-                        timestamp: *t,
-                    })
-                    .collect(),
-                exemplars: vec![],
-            })
-            .collect(),
-        metadata: vec![],
-    }
-}
-
-/// POSTs a remote-write body; returns the HTTP status and body text.
-pub fn post_write(
-    client: &reqwest::blocking::Client,
-    url: &str,
-    body: Vec<u8>,
-) -> Result<(u16, String)> {
-    let r = client
-        .post(format!("{url}/api/v1/write"))
-        .header("Content-Encoding", "snappy")
-        .header("Content-Type", "application/x-protobuf")
-        .header("X-Prometheus-Remote-Write-Version", "0.1.0")
-        .body(body)
-        .send()?;
-    let status = r.status().as_u16();
-    Ok((status, r.text()?))
 }

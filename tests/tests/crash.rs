@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use pharos_model::{MatchOp, Matcher};
 use pharos_prompb::encode_write_request;
-use pharos_tests::pharos::{Pharos, post_write, write_request};
+use pharos_tests::pharos::Pharos;
+use pharos_tests::remote_write::{post_write, write_request};
 use pharos_tsdb::{Db, DbOptions, Queryable};
 
 const SERIES: usize = 40;

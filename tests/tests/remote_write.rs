@@ -4,7 +4,8 @@
 #![allow(clippy::unwrap_used)]
 
 use pharos_prompb::encode_write_request;
-use pharos_tests::pharos::{Pharos, post_write, write_request};
+use pharos_tests::pharos::Pharos;
+use pharos_tests::remote_write::{post_write, write_request};
 use serde_json::{Value, json};
 
 fn series(client: &reqwest::blocking::Client, url: &str, selector: &str) -> Value {

@@ -3,10 +3,11 @@
 
 use anyhow::{Context, Result, bail};
 use std::fs::File;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use crate::process::{Process, free_port};
 
 /// A system the benchmark can write to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -51,13 +52,7 @@ pub struct Server {
     pub base_url: String,
     pub data_dir: PathBuf,
     pub log_path: PathBuf,
-    child: Child,
-}
-
-/// A free loopback port (bound, read, released; a tiny race is accepted).
-pub fn free_port() -> Result<u16> {
-    let l = TcpListener::bind("127.0.0.1:0").context("binding a loopback port")?;
-    Ok(l.local_addr()?.port())
+    process: Process,
 }
 
 impl Server {
@@ -109,12 +104,12 @@ impl Server {
             base_url: format!("http://{listen}"),
             data_dir,
             log_path,
-            child,
+            process: Process::new(child),
         })
     }
 
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.process.id()
     }
 
     /// Waits until the readiness endpoint answers 2xx.
@@ -124,21 +119,7 @@ impl Server {
         timeout: Duration,
     ) -> Result<()> {
         let url = format!("{}{}", self.base_url, self.system.ready_path());
-        let deadline = Instant::now() + timeout;
-        loop {
-            if let Some(status) = self.child.try_wait().context("polling the child")? {
-                bail!("exited with {status} before becoming ready");
-            }
-            if let Ok(resp) = client.get(&url).send()
-                && resp.status().is_success()
-            {
-                return Ok(());
-            }
-            if Instant::now() > deadline {
-                bail!("{url} not ready after {timeout:?}");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        self.process.wait_ready(client, &url, timeout)
     }
 
     /// Asks the system to persist what it buffers in memory, where it has a
@@ -160,42 +141,12 @@ impl Server {
     /// Sends SIGTERM and waits for the process to exit. Returns whether it
     /// exited in time; if not, it is killed.
     pub fn stop(&mut self, timeout: Duration) -> Result<bool> {
-        if self
-            .child
-            .try_wait()
-            .context("polling the child")?
-            .is_some()
-        {
-            return Ok(true);
-        }
-        let status = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.pid().to_string())
-            .status()
-            .context("running kill -TERM")?;
-        if !status.success() {
-            bail!("kill -TERM {} failed: {status}", self.pid());
-        }
-        let deadline = Instant::now() + timeout;
-        while Instant::now() < deadline {
-            if self
-                .child
-                .try_wait()
-                .context("polling the child")?
-                .is_some()
-            {
-                return Ok(true);
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        self.child.kill().context("killing the child")?;
-        self.child.wait().context("reaping the child")?;
-        Ok(false)
+        Ok(self.process.stop(timeout)?.is_some())
     }
 
     /// Whether the process is still running.
     pub fn running(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
+        self.process.running()
     }
 
     /// The last `n` lines of the log, for error messages.
@@ -203,14 +154,5 @@ impl Server {
         let log = std::fs::read_to_string(&self.log_path).unwrap_or_default();
         let lines: Vec<&str> = log.lines().collect();
         lines[lines.len().saturating_sub(n)..].join("\n")
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
     }
 }

@@ -10,6 +10,7 @@ use clap::Parser;
 use pharos_tests::bench::procfs::{self, DirSize};
 use pharos_tests::bench::server::{Server, System};
 use pharos_tests::bench::workload::{Params, Workload};
+use pharos_tests::remote_write::post_write;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -436,11 +437,11 @@ fn run_system(args: &Args, system: System, corpus: &Corpus, ticks: f64) -> Resul
 /// among the senders; all senders finish a scrape before the next starts, so
 /// each series' samples arrive in order.
 fn send_all(base_url: &str, corpus: &Corpus, concurrency: usize, name: &str) -> Result<SendStats> {
-    let url = format!("{base_url}/api/v1/write");
     let clients = (0..concurrency)
         .map(|_| {
             reqwest::blocking::Client::builder()
                 .timeout(Duration::from_secs(300))
+                .user_agent("pharos-ingest-bench")
                 .build()
                 .context("building the HTTP client")
         })
@@ -452,7 +453,7 @@ fn send_all(base_url: &str, corpus: &Corpus, concurrency: usize, name: &str) -> 
     let progress_every = corpus.scrapes.len().div_ceil(10).max(1);
     std::thread::scope(|scope| {
         for (worker, client) in clients.into_iter().enumerate() {
-            let (url, next, barrier, stats) = (&url, &next, &barrier, &stats);
+            let (next, barrier, stats) = (&next, &barrier, &stats);
             scope.spawn(move || {
                 let mut local = SendStats::default();
                 for (s, scrape) in corpus.scrapes.iter().enumerate() {
@@ -460,7 +461,7 @@ fn send_all(base_url: &str, corpus: &Corpus, concurrency: usize, name: &str) -> 
                         let b = next[s].fetch_add(1, Ordering::Relaxed);
                         let Some(body) = scrape.get(b) else { break };
                         local.requests += 1;
-                        if let Err(e) = send_one(&client, url, body) {
+                        if let Err(e) = send_one(&client, base_url, body) {
                             local.failed_requests += 1;
                             local.failed_samples += corpus.batch_series[b];
                             if local.errors.len() < 5 {
@@ -498,19 +499,9 @@ fn send_all(base_url: &str, corpus: &Corpus, concurrency: usize, name: &str) -> 
     Ok(stats)
 }
 
-fn send_one(client: &reqwest::blocking::Client, url: &str, body: &[u8]) -> Result<()> {
-    let resp = client
-        .post(url)
-        .header("Content-Encoding", "snappy")
-        .header("Content-Type", "application/x-protobuf")
-        .header("X-Prometheus-Remote-Write-Version", "0.1.0")
-        .header("User-Agent", "pharos-ingest-bench")
-        .body(body.to_vec())
-        .send()
-        .context("POST")?;
-    let status = resp.status();
-    if !status.is_success() {
-        let text = resp.text().unwrap_or_default();
+fn send_one(client: &reqwest::blocking::Client, base_url: &str, body: &[u8]) -> Result<()> {
+    let (status, text) = post_write(client, base_url, body.to_vec()).context("POST")?;
+    if !(200..300).contains(&status) {
         bail!(
             "HTTP {status}: {}",
             text.trim().chars().take(300).collect::<String>()
