@@ -11,14 +11,14 @@
 
 use std::fmt;
 
-use pharos_model::Matcher;
+use pharos_model::{METRIC_NAME, MatchOp, Matcher};
 
 use super::functions::Function;
 
 /// A byte range `start..end` into the query text.
 ///
-/// Spans are positions, not content: all spans compare equal (and hash the
-/// same), so deriving `PartialEq` on AST nodes compares structure only.
+/// Spans are positions, not content: all spans compare equal, so deriving
+/// `PartialEq` on AST nodes compares structure only.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Span {
     pub start: usize,
@@ -122,6 +122,12 @@ pub struct StringLiteral {
     pub span: Span,
 }
 
+/// Whether `m` is the `__name__="<name>"` matcher a selector gets for its
+/// metric name.
+pub(crate) fn is_name_matcher(m: &Matcher, name: &str) -> bool {
+    m.name == METRIC_NAME && m.op == MatchOp::Equal && m.value == name
+}
+
 /// An instant vector selector.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VectorSelector {
@@ -165,6 +171,15 @@ pub struct SubqueryExpr {
 pub enum UnaryOp {
     Neg,
     Plus,
+}
+
+impl UnaryOp {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UnaryOp::Neg => "-",
+            UnaryOp::Plus => "+",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -493,6 +508,13 @@ impl DurationOp {
     }
 }
 
+/// Seconds to whole milliseconds; `None` when that is not finite or does
+/// not fit an `i64`.
+pub(crate) fn secs_to_millis(secs: f64) -> Option<i64> {
+    let ms = (secs * 1000.0).round();
+    (ms.is_finite() && ms.abs() < i64::MAX as f64).then_some(ms as i64)
+}
+
 /// What `step()` and `range()` resolve to, in milliseconds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct DurationContext {
@@ -525,9 +547,7 @@ impl DurationExpr {
     /// Evaluates to milliseconds; `None` on division by zero or a result
     /// that is not finite.
     pub fn eval(&self, ctx: DurationContext) -> Option<i64> {
-        let secs = self.eval_secs(ctx)?;
-        let ms = (secs * 1000.0).round();
-        (ms.is_finite() && ms.abs() < i64::MAX as f64).then_some(ms as i64)
+        secs_to_millis(self.eval_secs(ctx)?)
     }
 
     fn eval_secs(&self, ctx: DurationContext) -> Option<f64> {

@@ -52,51 +52,45 @@ pub fn number(value: f64, span: Span) -> Expr {
     Expr::NumberLiteral(NumberLiteral { value, span })
 }
 
+/// `name{…}`, `{…}`, `{"name", …}`. The metric name may be given once, by
+/// the outer name or a bare string; a `__name__` matcher beside an outer
+/// name counts as a second one.
 pub fn vector_selector(
     outer_name: Option<String>,
     items: Vec<MatcherItem>,
     span: Span,
 ) -> PResult<Expr> {
-    let mut name = None;
+    let has_outer_name = outer_name.is_some();
+    let mut name = outer_name;
     let mut matchers = Vec::with_capacity(items.len() + 1);
     for item in items {
-        match item {
+        let second = match item {
+            MatcherItem::Matcher(n, _, v, _) if has_outer_name && n == METRIC_NAME => v,
             MatcherItem::Matcher(n, op, v, s) => {
-                if outer_name.is_some() && n == METRIC_NAME {
-                    return fail(
-                        span,
-                        format!(
-                            "metric name must not be set twice: {:?} or {:?}",
-                            outer_name.as_deref().unwrap_or_default(),
-                            v
-                        ),
-                    );
-                }
                 match Matcher::new(op, n, v) {
                     Ok(m) => matchers.push(m),
                     Err(e) => return fail(s, regex_error(&e)),
                 }
+                continue;
             }
-            MatcherItem::MetricName(n) => {
-                if let Some(prev) = outer_name.as_ref().or(name.as_ref()) {
-                    return fail(
-                        span,
-                        format!("metric name must not be set twice: {prev:?} or {n:?}"),
-                    );
-                }
+            MatcherItem::MetricName(n) if name.is_none() => {
                 name = Some(n);
+                continue;
             }
-        }
+            MatcherItem::MetricName(n) => n,
+        };
+        return fail(
+            span,
+            format!(
+                "metric name must not be set twice: {:?} or {second:?}",
+                name.unwrap_or_default()
+            ),
+        );
     }
     // Canonical order, as Prometheus prints them: sorted by their text, the
     // metric name matcher last.
-    if let Some(n) = outer_name {
-        name = Some(n);
-    }
     if let Some(n) = &name {
-        matchers.retain(|m: &Matcher| {
-            !(m.name == METRIC_NAME && m.op == MatchOp::Equal && &m.value == n)
-        });
+        matchers.retain(|m| !is_name_matcher(m, n));
     }
     matchers.sort_by_cached_key(super::printer::matcher_text);
     if let Some(n) = &name {
@@ -183,42 +177,45 @@ pub fn subquery(
     }))
 }
 
+/// The `offset` and `@` slots of a selector or subquery.
+fn modifier_slots(expr: &mut Expr) -> Option<(&mut Option<DurationExpr>, &mut Option<AtModifier>)> {
+    match expr {
+        Expr::VectorSelector(vs) => Some((&mut vs.offset, &mut vs.at)),
+        Expr::MatrixSelector(ms) => Some((&mut ms.vs.offset, &mut ms.vs.at)),
+        Expr::Subquery(sq) => Some((&mut sq.offset, &mut sq.at)),
+        _ => None,
+    }
+}
+
+/// The error for a modifier after something that is not a selector or a
+/// subquery.
+fn misplaced<T>(modifier: &str, span: Span) -> PResult<T> {
+    fail(
+        span,
+        format!(
+            "{modifier} modifier must be preceded by an instant vector selector or range vector selector or a subquery"
+        ),
+    )
+}
+
 pub fn offset(mut expr: Expr, d: DurationExpr, span: Span) -> PResult<Expr> {
-    let slot = match &mut expr {
-        Expr::VectorSelector(vs) => &mut vs.offset,
-        Expr::MatrixSelector(ms) => &mut ms.vs.offset,
-        Expr::Subquery(sq) => &mut sq.offset,
-        _ => {
-            return fail(
-                span,
-                "offset modifier must be preceded by an instant vector selector or range vector selector or a subquery",
-            );
-        }
+    let Some((slot, _)) = modifier_slots(&mut expr) else {
+        return misplaced("offset", span);
     };
-    if slot.is_some() {
+    if slot.replace(d).is_some() {
         return fail(span, "offset may not be set multiple times");
     }
-    *slot = Some(d);
     expr.set_span(span);
     Ok(expr)
 }
 
 pub fn at(mut expr: Expr, at: AtModifier, span: Span) -> PResult<Expr> {
-    let slot = match &mut expr {
-        Expr::VectorSelector(vs) => &mut vs.at,
-        Expr::MatrixSelector(ms) => &mut ms.vs.at,
-        Expr::Subquery(sq) => &mut sq.at,
-        _ => {
-            return fail(
-                span,
-                "@ modifier must be preceded by an instant vector selector or range vector selector or a subquery",
-            );
-        }
+    let Some((_, slot)) = modifier_slots(&mut expr) else {
+        return misplaced("@", span);
     };
-    if slot.is_some() {
+    if slot.replace(at).is_some() {
         return fail(span, "@ <timestamp> may not be set multiple times");
     }
-    *slot = Some(at);
     expr.set_span(span);
     Ok(expr)
 }
@@ -251,11 +248,10 @@ pub fn extended(mut expr: Expr, smoothed: bool, span: Span) -> PResult<Expr> {
 }
 
 pub fn at_timestamp(secs: f64, span: Span) -> PResult<AtModifier> {
-    let ms = (secs * 1000.0).round();
-    if !ms.is_finite() || ms.abs() >= i64::MAX as f64 {
-        return fail(span, "timestamp out of bounds for @ modifier");
+    match secs_to_millis(secs) {
+        Some(ms) => Ok(AtModifier::Timestamp(ms)),
+        None => fail(span, "timestamp out of bounds for @ modifier"),
     }
-    Ok(AtModifier::Timestamp(ms as i64))
 }
 
 pub fn at_preprocessor(name: &str, span: Span) -> PResult<AtModifier> {
@@ -367,10 +363,7 @@ pub fn duration(d: DurationExpr) -> DurationExpr {
     fn lit(d: &DurationExpr) -> Option<i64> {
         match d {
             DurationExpr::Literal(ms) => Some(*ms),
-            DurationExpr::Number(n) => {
-                let ms = (n * 1000.0).round();
-                (ms.is_finite() && ms.abs() < 9.0e18).then_some(ms as i64)
-            }
+            DurationExpr::Number(n) => secs_to_millis(*n),
             DurationExpr::Unary(UnaryOp::Neg, e) => lit(e).map(|v| -v),
             DurationExpr::Unary(UnaryOp::Plus, e) => lit(e),
             _ => None,

@@ -5,9 +5,10 @@
 //!
 //! Parsing the output gives the same tree again (spans aside).
 
+use std::borrow::Cow;
 use std::fmt::{self, Write};
 
-use pharos_model::{METRIC_NAME, MatchOp, Matcher};
+use pharos_model::Matcher;
 
 use super::ast::*;
 use super::error::ParseError;
@@ -33,13 +34,7 @@ impl fmt::Display for Expr {
                 f.write_str("]")?;
                 write_modifiers(f, sq.at.as_ref(), sq.offset.as_ref())
             }
-            Expr::Unary(u) => {
-                let op = match u.op {
-                    UnaryOp::Neg => "-",
-                    UnaryOp::Plus => "+",
-                };
-                write!(f, "{op}{}", u.expr)
-            }
+            Expr::Unary(u) => write!(f, "{}{}", u.op.as_str(), u.expr),
             Expr::Binary(b) => {
                 match &*b.lhs {
                     // `+Inf ^ 2` would read back as `+(Inf ^ 2)`.
@@ -72,12 +67,7 @@ impl fmt::Display for Expr {
             }
             Expr::Call(c) => {
                 write!(f, "{}(", c.func.name)?;
-                for (i, a) in c.args.iter().enumerate() {
-                    if i > 0 {
-                        f.write_str(", ")?;
-                    }
-                    write!(f, "{a}")?;
-                }
+                write_joined(f, &c.args, ", ", |f, a| write!(f, "{a}"))?;
                 f.write_str(")")
             }
             Expr::Paren(p) => write!(f, "({})", p.expr),
@@ -174,36 +164,44 @@ struct MatcherList<'a>(&'a [Matcher]);
 
 impl fmt::Display for MatcherList<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, m) in self.0.iter().enumerate() {
-            if i > 0 {
-                f.write_str(",")?;
-            }
-            f.write_str(&matcher_text(m))?;
-        }
-        Ok(())
+        write_joined(f, self.0, ",", |f, m| f.write_str(&matcher_text(m)))
     }
 }
 
 /// A matcher as PromQL writes it: `job="api"`, `"utf8.name"=~"a.*"`.
 pub(crate) fn matcher_text(m: &Matcher) -> String {
-    let name = if is_legacy_label_name(&m.name) {
-        m.name.clone()
-    } else {
-        go_quote(&m.name)
-    };
-    format!("{name}{}{}", m.op.as_str(), go_quote(&m.value))
+    format!(
+        "{}{}{}",
+        label_name(&m.name),
+        m.op.as_str(),
+        go_quote(&m.value)
+    )
 }
 
-fn is_name_matcher(m: &Matcher, name: &str) -> bool {
-    m.name == METRIC_NAME && m.op == MatchOp::Equal && m.value == name
-}
-
-fn write_label_name(f: &mut fmt::Formatter<'_>, name: &str) -> fmt::Result {
-    if is_legacy_label_name(name) {
-        f.write_str(name)
+/// A label name as PromQL writes it: bare when it is a legacy name, quoted
+/// otherwise.
+fn label_name(name: &str) -> Cow<'_, str> {
+    if is_legacy_name(name, false) {
+        Cow::Borrowed(name)
     } else {
-        f.write_str(&go_quote(name))
+        Cow::Owned(go_quote(name))
     }
+}
+
+/// Writes `items` separated by `sep`.
+fn write_joined<T>(
+    f: &mut fmt::Formatter<'_>,
+    items: &[T],
+    sep: &str,
+    mut write: impl FnMut(&mut fmt::Formatter<'_>, &T) -> fmt::Result,
+) -> fmt::Result {
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            f.write_str(sep)?;
+        }
+        write(f, item)?;
+    }
+    Ok(())
 }
 
 fn write_modifiers(
@@ -231,13 +229,7 @@ struct LabelList<'a>(&'a [String]);
 
 impl fmt::Display for LabelList<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, l) in self.0.iter().enumerate() {
-            if i > 0 {
-                f.write_str(", ")?;
-            }
-            write_label_name(f, l)?;
-        }
-        Ok(())
+        write_joined(f, self.0, ", ", |f, l| f.write_str(&label_name(l)))
     }
 }
 
@@ -255,27 +247,21 @@ struct OffsetDisplay<'a>(&'a DurationExpr);
 
 impl fmt::Display for OffsetDisplay<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0 {
-            DurationExpr::Literal(_)
-            | DurationExpr::Number(_)
-            | DurationExpr::Step
-            | DurationExpr::Range
-            | DurationExpr::MinOf(..)
-            | DurationExpr::MaxOf(..)
-            | DurationExpr::Paren(_) => write_duration(f, self.0),
-            DurationExpr::Unary(op, e) if is_duration_atom(e) => {
-                f.write_char(if *op == UnaryOp::Neg { '-' } else { '+' })?;
-                write_duration(f, e)
-            }
-            other => {
-                f.write_char('(')?;
-                write_duration(f, other)?;
-                f.write_char(')')
-            }
+        let signed_atom = match self.0 {
+            DurationExpr::Unary(_, e) => is_duration_atom(e),
+            d => is_duration_atom(d),
+        };
+        if signed_atom {
+            write_duration(f, self.0)
+        } else {
+            f.write_char('(')?;
+            write_duration(f, self.0)?;
+            f.write_char(')')
         }
     }
 }
 
+/// What the grammar's `DurationAtom` reads back without parentheses.
 fn is_duration_atom(d: &DurationExpr) -> bool {
     matches!(
         d,
@@ -296,7 +282,7 @@ fn write_duration(f: &mut fmt::Formatter<'_>, d: &DurationExpr) -> fmt::Result {
         DurationExpr::Step => f.write_str("step()"),
         DurationExpr::Range => f.write_str("range()"),
         DurationExpr::Unary(op, e) => {
-            f.write_char(if *op == UnaryOp::Neg { '-' } else { '+' })?;
+            f.write_str(op.as_str())?;
             write_duration(f, e)
         }
         DurationExpr::Binary(op, a, b) => {
@@ -304,18 +290,8 @@ fn write_duration(f: &mut fmt::Formatter<'_>, d: &DurationExpr) -> fmt::Result {
             write!(f, " {} ", op.as_str())?;
             write_duration(f, b)
         }
-        DurationExpr::MinOf(a, b) | DurationExpr::MaxOf(a, b) => {
-            let name = if matches!(d, DurationExpr::MinOf(..)) {
-                "min_of"
-            } else {
-                "max_of"
-            };
-            write!(f, "{name}(")?;
-            write_duration(f, a)?;
-            f.write_str(", ")?;
-            write_duration(f, b)?;
-            f.write_char(')')
-        }
+        DurationExpr::MinOf(a, b) => write_duration_call(f, "min_of", a, b),
+        DurationExpr::MaxOf(a, b) => write_duration_call(f, "max_of", a, b),
         DurationExpr::Paren(e) => {
             f.write_char('(')?;
             write_duration(f, e)?;
@@ -324,12 +300,25 @@ fn write_duration(f: &mut fmt::Formatter<'_>, d: &DurationExpr) -> fmt::Result {
     }
 }
 
-fn is_legacy_label_name(s: &str) -> bool {
+fn write_duration_call(
+    f: &mut fmt::Formatter<'_>,
+    name: &str,
+    a: &DurationExpr,
+    b: &DurationExpr,
+) -> fmt::Result {
+    write!(f, "{name}(")?;
+    write_duration(f, a)?;
+    f.write_str(", ")?;
+    write_duration(f, b)?;
+    f.write_char(')')
+}
+
+/// A legacy label name (`[a-zA-Z_][a-zA-Z0-9_]*`), or with `colons` a
+/// legacy metric name (`:` allowed too).
+fn is_legacy_name(s: &str, colons: bool) -> bool {
+    let word = |c: char| c == '_' || c.is_ascii_alphabetic() || (colons && c == ':');
     let mut chars = s.chars();
-    chars
-        .next()
-        .is_some_and(|c| c == '_' || c.is_ascii_alphabetic())
-        && chars.all(|c| c == '_' || c.is_ascii_alphanumeric())
+    chars.next().is_some_and(word) && chars.all(|c| word(c) || c.is_ascii_digit())
 }
 
 /// Whether a metric name can be written without quotes: a legacy name
@@ -345,13 +334,5 @@ fn is_bare_metric_name(s: &str) -> bool {
         "inf",
         "nan",
     ];
-    is_legacy_metric_name(s) && !RESERVED.contains(&s.to_ascii_lowercase().as_str())
-}
-
-fn is_legacy_metric_name(s: &str) -> bool {
-    let mut chars = s.chars();
-    chars
-        .next()
-        .is_some_and(|c| c == '_' || c == ':' || c.is_ascii_alphabetic())
-        && chars.all(|c| c == '_' || c == ':' || c.is_ascii_alphanumeric())
+    is_legacy_name(s, true) && !RESERVED.iter().any(|r| r.eq_ignore_ascii_case(s))
 }
