@@ -131,11 +131,12 @@ const BYTES_BUCKETS: &[f64] = &[
 /// Share of families a job exposes, in 1/1000.
 const FAMILY_SHARE_PER_MILLE: u64 = 250;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug)]
 enum Kind {
     Counter,
     Gauge,
-    Histogram,
+    /// A classic histogram with these upper bounds (without `+Inf`).
+    Histogram(&'static [f64]),
 }
 
 /// A metric family: its name, kind and the per-metric label sets it has.
@@ -143,12 +144,18 @@ struct Family {
     name: String,
     kind: Kind,
     variants: Vec<Vec<(&'static str, &'static str)>>,
-    buckets: &'static [f64],
 }
 
 fn families(rng: &mut Rng) -> Vec<Family> {
     let mut out = Vec::new();
     for sub in SUBSYSTEMS {
+        let mut push = |noun: &str, kind, variants| {
+            out.push(Family {
+                name: format!("{sub}_{noun}"),
+                kind,
+                variants,
+            })
+        };
         for noun in COUNTERS {
             let (m, c) = (1 + rng.below(3) as usize, 1 + rng.below(4) as usize);
             let mut variants = Vec::new();
@@ -157,22 +164,12 @@ fn families(rng: &mut Rng) -> Vec<Family> {
                     variants.push(vec![("code", *code), ("method", *method)]);
                 }
             }
-            out.push(Family {
-                name: format!("{sub}_{noun}"),
-                kind: Kind::Counter,
-                variants,
-                buckets: &[],
-            });
+            push(noun, Kind::Counter, variants);
         }
         for noun in GAUGES {
             let d = 1 + rng.below(4) as usize;
             let variants = DEVICES[..d].iter().map(|d| vec![("device", *d)]).collect();
-            out.push(Family {
-                name: format!("{sub}_{noun}"),
-                kind: Kind::Gauge,
-                variants,
-                buckets: &[],
-            });
+            push(noun, Kind::Gauge, variants);
         }
         for noun in HISTOGRAMS {
             let h = 1 + rng.below(2) as usize;
@@ -185,12 +182,7 @@ fn families(rng: &mut Rng) -> Vec<Family> {
             } else {
                 SECONDS_BUCKETS
             };
-            out.push(Family {
-                name: format!("{sub}_{noun}"),
-                kind: Kind::Histogram,
-                variants,
-                buckets,
-            });
+            push(noun, Kind::Histogram(buckets), variants);
         }
     }
     out
@@ -302,7 +294,6 @@ impl Workload {
         let mut offsets = Vec::with_capacity(params.series);
         let mut values = Vec::with_capacity(params.series);
         let mut hists = Vec::new();
-        let mut names = std::collections::HashSet::new();
         let mut target = 0usize;
         'targets: while all.len() < params.series {
             let (job, port) = JOBS[target % JOBS.len()];
@@ -331,9 +322,6 @@ impl Workload {
                         l
                     };
                     let mut add = |labels: Vec<Label>, shape: Shape, value: f64| {
-                        if let Some(name) = labels.first() {
-                            names.insert(name.value.clone());
-                        }
                         all.push(series(labels));
                         shapes.push(shape);
                         offsets.push(offset);
@@ -368,9 +356,8 @@ impl Workload {
                                 start,
                             );
                         }
-                        Kind::Histogram => {
+                        Kind::Histogram(bounds) => {
                             let hist = hists.len() as u32;
-                            let bounds = family.buckets;
                             let scale = if bounds == BYTES_BUCKETS {
                                 200.0 * 500f64.powf(rng.unit())
                             } else {
@@ -423,6 +410,13 @@ impl Workload {
         shapes.truncate(params.series);
         offsets.truncate(params.series);
         values.truncate(params.series);
+        // Labels are sorted, so `__name__` comes first.
+        let metric_names = all
+            .iter()
+            .filter_map(|ts| ts.labels.first())
+            .map(|l| l.value.as_str())
+            .collect::<std::collections::HashSet<_>>()
+            .len();
         let counters = shapes
             .iter()
             .filter(|s| matches!(s, Shape::Counter { .. }))
@@ -453,7 +447,7 @@ impl Workload {
             gauges,
             histogram_series,
             targets: target,
-            metric_names: names.len(),
+            metric_names,
         }
     }
 
@@ -534,6 +528,11 @@ impl Workload {
         (0..self.params.samples)
             .map(|s| self.next_scrape(s))
             .collect()
+    }
+
+    /// Series (= samples) in each batch's request, the same at every scrape.
+    pub fn batch_lens(&self) -> impl Iterator<Item = usize> + '_ {
+        self.requests.iter().map(|r| r.timeseries.len())
     }
 
     /// Number of series actually generated.

@@ -255,9 +255,7 @@ fn generate(args: &Args) -> Result<Corpus> {
     let mut workload = Workload::new(params);
     let scrapes = workload.encode();
     let bytes = scrapes.iter().flatten().map(|b| b.len() as u64).sum();
-    let batch_series = (0..scrapes.first().map_or(0, Vec::len))
-        .map(|b| (args.series - b * args.batch).min(args.batch) as u64)
-        .collect();
+    let batch_series = workload.batch_lens().map(|n| n as u64).collect();
     eprintln!(
         "generated {} series ({} counters, {} gauges, {} histogram series; {} metric names, {} targets) x {} samples in {:.1} s: {} requests, {:.1} MiB snappy",
         workload.len(),
@@ -526,24 +524,30 @@ fn settle(pid: u32, ticks: f64, max: Duration) -> Result<()> {
     Ok(())
 }
 
-/// Waits for Prometheus to cut a block (a directory with `meta.json`).
+/// Waits for Prometheus to cut a block; returns how many there are.
 fn wait_for_block(data_dir: &Path, max: Duration) -> Result<usize> {
     let deadline = Instant::now() + max;
     loop {
-        let mut blocks = 0;
-        for entry in std::fs::read_dir(data_dir).with_context(|| format!("listing {data_dir:?}"))? {
-            let path = entry
-                .with_context(|| format!("listing {data_dir:?}"))?
-                .path();
-            if path.join("meta.json").is_file() {
-                blocks += 1;
-            }
-        }
+        let blocks = block_dirs(data_dir)?.len();
         if blocks > 0 || Instant::now() > deadline {
             return Ok(blocks);
         }
         std::thread::sleep(Duration::from_secs(1));
     }
+}
+
+/// Prometheus' block directories: those with a `meta.json`.
+fn block_dirs(data_dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut blocks = Vec::new();
+    for entry in std::fs::read_dir(data_dir).with_context(|| format!("listing {data_dir:?}"))? {
+        let path = entry
+            .with_context(|| format!("listing {data_dir:?}"))?
+            .path();
+        if path.join("meta.json").is_file() {
+            blocks.push(path);
+        }
+    }
+    Ok(blocks)
 }
 
 /// Prometheus' persistent blocks: how many, their size and the samples
@@ -557,14 +561,8 @@ struct Blocks {
 
 fn block_stats(data_dir: &Path) -> Result<Blocks> {
     let mut blocks = Blocks::default();
-    for entry in std::fs::read_dir(data_dir).with_context(|| format!("listing {data_dir:?}"))? {
-        let path = entry
-            .with_context(|| format!("listing {data_dir:?}"))?
-            .path();
+    for path in block_dirs(data_dir)? {
         let meta_path = path.join("meta.json");
-        if !meta_path.is_file() {
-            continue;
-        }
         let text = std::fs::read_to_string(&meta_path)
             .with_context(|| format!("reading {meta_path:?}"))?;
         let meta: Value =
