@@ -3,3 +3,4 @@ pub mod bench;
 pub mod pharos;
 pub mod process;
 pub mod remote_write;
+pub mod rng;

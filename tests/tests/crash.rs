@@ -13,6 +13,7 @@ use pharos_model::{MatchOp, Matcher};
 use pharos_prompb::encode_write_request;
 use pharos_tests::pharos::Pharos;
 use pharos_tests::remote_write::{post_write, write_request};
+use pharos_tests::rng::Rng;
 use pharos_tsdb::{Db, DbOptions, Queryable};
 
 const SERIES: usize = 40;
@@ -23,21 +24,10 @@ fn value(series: usize, t: i64) -> f64 {
     (t / STEP) as f64 * (series as f64 + 1.0) + 0.5
 }
 
-/// A small deterministic generator, seeded from the clock; the seed is
-/// printed so a failure can be replayed with `CRASH_SEED`.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-}
-
 #[test]
 fn acknowledged_samples_survive_sigkill() {
+    // The kill times are random, seeded from the clock; the seed is printed
+    // so a failure can be replayed with `CRASH_SEED`.
     let seed = std::env::var("CRASH_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -48,7 +38,7 @@ fn acknowledged_samples_survive_sigkill() {
                 .unwrap_or(1)
         });
     eprintln!("crash test seed: CRASH_SEED={seed}");
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let acked: Arc<Mutex<Vec<i64>>> = Arc::default();
@@ -90,7 +80,7 @@ fn acknowledged_samples_survive_sigkill() {
                 t
             })
         };
-        std::thread::sleep(Duration::from_millis(50 + rng.next() % 400));
+        std::thread::sleep(Duration::from_millis(50 + rng.below(400)));
         server.kill().unwrap();
         stop.store(true, Ordering::SeqCst);
         // Everything up to the writer's last attempt may be stored.
