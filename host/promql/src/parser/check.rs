@@ -40,7 +40,7 @@ pub fn check(expr: &mut Expr, q: &str) -> Result<ValueType> {
         Expr::Paren(p) => check(&mut p.expr, q),
         Expr::Unary(u) => {
             let t = check(&mut u.expr, q)?;
-            if t != ValueType::Scalar && t != ValueType::Vector {
+            if !is_scalar_or_vector(t) {
                 return err(
                     u.span,
                     format!(
@@ -151,25 +151,21 @@ fn check_call(c: &mut Call, q: &str) -> Result<ValueType> {
         }
         expect(arg, want, &context, q)?;
         if let Expr::MatrixSelector(ms) = arg.unparen() {
-            if ms.vs.smoothed && !SMOOTHED_OK.contains(&f.name) {
-                return err(
-                    ms.span,
-                    format!(
-                        "smoothed modifier can only be used with: {} - not with {}",
-                        SMOOTHED_OK.join(", "),
-                        f.name
-                    ),
-                );
-            }
-            if ms.vs.anchored && !ANCHORED_OK.contains(&f.name) {
-                return err(
-                    ms.span,
-                    format!(
-                        "anchored modifier can only be used with: {} - not with {}",
-                        ANCHORED_OK.join(", "),
-                        f.name
-                    ),
-                );
+            let modifiers = [
+                (ms.vs.smoothed, "smoothed", SMOOTHED_OK),
+                (ms.vs.anchored, "anchored", ANCHORED_OK),
+            ];
+            for (set, word, allowed) in modifiers {
+                if set && !allowed.contains(&f.name) {
+                    return err(
+                        ms.span,
+                        format!(
+                            "{word} modifier can only be used with: {} - not with {}",
+                            allowed.join(", "),
+                            f.name
+                        ),
+                    );
+                }
             }
         }
     }
@@ -180,20 +176,23 @@ fn check_binary(b: &mut BinaryExpr, q: &str) -> Result<ValueType> {
     let lt = check(&mut b.lhs, q)?;
     let rt = check(&mut b.rhs, q)?;
     let op = b.op;
-    // The operator and its modifiers, without surrounding white space.
-    let (lhs_end, rhs_start) = (b.lhs.span().end, b.rhs.span().start);
-    let between = q.get(lhs_end..rhs_start).unwrap_or_default();
-    let lead = between.len() - between.trim_start().len();
-    let op_span = Span::new(lhs_end + lead, lhs_end + between.trim_end().len());
+    // The operator and its modifiers, without surrounding white space; only
+    // errors need it.
+    let op_span = || {
+        let (lhs_end, rhs_start) = (b.lhs.span().end, b.rhs.span().start);
+        let between = q.get(lhs_end..rhs_start).unwrap_or_default();
+        let lead = between.len() - between.trim_start().len();
+        Span::new(lhs_end + lead, lhs_end + between.trim_end().len())
+    };
     if b.return_bool && !op.is_comparison() {
         return err(
-            op_span,
+            op_span(),
             "bool modifier can only be used on comparison operators",
         );
     }
     if op.is_comparison() && !b.return_bool && lt == ValueType::Scalar && rt == ValueType::Scalar {
         return err(
-            op_span,
+            op_span(),
             "comparisons between scalars must use BOOL modifier",
         );
     }
@@ -205,22 +204,18 @@ fn check_binary(b: &mut BinaryExpr, q: &str) -> Result<ValueType> {
             && let Some(l) = vm.labels.iter().find(|l| vm.include.contains(l))
         {
             return err(
-                op_span,
+                op_span(),
                 format!("label {l:?} must not occur in ON and GROUP clause at once"),
             );
         }
     }
-    if lt != ValueType::Scalar && lt != ValueType::Vector {
-        return err(
-            b.lhs.span(),
-            "binary expression must contain only scalar and instant vector types",
-        );
-    }
-    if rt != ValueType::Scalar && rt != ValueType::Vector {
-        return err(
-            b.rhs.span(),
-            "binary expression must contain only scalar and instant vector types",
-        );
+    for (t, side) in [(lt, &b.lhs), (rt, &b.rhs)] {
+        if !is_scalar_or_vector(t) {
+            return err(
+                side.span(),
+                "binary expression must contain only scalar and instant vector types",
+            );
+        }
     }
     let both_vectors = lt == ValueType::Vector && rt == ValueType::Vector;
     if !both_vectors {
@@ -256,11 +251,13 @@ fn check_binary(b: &mut BinaryExpr, q: &str) -> Result<ValueType> {
             ),
         );
     }
-    Ok(
-        if both_vectors || lt == ValueType::Vector || rt == ValueType::Vector {
-            ValueType::Vector
-        } else {
-            ValueType::Scalar
-        },
-    )
+    Ok(if lt == ValueType::Scalar && rt == ValueType::Scalar {
+        ValueType::Scalar
+    } else {
+        ValueType::Vector
+    })
+}
+
+fn is_scalar_or_vector(t: ValueType) -> bool {
+    matches!(t, ValueType::Scalar | ValueType::Vector)
 }
