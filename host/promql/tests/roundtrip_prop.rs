@@ -5,8 +5,25 @@
 use pharos_promql::parse;
 use proptest::prelude::*;
 
+/// One of `items`, as an owned string.
+fn one_of(items: &[&'static str]) -> impl Strategy<Value = String> + use<> {
+    prop::sample::select(items.to_vec()).prop_map(str::to_string)
+}
+
+/// `q` parses, and its printed form parses to the same tree and prints the
+/// same again.
+fn check_round_trip(q: &str) -> Result<(), TestCaseError> {
+    let e = parse(q).map_err(|err| TestCaseError::fail(format!("{q}\n{err}")))?;
+    let printed = e.to_string();
+    let again = parse(&printed)
+        .map_err(|err| TestCaseError::fail(format!("{q}\nprinted {printed}\n{err}")))?;
+    prop_assert_eq!(&again, &e, "{} printed as {}", q, printed);
+    prop_assert_eq!(again.to_string(), printed);
+    Ok(())
+}
+
 fn metric_name() -> impl Strategy<Value = String> {
-    prop::sample::select(vec![
+    one_of(&[
         "foo",
         "http_requests_total",
         "sum",
@@ -19,11 +36,10 @@ fn metric_name() -> impl Strategy<Value = String> {
         "job:rate:5m",
         "_x1",
     ])
-    .prop_map(str::to_string)
 }
 
 fn label_name() -> impl Strategy<Value = String> {
-    prop::sample::select(vec![
+    one_of(&[
         "job",
         "by",
         "on",
@@ -34,11 +50,10 @@ fn label_name() -> impl Strategy<Value = String> {
         "\"dotted.name\"",
         "'ü'",
     ])
-    .prop_map(str::to_string)
 }
 
 fn label_value() -> impl Strategy<Value = String> {
-    prop::sample::select(vec![
+    one_of(&[
         r#""x""#,
         r#"'y'"#,
         r#""a\"b\\c\n""#,
@@ -46,11 +61,10 @@ fn label_value() -> impl Strategy<Value = String> {
         "`raw\\d+`",
         r#""""#,
     ])
-    .prop_map(str::to_string)
 }
 
 fn regex_value() -> impl Strategy<Value = String> {
-    prop::sample::select(vec![r#"".+""#, "`a|b\\d`", r#"'x.*'"#, r#""""#]).prop_map(str::to_string)
+    one_of(&[r#"".+""#, "`a|b\\d`", r#"'x.*'"#, r#""""#])
 }
 
 fn matcher() -> impl Strategy<Value = String> {
@@ -85,7 +99,7 @@ fn selector() -> impl Strategy<Value = String> {
 }
 
 fn duration() -> impl Strategy<Value = String> {
-    prop::sample::select(vec![
+    one_of(&[
         "5m",
         "1h30m",
         "90",
@@ -101,11 +115,10 @@ fn duration() -> impl Strategy<Value = String> {
         "-5m + 10m",
         "2 ^ 3",
     ])
-    .prop_map(str::to_string)
 }
 
 fn offset_arg() -> impl Strategy<Value = String> {
-    prop::sample::select(vec![
+    one_of(&[
         "5m",
         "-5m",
         "1h30m",
@@ -117,7 +130,6 @@ fn offset_arg() -> impl Strategy<Value = String> {
         "+min_of(step(), 1s)",
         "(-(1m))",
     ])
-    .prop_map(str::to_string)
 }
 
 fn modifiers() -> impl Strategy<Value = String> {
@@ -141,10 +153,9 @@ fn modifiers() -> impl Strategy<Value = String> {
 
 fn number() -> impl Strategy<Value = String> {
     prop_oneof![
-        prop::sample::select(vec![
+        one_of(&[
             "1", "0.5", "1e3", "1.5E-7", "0x1f", "Inf", "-Inf", "NaN", "5m", ".5", "1_000",
-        ])
-        .prop_map(str::to_string),
+        ]),
         any::<f64>().prop_map(|v| format!("{v:?}")),
         any::<i32>().prop_map(|v| v.to_string()),
     ]
@@ -185,12 +196,9 @@ fn bin_mods(set: bool) -> impl Strategy<Value = String> {
                     // A label may not be both in on(...) and group(...).
                     let inc: Vec<String> = inc
                         .into_iter()
-                        .map(|l| match l.strip_prefix('"') {
-                            Some(rest) => format!("\"x_{rest}"),
-                            None => match l.strip_prefix('\'') {
-                                Some(rest) => format!("'x_{rest}"),
-                                None => format!("x_{l}"),
-                            },
+                        .map(|l| match l.strip_prefix(['"', '\'']) {
+                            Some(rest) => format!("{}x_{rest}", &l[..1]),
+                            None => format!("x_{l}"),
                         })
                         .collect();
                     out.push_str(&format!(" {kw}({})", inc.join(",")));
@@ -328,21 +336,12 @@ proptest! {
 
     #[test]
     fn generated_queries_round_trip(q in vector_expr()) {
-        let e = parse(&q).map_err(|err| TestCaseError::fail(format!("{q}\n{err}")))?;
-        let printed = e.to_string();
-        let again = parse(&printed)
-            .map_err(|err| TestCaseError::fail(format!("{q}\nprinted {printed}\n{err}")))?;
-        prop_assert_eq!(&again, &e, "{} printed as {}", q, printed);
-        prop_assert_eq!(again.to_string(), printed);
+        check_round_trip(&q)?;
     }
 
     #[test]
     fn scalar_queries_round_trip(q in scalar_expr()) {
-        let e = parse(&q).map_err(|err| TestCaseError::fail(format!("{q}\n{err}")))?;
-        let printed = e.to_string();
-        let again = parse(&printed)
-            .map_err(|err| TestCaseError::fail(format!("{q}\nprinted {printed}\n{err}")))?;
-        prop_assert_eq!(&again, &e, "{} printed as {}", q, printed);
+        check_round_trip(&q)?;
     }
 
     #[test]
