@@ -32,4 +32,5 @@ pub use parser::ast::{
 };
 pub use parser::error::ParseError;
 pub use parser::functions::{FUNCTIONS, Function};
+pub use parser::metric_selector::parse_metric_selector;
 pub use parser::{format_query, parse};

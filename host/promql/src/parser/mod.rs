@@ -20,6 +20,7 @@ mod depth;
 pub mod error;
 pub mod functions;
 pub mod lexer;
+pub mod metric_selector;
 mod printer;
 
 #[allow(
