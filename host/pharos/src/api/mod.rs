@@ -13,7 +13,6 @@ use pharos_tsdb::Storage;
 mod labels;
 mod params;
 mod response;
-pub mod selector;
 mod series;
 mod status;
 mod write;

@@ -6,9 +6,9 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::{Method, header};
 use pharos_model::Matcher;
+use pharos_promql::parse_metric_selector;
 
 use super::ApiError;
-use super::selector::parse_selector;
 
 /// Prometheus' `MinTime` in milliseconds (`-292273086-05-16T16:47:06Z`),
 /// the default `start`.
@@ -75,7 +75,7 @@ impl Params {
         let sets = self
             .all("match[]")
             .into_iter()
-            .map(|s| parse_selector(s).map_err(|e| e.to_string()))
+            .map(|s| parse_metric_selector(s).map_err(|e| e.to_string()))
             .collect::<Result<Vec<_>, _>>()?;
         if sets.iter().any(|ms| ms.iter().all(Matcher::matches_empty)) {
             return Err("match[] must contain at least one non-empty matcher".to_owned());
