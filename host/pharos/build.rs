@@ -1,6 +1,14 @@
 //! Stamps build information into the binary for `/api/v1/status/buildinfo`
 //! and `--version`: git revision and branch, build user and date, rustc
 //! version. Every value falls back to "unknown" when it cannot be found.
+//!
+//! When it reruns: on a change to this crate's own files or to the checked
+//! out branch (git's `HEAD`), not on every commit. Watching the branch's ref
+//! restamped, and so recompiled, `pharos` on each commit anywhere in the
+//! repository. The price: a build after commits that did not touch
+//! `host/pharos` keeps the revision of the last build that did (or, after
+//! committing a change already built, the revision before it). Fresh
+//! builds, as CI and releases make them, always stamp the exact revision.
 
 use std::process::Command;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -43,11 +51,10 @@ fn main() {
     let unknown = || "unknown".to_owned();
     if let Some(git_dir) = run("git", &["rev-parse", "--absolute-git-dir"]) {
         println!("cargo:rerun-if-changed={git_dir}/HEAD");
-        if let Some(r) = run("git", &["symbolic-ref", "-q", "HEAD"]) {
-            println!("cargo:rerun-if-changed={git_dir}/{r}");
-        }
     }
-    println!("cargo:rerun-if-changed=build.rs");
+    for own in ["build.rs", "Cargo.toml", "src"] {
+        println!("cargo:rerun-if-changed={own}");
+    }
     let revision = run("git", &["rev-parse", "--short=12", "HEAD"]).unwrap_or_else(unknown);
     let branch = run("git", &["rev-parse", "--abbrev-ref", "HEAD"]).unwrap_or_else(unknown);
     let user = std::env::var("USER")
