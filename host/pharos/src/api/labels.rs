@@ -1,26 +1,9 @@
 //! `GET/POST /api/v1/labels` and `GET /api/v1/label/<name>/values`.
 
-use std::collections::BTreeSet;
-
 use axum::extract::{Path, State};
-use pharos_model::Matcher;
 
-use super::params::{MAX_TIME, MIN_TIME, Params};
+use super::params::Params;
 use super::{ApiError, ApiResponse, AppState};
-
-/// The warning Prometheus adds when `limit` cut the result.
-pub const TRUNCATED: &str = "results truncated due to limit";
-
-/// Keeps the first `limit` items; warns when some were cut.
-pub fn truncate<T>(mut v: Vec<T>, limit: Option<usize>) -> (Vec<T>, Vec<String>) {
-    match limit {
-        Some(n) if v.len() > n => {
-            v.truncate(n);
-            (v, vec![TRUNCATED.to_owned()])
-        }
-        _ => (v, Vec::new()),
-    }
-}
 
 /// Whether `name` is a legacy Prometheus label name (`[a-zA-Z_][a-zA-Z0-9_]*`).
 fn is_valid_label_name(name: &str) -> bool {
@@ -31,52 +14,22 @@ fn is_valid_label_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// The common parameters, read in Prometheus' order.
-struct LabelQuery {
-    limit: Option<usize>,
-    start: i64,
-    end: i64,
-    /// Optional `match[]`: empty means all series.
-    sets: Vec<Vec<Matcher>>,
-}
-
-impl LabelQuery {
-    fn from_params(params: &Params) -> Result<Self, ApiError> {
-        Ok(LabelQuery {
-            limit: params.limit()?,
-            start: params.time("start", MIN_TIME)?,
-            end: params.time("end", MAX_TIME)?,
-            sets: params.matcher_sets().map_err(ApiError::bad_data)?,
-        })
-    }
-}
-
+/// The label names of the series matching any `match[]` (all series
+/// without one).
 pub async fn label_names(
     State(state): State<AppState>,
     params: Params,
 ) -> Result<ApiResponse<Vec<String>>, ApiError> {
-    let LabelQuery {
-        limit,
-        start,
-        end,
-        sets,
-    } = LabelQuery::from_params(&params)?;
+    let q = params.match_query(ApiError::bad_data)?;
+    let limit = q.limit;
     let names = state
-        .storage(move |s| {
-            if sets.is_empty() {
-                return s.label_names(&[], start, end);
-            }
-            let mut all = BTreeSet::new();
-            for ms in &sets {
-                all.extend(s.label_names(ms, start, end)?);
-            }
-            Ok(all.into_iter().collect())
-        })
+        .storage(move |s| q.union(|ms| s.label_names(ms, q.start, q.end)))
         .await?;
-    let (data, warnings) = truncate(names, limit);
-    Ok(ApiResponse::with_warnings(data, warnings))
+    Ok(ApiResponse::limited(names, limit))
 }
 
+/// The values of label `name` in the series matching any `match[]` (all
+/// series without one).
 pub async fn label_values(
     State(state): State<AppState>,
     Path(name): Path<String>,
@@ -85,26 +38,12 @@ pub async fn label_values(
     if !is_valid_label_name(&name) {
         return Err(ApiError::bad_data(format!("invalid label name: {name:?}")));
     }
-    let LabelQuery {
-        limit,
-        start,
-        end,
-        sets,
-    } = LabelQuery::from_params(&params)?;
+    let q = params.match_query(ApiError::bad_data)?;
+    let limit = q.limit;
     let values = state
-        .storage(move |s| {
-            if sets.is_empty() {
-                return s.label_values(&name, &[], start, end);
-            }
-            let mut all = BTreeSet::new();
-            for ms in &sets {
-                all.extend(s.label_values(&name, ms, start, end)?);
-            }
-            Ok(all.into_iter().collect())
-        })
+        .storage(move |s| q.union(|ms| s.label_values(&name, ms, q.start, q.end)))
         .await?;
-    let (data, warnings) = truncate(values, limit);
-    Ok(ApiResponse::with_warnings(data, warnings))
+    Ok(ApiResponse::limited(values, limit))
 }
 
 #[cfg(test)]
@@ -112,7 +51,7 @@ mod tests {
     use axum::http::StatusCode;
     use serde_json::json;
 
-    use crate::api::test_util::{empty, get, post_form, seeded};
+    use crate::api::test_util::{assert_bad_data, empty, get, post_form, seeded};
 
     #[tokio::test]
     async fn names() {
@@ -202,13 +141,7 @@ mod tests {
             ),
         ];
         for (uri, msg) in cases {
-            let (status, body) = get(seeded(), uri).await;
-            assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}");
-            assert_eq!(
-                body,
-                json!({"status":"error","errorType":"bad_data","error":msg}),
-                "{uri}"
-            );
+            assert_bad_data(seeded(), uri, msg).await;
         }
     }
 

@@ -2,6 +2,8 @@
 //! query and (for POST) a form-encoded body; times as RFC 3339 or Unix
 //! seconds; `limit`; `match[]` series selectors.
 
+use std::collections::BTreeSet;
+
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::{Method, header};
@@ -12,10 +14,10 @@ use super::ApiError;
 
 /// Prometheus' `MinTime` in milliseconds (`-292273086-05-16T16:47:06Z`),
 /// the default `start`.
-pub const MIN_TIME: i64 = -9_223_309_901_257_974_000;
+const MIN_TIME: i64 = -9_223_309_901_257_974_000;
 /// Prometheus' `MaxTime` in milliseconds
 /// (`292277025-08-18T07:12:54.999999999Z`), the default `end`.
-pub const MAX_TIME: i64 = 9_223_309_901_257_974_999;
+const MAX_TIME: i64 = 9_223_309_901_257_974_999;
 const MIN_TIME_FORMATTED: &str = "-292273086-05-16T16:47:06Z";
 const MAX_TIME_FORMATTED: &str = "292277025-08-18T07:12:54.999999999Z";
 
@@ -44,8 +46,13 @@ impl Params {
             .collect()
     }
 
+    /// `start` and `end` in milliseconds, all of time when absent.
+    pub fn time_range(&self) -> Result<(i64, i64), ApiError> {
+        Ok((self.time("start", MIN_TIME)?, self.time("end", MAX_TIME)?))
+    }
+
     /// `start`/`end`-style time in milliseconds, `default` when absent.
-    pub fn time(&self, name: &str, default: i64) -> Result<i64, ApiError> {
+    fn time(&self, name: &str, default: i64) -> Result<i64, ApiError> {
         match self.get(name) {
             None => Ok(default),
             Some(s) => parse_time(s).map_err(|e| {
@@ -55,7 +62,7 @@ impl Params {
     }
 
     /// `limit`: `None` when absent or 0 (no limit).
-    pub fn limit(&self) -> Result<Option<usize>, ApiError> {
+    fn limit(&self) -> Result<Option<usize>, ApiError> {
         let Some(s) = self.get("limit") else {
             return Ok(None);
         };
@@ -71,7 +78,7 @@ impl Params {
 
     /// The `match[]` selectors; each must have a matcher that does not
     /// match the empty string. Errors are the bare parser message.
-    pub fn matcher_sets(&self) -> Result<Vec<Vec<Matcher>>, String> {
+    fn matcher_sets(&self) -> Result<Vec<Vec<Matcher>>, String> {
         let sets = self
             .all("match[]")
             .into_iter()
@@ -81,6 +88,54 @@ impl Params {
             return Err("match[] must contain at least one non-empty matcher".to_owned());
         }
         Ok(sets)
+    }
+
+    /// `limit`, `start`, `end` and `match[]`, read in Prometheus' order;
+    /// `bad_match` words a `match[]` that does not parse.
+    pub fn match_query(
+        &self,
+        bad_match: impl FnOnce(String) -> ApiError,
+    ) -> Result<MatchQuery, ApiError> {
+        let limit = self.limit()?;
+        let (start, end) = self.time_range()?;
+        let sets = self.matcher_sets().map_err(bad_match)?;
+        Ok(MatchQuery {
+            limit,
+            start,
+            end,
+            sets,
+        })
+    }
+}
+
+/// What `/api/v1/series`, `/api/v1/labels` and
+/// `/api/v1/label/<name>/values` ask: series selectors over a time range,
+/// with an optional cap on the answer.
+#[derive(Debug)]
+pub struct MatchQuery {
+    /// `None`: no limit.
+    pub limit: Option<usize>,
+    pub start: i64,
+    pub end: i64,
+    /// The `match[]` selectors; none means all series.
+    pub sets: Vec<Vec<Matcher>>,
+}
+
+impl MatchQuery {
+    /// Runs `f` for each selector (once with no matchers when there are
+    /// none) and merges the answers, sorted and deduplicated.
+    pub fn union<T: Ord, I: IntoIterator<Item = T>, E>(
+        &self,
+        mut f: impl FnMut(&[Matcher]) -> Result<I, E>,
+    ) -> Result<Vec<T>, E> {
+        if self.sets.is_empty() {
+            return Ok(f(&[])?.into_iter().collect());
+        }
+        let mut all = BTreeSet::new();
+        for ms in &self.sets {
+            all.extend(f(ms)?);
+        }
+        Ok(all.into_iter().collect())
     }
 }
 

@@ -145,8 +145,19 @@ impl<T> ApiResponse<T> {
             warnings: Vec::new(),
         }
     }
+}
 
-    pub fn with_warnings(data: T, warnings: Vec<String>) -> Self {
+/// The warning Prometheus adds when `limit` cut the result.
+const TRUNCATED: &str = "results truncated due to limit";
+
+impl<T> ApiResponse<Vec<T>> {
+    /// The first `limit` items, with Prometheus' warning when some were cut.
+    pub fn limited(mut data: Vec<T>, limit: Option<usize>) -> Self {
+        let mut warnings = Vec::new();
+        if let Some(n) = limit.filter(|&n| data.len() > n) {
+            data.truncate(n);
+            warnings.push(TRUNCATED.to_owned());
+        }
         ApiResponse { data, warnings }
     }
 }

@@ -1,13 +1,10 @@
 //! `GET/POST /api/v1/series`: the label sets matching any `match[]`.
 
-use std::collections::BTreeSet;
-
 use axum::extract::State;
 use pharos_model::Labels;
 
-use super::params::{MAX_TIME, MIN_TIME, Params};
+use super::params::Params;
 use super::{ApiError, ApiResponse, AppState};
-use crate::api::labels::truncate;
 
 /// As Prometheus' `series`: `match[]` is required; the series of all
 /// selectors are merged, sorted and deduplicated.
@@ -18,23 +15,17 @@ pub async fn series(
     if params.all("match[]").is_empty() {
         return Err(ApiError::bad_data("no match[] parameter provided"));
     }
-    let limit = params.limit()?;
-    let start = params.time("start", MIN_TIME)?;
-    let end = params.time("end", MAX_TIME)?;
-    let sets = params
-        .matcher_sets()
-        .map_err(|e| ApiError::invalid_param("match[]", e))?;
+    let q = params.match_query(|e| ApiError::invalid_param("match[]", e))?;
+    let limit = q.limit;
     let found = state
         .storage(move |s| {
-            let mut all = BTreeSet::new();
-            for ms in &sets {
-                all.extend(s.select(ms, start, end)?.into_iter().map(|x| x.labels));
-            }
-            Ok(all)
+            q.union(|ms| {
+                let series = s.select(ms, q.start, q.end)?;
+                Ok(series.into_iter().map(|x| x.labels))
+            })
         })
         .await?;
-    let (data, warnings) = truncate(found.into_iter().collect(), limit);
-    Ok(ApiResponse::with_warnings(data, warnings))
+    Ok(ApiResponse::limited(found, limit))
 }
 
 #[cfg(test)]
@@ -42,7 +33,7 @@ mod tests {
     use axum::http::StatusCode;
     use serde_json::json;
 
-    use crate::api::test_util::{get, post_form, seeded};
+    use crate::api::test_util::{assert_bad_data, get, post_form, seeded};
 
     #[tokio::test]
     async fn one_selector() {
@@ -146,13 +137,7 @@ mod tests {
             ),
         ];
         for (uri, msg) in cases {
-            let (status, body) = get(seeded(), uri).await;
-            assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}");
-            assert_eq!(
-                body,
-                json!({"status":"error","errorType":"bad_data","error":msg}),
-                "{uri}"
-            );
+            assert_bad_data(seeded(), uri, msg).await;
         }
     }
 }

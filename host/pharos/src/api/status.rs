@@ -7,7 +7,7 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use serde::Serialize;
 
-use super::params::{MAX_TIME, MIN_TIME, Params};
+use super::params::Params;
 use super::{ApiError, ApiResponse, AppState};
 use crate::build_info;
 
@@ -99,8 +99,7 @@ pub async fn build_info() -> ApiResponse<BuildInfo> {
 /// No exemplars are stored: an empty list once `start`/`end` are valid.
 /// The query itself is not parsed until the PromQL parser lands.
 pub async fn query_exemplars(params: Params) -> Result<ApiResponse<[(); 0]>, ApiError> {
-    let start = params.time("start", MIN_TIME)?;
-    let end = params.time("end", MAX_TIME)?;
+    let (start, end) = params.time_range()?;
     if end < start {
         return Err(ApiError::bad_data(
             "end timestamp must not be before start timestamp",
@@ -123,10 +122,10 @@ pub async fn ready() -> impl IntoResponse {
 
 #[cfg(test)]
 mod tests {
-    use axum::http::{Method, StatusCode};
+    use axum::http::{Method, StatusCode, header};
     use serde_json::json;
 
-    use crate::api::test_util::{empty, get, request, seeded};
+    use crate::api::test_util::{assert_bad_data, empty, get, request, seeded};
 
     #[tokio::test]
     async fn tsdb_status() {
@@ -158,12 +157,12 @@ mod tests {
             }})
         );
         for bad in ["0", "x", "-1"] {
-            let (status, body) = get(empty(), &format!("/api/v1/status/tsdb?limit={bad}")).await;
-            assert_eq!(status, StatusCode::BAD_REQUEST);
-            assert_eq!(
-                body,
-                json!({"status":"error","errorType":"bad_data","error":"limit must be a positive number"})
-            );
+            assert_bad_data(
+                empty(),
+                &format!("/api/v1/status/tsdb?limit={bad}"),
+                "limit must be a positive number",
+            )
+            .await;
         }
     }
 
@@ -199,12 +198,12 @@ mod tests {
         let (status, body) = get(empty(), "/api/v1/query_exemplars?query=up&start=1&end=2").await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(body, json!({"status":"success","data":[]}));
-        let (status, body) = get(empty(), "/api/v1/query_exemplars?query=up&start=2&end=1").await;
-        assert_eq!(status, StatusCode::BAD_REQUEST);
-        assert_eq!(
-            body,
-            json!({"status":"error","errorType":"bad_data","error":"end timestamp must not be before start timestamp"})
-        );
+        assert_bad_data(
+            empty(),
+            "/api/v1/query_exemplars?query=up&start=2&end=1",
+            "end timestamp must not be before start timestamp",
+        )
+        .await;
     }
 
     #[tokio::test]
@@ -215,7 +214,7 @@ mod tests {
         ] {
             let (status, headers, body) = request(empty(), Method::GET, path, None, "").await;
             assert_eq!(status, StatusCode::OK);
-            assert_eq!(headers[header_name()], "text/plain; charset=utf-8");
+            assert_eq!(headers[header::CONTENT_TYPE], "text/plain; charset=utf-8");
             assert_eq!(body, text.as_bytes());
             let (status, _, body) = request(empty(), Method::HEAD, path, None, "").await;
             assert_eq!(status, StatusCode::OK);
@@ -223,10 +222,6 @@ mod tests {
             let (status, _, _) = request(empty(), Method::POST, path, None, "").await;
             assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
         }
-    }
-
-    fn header_name() -> axum::http::HeaderName {
-        axum::http::header::CONTENT_TYPE
     }
 
     #[tokio::test]

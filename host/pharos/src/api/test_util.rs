@@ -102,6 +102,17 @@ pub async fn get(app: Router, uri: &str) -> (StatusCode, Value) {
     (status, json(&headers, &body))
 }
 
+/// GET `uri`; the answer must be Prometheus' 400 `bad_data` with `error`.
+pub async fn assert_bad_data(app: Router, uri: &str, error: &str) {
+    let (status, body) = get(app, uri).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}");
+    assert_eq!(
+        body,
+        serde_json::json!({"status":"error","errorType":"bad_data","error":error}),
+        "{uri}"
+    );
+}
+
 /// POST a form-encoded `body` (sent as is); the answer must be JSON.
 pub async fn post_form(app: Router, uri: &str, body: &'static str) -> (StatusCode, Value) {
     let (status, headers, body) = request(
