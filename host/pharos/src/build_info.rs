@@ -13,9 +13,18 @@ pub const BUILD_DATE: &str = env!("PHAROS_BUILD_DATE");
 /// `rustc --version` of the compiler (reported where Prometheus has `goVersion`).
 pub const RUSTC_VERSION: &str = env!("PHAROS_RUSTC_VERSION");
 
-/// The `--version` text.
-pub fn long_version() -> String {
-    format!(
-        "{VERSION} (revision: {REVISION}, branch: {BRANCH})\n  build user: {BUILD_USER}\n  build date: {BUILD_DATE}\n  rustc:      {RUSTC_VERSION}"
-    )
-}
+/// The `--version` text, put together at compile time (`concat!` takes
+/// literals only, hence `env!` again).
+pub const LONG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (revision: ",
+    env!("PHAROS_REVISION"),
+    ", branch: ",
+    env!("PHAROS_BRANCH"),
+    ")\n  build user: ",
+    env!("PHAROS_BUILD_USER"),
+    "\n  build date: ",
+    env!("PHAROS_BUILD_DATE"),
+    "\n  rustc:      ",
+    env!("PHAROS_RUSTC_VERSION"),
+);

@@ -1,7 +1,6 @@
 //! The command line: `pharos run [--config FILE] [--listen ADDR] [--data DIR]`.
 
 use std::path::PathBuf;
-use std::sync::LazyLock;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -10,15 +9,13 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:9090";
 /// Where data lives when neither the config nor `--data` says.
 pub const DEFAULT_DATA_DIR: &str = "data";
 
-static LONG_VERSION: LazyLock<String> = LazyLock::new(crate::build_info::long_version);
-
 /// Pharos: a monitoring and alerting system in the spirit of Prometheus.
 ///
 /// It stores time series, accepts Prometheus remote-write and answers the
 /// Prometheus HTTP API, so Grafana, promtool and client libraries work
 /// against it unchanged.
 #[derive(Debug, Parser)]
-#[command(name = "pharos", version, long_version = LONG_VERSION.as_str(), propagate_version = true)]
+#[command(name = "pharos", version, long_version = crate::build_info::LONG_VERSION, propagate_version = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
