@@ -43,6 +43,10 @@ fn metric_selector(input: &str) -> Result<Vec<Matcher>, SyntaxError> {
             format!("unexpected {}", tok.describe(&input[l..r])),
         )
     };
+    let unclosed = || {
+        let end = input.len();
+        SyntaxError::new(Span::new(end, end), "unexpected end of input inside braces")
+    };
     let mut tokens = Lexer::new(input);
     let mut next = tokens.next().transpose()?;
     // The selector is `input[..end]`.
@@ -56,16 +60,16 @@ fn metric_selector(input: &str) -> Result<Vec<Matcher>, SyntaxError> {
         end = Some(first.2);
         next = tokens.next().transpose()?;
     }
-    // Optional braces, through their `}`. The lexer fails on input that
-    // ends inside them; any lexer error there is left to the grammar, which
-    // reports an earlier syntax error first, as Prometheus does.
+    // Optional braces, through their `}`. A lexer error inside them (input
+    // ending there is one) is left to the grammar, which reports an earlier
+    // syntax error first, as Prometheus does.
     if next.take_if(|(_, tok, _)| *tok == Tok::LBrace).is_some() {
         loop {
             match tokens.next() {
                 Some(Ok((_, Tok::RBrace, r))) => break end = Some(r),
                 Some(Ok(_)) => {}
                 Some(Err(e)) => return Err(selector(input).err().unwrap_or(e)),
-                None => unreachable!("the lexer fails on input ending inside braces"),
+                None => return Err(selector(input).err().unwrap_or_else(unclosed)),
             }
         }
         next = tokens.next().transpose()?;
