@@ -127,6 +127,10 @@ impl<'a> Decoder<'a> {
         let mut v = 0u64;
         for shift in (0..64).step_by(7) {
             let byte = self.u8()?;
+            // The tenth byte may only hold the top bit of a u64.
+            if shift == 63 && byte > 1 {
+                return Err(corrupt("varint overflow"));
+            }
             v |= u64::from(byte & 0x7f) << shift;
             if byte < 0x80 {
                 return Ok(v);
@@ -259,6 +263,22 @@ mod tests {
                 bytes: vec![1, 2, 3]
             })
         );
+    }
+
+    #[test]
+    fn varints_round_trip_and_reject_overflow() {
+        for v in [0, 1, 127, 128, u64::MAX - 1, u64::MAX] {
+            let mut b = Vec::new();
+            put_uvarint(&mut b, v);
+            assert_eq!(Decoder::new(&b).uvarint().ok(), Some(v));
+        }
+        for v in [i64::MIN, -1, 0, 1, i64::MAX] {
+            let mut b = Vec::new();
+            put_varint(&mut b, v);
+            assert_eq!(Decoder::new(&b).varint().ok(), Some(v));
+        }
+        let too_big = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02];
+        assert!(Decoder::new(&too_big).uvarint().is_err());
     }
 
     #[test]
