@@ -137,6 +137,11 @@ pub struct VectorSelector {
     /// All matchers, sorted by their text as Prometheus prints them, with
     /// `__name__="<name>"` last when `name` is set.
     pub matchers: Vec<Matcher>,
+    /// The value of the first `__name__` matcher inside the braces when the
+    /// name is also given outside them (`foo{__name__="bar"}` has `bar`).
+    /// Type checking refuses such a selector, as Prometheus' `checkAST`
+    /// does; [`parse_metric_selector`](super::metric_selector) keeps it.
+    pub name_inside: Option<String>,
     /// `offset <d>`; negative for `offset -5m`.
     pub offset: Option<DurationExpr>,
     /// `@ <t>`, `@ start()`, `@ end()`.

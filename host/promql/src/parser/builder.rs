@@ -53,8 +53,10 @@ pub fn number(value: f64, span: Span) -> Expr {
 }
 
 /// `name{…}`, `{…}`, `{"name", …}`. The metric name may be given once, by
-/// the outer name or a bare string; a `__name__` matcher beside an outer
-/// name counts as a second one.
+/// the outer name or a bare string. A `__name__` matcher beside an outer
+/// name is kept, and noted in [`VectorSelector::name_inside`] for type
+/// checking to refuse, as Prometheus' `checkAST` does (its
+/// `ParseMetricSelector` does not check).
 pub fn vector_selector(
     outer_name: Option<String>,
     items: Vec<MatcherItem>,
@@ -62,11 +64,15 @@ pub fn vector_selector(
 ) -> PResult<Expr> {
     let has_outer_name = outer_name.is_some();
     let mut name = outer_name;
+    // The first `__name__` matcher beside an outer name: a second name.
+    let mut name_inside: Option<String> = None;
     let mut matchers = Vec::with_capacity(items.len() + 1);
     for item in items {
         let second = match item {
-            MatcherItem::Matcher(n, _, v, _) if has_outer_name && n == METRIC_NAME => v,
             MatcherItem::Matcher(n, op, v, s) => {
+                if has_outer_name && n == METRIC_NAME && name_inside.is_none() {
+                    name_inside = Some(v.clone());
+                }
                 match Matcher::new(op, n, v) {
                     Ok(m) => matchers.push(m),
                     Err(e) => return fail(s, regex_error(&e)),
@@ -77,7 +83,7 @@ pub fn vector_selector(
                 name = Some(n);
                 continue;
             }
-            MatcherItem::MetricName(n) => n,
+            MatcherItem::MetricName(n) => name_inside.unwrap_or(n),
         };
         return fail(
             span,
@@ -87,11 +93,12 @@ pub fn vector_selector(
             ),
         );
     }
-    // Canonical order, as Prometheus prints them: sorted by their text, the
-    // metric name matcher last.
-    if let Some(n) = &name {
+    // A bare string name also given as a matcher: `{"foo", __name__="foo"}`.
+    if let Some(n) = name.as_ref().filter(|_| !has_outer_name) {
         matchers.retain(|m| !is_name_matcher(m, n));
     }
+    // Canonical order, as Prometheus prints them: sorted by their text, the
+    // metric name matcher last.
     matchers.sort_by_cached_key(super::printer::matcher_text);
     if let Some(n) = &name {
         matchers.push(Matcher::equal(METRIC_NAME, n.clone()));
@@ -99,6 +106,7 @@ pub fn vector_selector(
     Ok(Expr::VectorSelector(VectorSelector {
         name,
         matchers,
+        name_inside,
         offset: None,
         at: None,
         anchored: false,

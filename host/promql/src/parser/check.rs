@@ -75,7 +75,13 @@ fn expect(expr: &mut Expr, want: ValueType, context: &str, q: &str) -> Result<()
 }
 
 fn check_selector(vs: &VectorSelector) -> Result<()> {
-    if vs.name.is_some() {
+    if let Some(name) = &vs.name {
+        if let Some(second) = &vs.name_inside {
+            return err(
+                vs.span,
+                format!("metric name must not be set twice: {name:?} or {second:?}"),
+            );
+        }
         return Ok(());
     }
     if vs.matchers.iter().all(|m| m.matches_empty()) {

@@ -179,6 +179,16 @@ fn push_go_escaped(out: &mut String, s: &str) {
     }
 }
 
+/// Go's `%#U` for a character, as Prometheus names bad escapes:
+/// `U+0071 'q'`, or `U+000A` alone when the character is not printable.
+fn go_unicode(c: char) -> String {
+    if c.is_control() || (c.is_whitespace() && c != ' ') {
+        format!("U+{:04X}", c as u32)
+    } else {
+        format!("U+{:04X} '{c}'", c as u32)
+    }
+}
+
 /// Go's `%q` for a single character.
 fn quote_char(c: char) -> String {
     match c {
@@ -675,7 +685,9 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    /// A `"…"` or `'…'` string with Go escapes; the opening quote is read.
+    /// A `"…"` or `'…'` string with Go escapes; the opening quote, at
+    /// `start`, is read. Errors are placed at the opening quote, as
+    /// Prometheus places them.
     fn lex_string(&mut self, quote: char, start: usize) -> Result<String, SyntaxError> {
         let mut buf: Vec<u8> = Vec::new();
         loop {
@@ -685,7 +697,7 @@ impl<'a> Lexer<'a> {
             match c {
                 '\n' => return self.err(start, "unterminated quoted string"),
                 c if c == quote => break,
-                '\\' => self.lex_escape(quote, &mut buf)?,
+                '\\' => self.lex_escape(quote, start, &mut buf)?,
                 c => {
                     let mut tmp = [0u8; 4];
                     buf.extend_from_slice(c.encode_utf8(&mut tmp).as_bytes());
@@ -701,10 +713,15 @@ impl<'a> Lexer<'a> {
         })
     }
 
-    fn lex_escape(&mut self, quote: char, buf: &mut Vec<u8>) -> Result<(), SyntaxError> {
-        let esc_start = self.pos - 1;
+    /// One escape after its backslash, in a string that starts at `start`.
+    fn lex_escape(
+        &mut self,
+        quote: char,
+        start: usize,
+        buf: &mut Vec<u8>,
+    ) -> Result<(), SyntaxError> {
         let Some(c) = self.bump() else {
-            return self.err(esc_start, "escape sequence not terminated");
+            return self.err(start, "escape sequence not terminated");
         };
         let simple = match c {
             'a' => Some(0x07u8),
@@ -728,45 +745,28 @@ impl<'a> Lexer<'a> {
             'u' => (4, 16, 0x10ffff, None),
             'U' => (8, 16, 0x10ffff, None),
             c => {
-                return self.err(
-                    esc_start,
-                    format!(
-                        "unknown escape sequence U+{:04X} {}",
-                        c as u32,
-                        quote_char(c)
-                    ),
-                );
+                return self.err(start, format!("unknown escape sequence {}", go_unicode(c)));
             }
         };
         let mut x: u32 = 0;
         let mut pending = first;
         for _ in 0..n {
             let d = match pending.take().or_else(|| self.bump()) {
-                None => return self.err(esc_start, "escape sequence not terminated"),
+                None => return self.err(start, "escape sequence not terminated"),
                 Some(d) => d,
             };
             match d.to_digit(base) {
                 Some(v) => x = x * base + v,
-                None if d == quote || d == '\n' => {
-                    return self.err(esc_start, "escape sequence not terminated");
-                }
                 None => {
                     return self.err(
-                        esc_start,
-                        format!(
-                            "illegal character U+{:04X} {} in escape sequence",
-                            d as u32,
-                            quote_char(d)
-                        ),
+                        start,
+                        format!("illegal character {} in escape sequence", go_unicode(d)),
                     );
                 }
             }
         }
         if x > max || (0xD800..0xE000).contains(&x) {
-            return self.err(
-                esc_start,
-                "escape sequence is an invalid Unicode code point",
-            );
+            return self.err(start, "escape sequence is an invalid Unicode code point");
         }
         if max == 255 {
             buf.push(x as u8);
@@ -991,6 +991,19 @@ mod tests {
         assert!(lex_err(r#""\'""#).contains("unknown escape sequence"));
         assert!(lex_err(r#""\q""#).contains("unknown escape sequence"));
         assert!(lex_err(r#""\xZZ""#).contains("illegal character"));
+        // As Prometheus (Go's `%#U`) words them.
+        assert_eq!(lex_err(r#""\q""#), "unknown escape sequence U+0071 'q'");
+        assert_eq!(lex_err("\"\\\n\""), "unknown escape sequence U+000A");
+        assert_eq!(
+            lex_err(r#""\x4""#),
+            "illegal character U+0022 '\"' in escape sequence"
+        );
+        assert_eq!(lex_err(r#""\x4"#), "escape sequence not terminated");
+        // Placed at the opening quote, as Prometheus places them.
+        match Lexer::new(r#"{a="bc\q"}"#).find_map(Result::err) {
+            Some(e) => assert_eq!(e.span.start, 3),
+            None => panic!("no error"),
+        }
         assert!(lex_err(r#""\ud800""#).contains("invalid Unicode code point"));
         assert!(lex_err(r#""\xff""#).contains("invalid UTF-8"));
         assert!(lex_err("\"abc").contains("unterminated quoted string"));

@@ -260,13 +260,13 @@ mod tests {
         );
     }
 
-    /// Prometheus 2.42's messages where the shared lexer and grammar (not
-    /// this module) still differ: the context Prometheus adds inside braces
-    /// (`parser::context_of`), string errors placed at the escape instead
-    /// of the opening quote (`lexer.rs`), a metric name also set inside the
-    /// braces, which `ParseMetricSelector` does not check.
+    /// Prometheus 2.42's messages that come from the shared lexer and
+    /// grammar: the context Prometheus adds inside braces
+    /// (`parser::context_of`), string errors placed at the opening quote
+    /// (`lexer.rs`); and a metric name also set inside the braces, which
+    /// `ParseMetricSelector` does not check (`parse` refuses it in type
+    /// checking, as `checkAST` does).
     #[test]
-    #[ignore = "needs changes to the shared PromQL lexer and grammar"]
     fn errors_prometheus_words_differently() {
         let cases = [
             (

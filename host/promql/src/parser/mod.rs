@@ -106,11 +106,23 @@ fn convert_error(query: &str, e: LalrError<usize, Tok, SyntaxError>) -> SyntaxEr
 }
 
 /// Prometheus' context for a few common "unexpected" errors, guessed from
-/// what the grammar expected instead.
+/// what the grammar expected instead. Inside braces these are the four
+/// `unexpected("label matching", …)` error rules of Prometheus'
+/// `generated_parser.y` (`label_match_list`, `label_matcher`).
 fn context_of(expected: &[String]) -> Option<&'static str> {
     let has = |t: &str| expected.iter().any(|e| e.trim_matches('"') == t);
+    let only = |ts: &[&str]| expected.len() == ts.len() && ts.iter().all(|t| has(t));
     if has("=") && has("=~") {
         Some(" in label matching, expected label matching operator")
+    } else if only(&["string"]) {
+        // After the matching operator.
+        Some(" in label matching, expected string")
+    } else if only(&["ident", "string", "}"]) {
+        // After `{` or a `,` between matchers; Prometheus 2 names no string.
+        Some(" in label matching, expected identifier or \"}\"")
+    } else if only(&[",", "}"]) {
+        // After a matcher.
+        Some(" in label matching, expected \",\" or \"}\"")
     } else if has("]") && has(":") {
         Some(" in subquery or range, expected \":\" or \"]\"")
     } else if has("group(") && expected.len() == 1 {
