@@ -5,6 +5,25 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 /// The label that holds a series' metric name.
 pub const METRIC_NAME: &str = "__name__";
 
+/// Whether `name` is a legacy label name, `[a-zA-Z_][a-zA-Z0-9_]*`: one
+/// that Prometheus 2 accepts and PromQL writes without quotes. Prometheus'
+/// `model.LabelName.IsValidLegacy` (prometheus/common).
+pub fn is_valid_legacy_label_name(name: &str) -> bool {
+    is_legacy_name(name, false)
+}
+
+/// Whether `name` is a legacy metric name, `[a-zA-Z_:][a-zA-Z0-9_:]*`.
+/// Prometheus' `model.IsValidLegacyMetricName` (prometheus/common).
+pub fn is_valid_legacy_metric_name(name: &str) -> bool {
+    is_legacy_name(name, true)
+}
+
+fn is_legacy_name(name: &str, colons: bool) -> bool {
+    let word = |c: char| c == '_' || c.is_ascii_alphabetic() || (colons && c == ':');
+    let mut chars = name.chars();
+    chars.next().is_some_and(word) && chars.all(|c| word(c) || c.is_ascii_digit())
+}
+
 /// One label: a name and a value.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Label {
@@ -174,6 +193,26 @@ impl LabelsBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn legacy_label_names() {
+        for ok in ["a", "_", "__name__", "job", "A_1", "_9"] {
+            assert!(is_valid_legacy_label_name(ok), "{ok:?}");
+        }
+        for bad in ["", "1a", "a:b", ":a", "a-b", "a.b", "é", "a b", "a\n"] {
+            assert!(!is_valid_legacy_label_name(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn legacy_metric_names() {
+        for ok in ["up", "a:b_c1", ":a", "a:", "__name__", "_"] {
+            assert!(is_valid_legacy_metric_name(ok), "{ok:?}");
+        }
+        for bad in ["", "1a", "a-b", "a.b", "é", "a b"] {
+            assert!(!is_valid_legacy_metric_name(bad), "{bad:?}");
+        }
+    }
 
     #[test]
     fn from_pairs_sorts_dedups_and_drops_empty() {

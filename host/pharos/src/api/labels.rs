@@ -1,18 +1,10 @@
 //! `GET/POST /api/v1/labels` and `GET /api/v1/label/<name>/values`.
 
 use axum::extract::{Path, State};
+use pharos_model::is_valid_legacy_label_name;
 
 use super::params::Params;
 use super::{ApiError, ApiResponse, AppState};
-
-/// Whether `name` is a legacy Prometheus label name (`[a-zA-Z_][a-zA-Z0-9_]*`).
-fn is_valid_label_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
 
 /// The label names of the series matching any `match[]` (all series
 /// without one).
@@ -35,7 +27,7 @@ pub async fn label_values(
     Path(name): Path<String>,
     params: Params,
 ) -> Result<ApiResponse<Vec<String>>, ApiError> {
-    if !is_valid_label_name(&name) {
+    if !is_valid_legacy_label_name(&name) {
         return Err(ApiError::bad_data(format!("invalid label name: {name:?}")));
     }
     let q = params.match_query(ApiError::bad_data)?;

@@ -8,7 +8,7 @@
 use std::borrow::Cow;
 use std::fmt::{self, Write};
 
-use pharos_model::Matcher;
+use pharos_model::{Matcher, is_valid_legacy_label_name, is_valid_legacy_metric_name};
 
 use super::ast::*;
 use super::error::ParseError;
@@ -181,7 +181,7 @@ pub(crate) fn matcher_text(m: &Matcher) -> String {
 /// A label name as PromQL writes it: bare when it is a legacy name, quoted
 /// otherwise.
 fn label_name(name: &str) -> Cow<'_, str> {
-    if is_legacy_name(name, false) {
+    if is_valid_legacy_label_name(name) {
         Cow::Borrowed(name)
     } else {
         Cow::Owned(go_quote(name))
@@ -313,14 +313,6 @@ fn write_duration_call(
     f.write_char(')')
 }
 
-/// A legacy label name (`[a-zA-Z_][a-zA-Z0-9_]*`), or with `colons` a
-/// legacy metric name (`:` allowed too).
-fn is_legacy_name(s: &str, colons: bool) -> bool {
-    let word = |c: char| c == '_' || c.is_ascii_alphabetic() || (colons && c == ':');
-    let mut chars = s.chars();
-    chars.next().is_some_and(word) && chars.all(|c| word(c) || c.is_ascii_digit())
-}
-
 /// Whether a metric name can be written without quotes: a legacy name
 /// that does not lex as a keyword which cannot name a metric.
 fn is_bare_metric_name(s: &str) -> bool {
@@ -334,5 +326,5 @@ fn is_bare_metric_name(s: &str) -> bool {
         "inf",
         "nan",
     ];
-    is_legacy_name(s, true) && !RESERVED.iter().any(|r| r.eq_ignore_ascii_case(s))
+    is_valid_legacy_metric_name(s) && !RESERVED.iter().any(|r| r.eq_ignore_ascii_case(s))
 }
