@@ -446,50 +446,6 @@ fn bytes_per_sample_of_scrape_data() {
     println!("120-sample chunks:\n{report}");
 }
 
-/// Rough append and decode speed; opt-level 1 in tests, so only indicative.
-/// `cargo test -p pharos-tsdb chunkenc -- --ignored --nocapture`
-#[test]
-#[ignore]
-fn speed() {
-    use std::hint::black_box;
-    use std::time::Instant;
-    let mut rng = XorShift(7);
-    let n = 120usize;
-    let rounds = 5_000;
-    let ts: Vec<i64> = (0..n as i64)
-        .map(|i| i * 15_000 + (rng.next() % 3) as i64)
-        .collect();
-    let counter: Vec<f64> = (0..n).map(|i| (i * 17 + 1000) as f64).collect();
-    let gauge: Vec<f64> = (0..n).map(|i| (i as f64 * 0.37).sin()).collect();
-    for (name, vs) in [("counter", &counter), ("float gauge", &gauge)] {
-        // Best of several runs: the machine is shared.
-        let (mut append_ns, mut decode_ns) = (f64::MAX, f64::MAX);
-        for _ in 0..7 {
-            let start = Instant::now();
-            for _ in 0..rounds {
-                let mut app = XorAppender::new();
-                for (&t, &v) in ts.iter().zip(vs) {
-                    app.append(black_box(t), black_box(v));
-                }
-                black_box(app);
-            }
-            append_ns = append_ns.min(start.elapsed().as_nanos() as f64 / (rounds * n) as f64);
-            let mut app = XorAppender::new();
-            for (&t, &v) in ts.iter().zip(vs) {
-                app.append(t, v);
-            }
-            let start = Instant::now();
-            for _ in 0..rounds {
-                for s in XorIter::new(black_box(app.bytes())) {
-                    black_box(s);
-                }
-            }
-            decode_ns = decode_ns.min(start.elapsed().as_nanos() as f64 / (rounds * n) as f64);
-        }
-        println!("{name}: append {append_ns:.1} ns/sample, decode {decode_ns:.1} ns/sample");
-    }
-}
-
 /// Gaps between timestamps: mostly regular, some jitter, tiny and huge jumps.
 fn gap() -> impl Strategy<Value = u64> {
     prop_oneof![
