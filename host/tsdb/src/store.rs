@@ -8,13 +8,16 @@ use pharos_model::Labels;
 
 use crate::Error;
 use crate::head::ClosedChunk;
-use crate::record::{Decoder, put_labels};
+use crate::record::{Decoder, put_labels, put_uvarint};
 
 const CHUNK: u8 = b'c';
 const TIME: u8 = b't';
 const SPAN: u8 = b'p';
 const FORMAT_KEY: &[u8] = b"format";
-const FORMAT_VERSION: &[u8] = b"pharos-tsdb-1";
+const FORMAT_VERSION: &[u8] = b"pharos-tsdb-2";
+/// Series records are packed this many ids to a sled value: one sled entry
+/// per series cost ~2 KiB of sled memory and ~400 B of disk each.
+const SERIES_BLOCK: u64 = 1024;
 
 /// Orders signed times correctly as big-endian bytes.
 fn time_key(t: i64) -> [u8; 8] {
@@ -124,33 +127,56 @@ impl Store {
         })
     }
 
+    /// Saves series records: each is appended to its block of
+    /// [`SERIES_BLOCK`] ids (one read and one write per block touched).
     pub(crate) fn put_series<'a>(
         &self,
         series: impl IntoIterator<Item = (u64, &'a Labels)>,
     ) -> Result<(), Error> {
-        let mut batch = sled::Batch::default();
-        let mut buf = Vec::new();
+        let mut blocks: std::collections::BTreeMap<u64, Vec<u8>> = Default::default();
         for (id, labels) in series {
-            buf.clear();
-            put_labels(&mut buf, labels);
-            batch.insert(&id.to_be_bytes(), buf.as_slice());
+            let buf = blocks.entry(id / SERIES_BLOCK).or_default();
+            put_uvarint(buf, id);
+            put_labels(buf, labels);
+        }
+        let mut batch = sled::Batch::default();
+        for (block, added) in blocks {
+            let key = block.to_be_bytes();
+            let mut value = self
+                .series
+                .get(key)?
+                .map(|v| v.to_vec())
+                .unwrap_or_default();
+            value.extend_from_slice(&added);
+            batch.insert(&key, value);
         }
         self.series.apply_batch(batch)?;
         Ok(())
+    }
+
+    /// The `(id, labels)` records of one series block.
+    fn block_entries(value: &[u8]) -> Result<Vec<(u64, Labels)>, Error> {
+        let mut d = Decoder::new(value);
+        let mut out = Vec::new();
+        while !d.is_empty() {
+            let id = d.uvarint()?;
+            out.push((id, d.labels()?));
+        }
+        Ok(out)
     }
 
     /// Every persisted series with its stored time span (if it has chunks).
     pub(crate) fn load_series(&self) -> Result<Vec<PersistedSeries>, Error> {
         let mut out = Vec::new();
         for kv in self.series.iter() {
-            let (k, v) = kv?;
-            if k.len() != 8 {
-                continue;
+            let (_, v) = kv?;
+            for (id, labels) in Self::block_entries(&v)? {
+                out.push((id, labels, self.span(id)?));
             }
-            let id = be_u64(&k);
-            let labels = Decoder::new(&v).labels()?;
-            out.push((id, labels, self.span(id)?));
         }
+        // A series saved twice (re-saved after a crash) is loaded once.
+        out.sort_by_key(|s| s.0);
+        out.dedup_by_key(|s| s.0);
         Ok(out)
     }
 
@@ -293,10 +319,37 @@ impl Store {
         Ok(())
     }
 
-    /// Drops a series record and its span (its chunks must be gone).
-    pub(crate) fn delete_series(&self, id: u64) -> Result<(), Error> {
-        self.series.remove(id.to_be_bytes())?;
-        self.chunks.remove(Self::span_key(id))?;
+    /// Drops series records and their spans (their chunks must be gone).
+    pub(crate) fn delete_series(&self, ids: &[u64]) -> Result<(), Error> {
+        let gone: rustc_hash::FxHashSet<u64> = ids.iter().copied().collect();
+        let mut blocks: Vec<u64> = ids.iter().map(|id| id / SERIES_BLOCK).collect();
+        blocks.sort_unstable();
+        blocks.dedup();
+        let mut batch = sled::Batch::default();
+        for block in blocks {
+            let key = block.to_be_bytes();
+            let Some(v) = self.series.get(key)? else {
+                continue;
+            };
+            let mut kept = Vec::with_capacity(v.len());
+            for (id, labels) in Self::block_entries(&v)? {
+                if !gone.contains(&id) {
+                    put_uvarint(&mut kept, id);
+                    put_labels(&mut kept, &labels);
+                }
+            }
+            if kept.is_empty() {
+                batch.remove(&key);
+            } else {
+                batch.insert(&key, kept);
+            }
+        }
+        self.series.apply_batch(batch)?;
+        let mut spans = sled::Batch::default();
+        for id in ids {
+            spans.remove(&Self::span_key(*id));
+        }
+        self.chunks.apply_batch(spans)?;
         Ok(())
     }
 

@@ -155,19 +155,15 @@ pub(crate) fn append(db: &Inner, batch: &[SeriesAppend]) -> Result<AppendStats, 
 
     // Apply to the head.
     if !new_series.is_empty() {
-        // The WAL has these series; if sled fails now, replay saves them.
-        if let Err(error) = db
-            .store
-            .put_series(new_series.iter().map(|(i, l)| (*i, *l)))
-        {
-            tracing::error!(%error, "cannot save new series to sled");
-        }
         for (id, labels) in &new_series {
             let s = db.head.insert(*id, MemSeries::new((*labels).clone()));
             if let Some(st) = staged.get_mut(id) {
                 st.series = Some(s);
             }
         }
+        db.pending_series
+            .lock()
+            .extend(new_series.iter().map(|(id, _)| *id));
         inc(&db.counters.series_created, new_series.len() as u64);
     }
     let policy = db.opts.chunk_policy();

@@ -5,6 +5,8 @@ use std::sync::atomic::Ordering;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use pharos_model::Labels;
+
 use super::Inner;
 use crate::Error;
 use crate::head::ClosedChunk;
@@ -50,6 +52,8 @@ pub(crate) fn run(db: &Inner, stop: &mpsc::Receiver<()>) {
 
 /// Writes every full chunk in the head to sled, then drops it from memory.
 pub(crate) fn flush(db: &Inner) -> Result<(), Error> {
+    let pending = std::mem::take(&mut *db.pending_series.lock());
+    save_series(db, pending)?;
     let mut ids = std::mem::take(&mut *db.dirty.lock());
     ids.sort_unstable();
     ids.dedup();
@@ -97,6 +101,22 @@ pub(crate) fn flush(db: &Inner) -> Result<(), Error> {
     Ok(())
 }
 
+/// Writes new series to sled; on failure they stay pending for the next try.
+fn save_series(db: &Inner, ids: Vec<u64>) -> Result<(), Error> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let series: Vec<(u64, Labels)> = ids
+        .iter()
+        .filter_map(|id| db.head.get(*id).map(|s| (*id, s.lock().labels.clone())))
+        .collect();
+    if let Err(e) = db.store.put_series(series.iter().map(|(id, l)| (*id, l))) {
+        db.pending_series.lock().extend(ids);
+        return Err(e);
+    }
+    Ok(())
+}
+
 /// Takes a checkpoint: full chunks go to sled; what is still only in memory
 /// (open chunks, out-of-order buffers) is written to a checkpoint file; the
 /// WAL segments it covers are deleted once sled has flushed.
@@ -105,11 +125,13 @@ pub(crate) fn checkpoint(db: &Inner) -> Result<(), Error> {
     cut_idle_chunks(db);
     flush(db)?;
     let mut recs: Vec<Vec<u8>> = Vec::new();
+    let pending;
     let seg = {
         let mut wal = db.wal.lock();
         let seg = wal.rotate()?;
         // Under the append lock: the snapshot is exactly what segments
-        // before `seg` produced.
+        // before `seg` produced, and so are the series still unsaved.
+        pending = std::mem::take(&mut *db.pending_series.lock());
         for (id, s) in db.head.all() {
             let s = s.lock();
             for c in &s.closed {
@@ -131,6 +153,7 @@ pub(crate) fn checkpoint(db: &Inner) -> Result<(), Error> {
         }
         seg
     };
+    save_series(db, pending)?;
     // Series records and chunks must be durable before the WAL forgets them.
     db.store.flush()?;
     db.wal
@@ -215,15 +238,13 @@ pub(crate) fn retention(db: &Inner) -> Result<(), Error> {
     // Series are removed under the append lock, so no append can land in a
     // series that is being dropped.
     let _appends = db.wal.lock();
-    let mut series_deleted = 0;
     // Series whose newest sample is older than the cutoff go whole, with
     // whatever the head still holds of them.
+    let mut doomed = Vec::new();
     for (id, s) in db.head.all() {
         if s.lock().maxt < cutoff {
             db.store.delete_series_chunks(id)?;
-            db.store.delete_series(id)?;
-            db.head.remove(id);
-            series_deleted += 1;
+            doomed.push(id);
         }
     }
     for id in affected {
@@ -235,23 +256,27 @@ pub(crate) fn retention(db: &Inner) -> Result<(), Error> {
                     s.mint = s.mint.max(mint);
                 }
             }
-            None => match db.head.get(id) {
-                // Already dropped above.
-                None => db.store.delete_series(id)?,
-                Some(s) => {
-                    let empty = {
-                        let s = s.lock();
-                        s.num_samples() == 0 && s.closed.is_empty()
-                    };
-                    if empty {
-                        db.store.delete_series(id)?;
-                        db.head.remove(id);
-                        series_deleted += 1;
-                    }
+            None => {
+                let empty = db.head.get(id).is_none_or(|s| {
+                    let s = s.lock();
+                    s.num_samples() == 0 && s.closed.is_empty()
+                });
+                if empty {
+                    doomed.push(id);
                 }
-            },
+            }
         }
     }
+    doomed.sort_unstable();
+    doomed.dedup();
+    db.store.delete_series(&doomed)?;
+    db.pending_series
+        .lock()
+        .retain(|id| doomed.binary_search(id).is_err());
+    for id in &doomed {
+        db.head.remove(*id);
+    }
+    let series_deleted = doomed.len() as u64;
     inc(&db.counters.retention_series_deleted, series_deleted);
     if deleted > 0 {
         tracing::info!(

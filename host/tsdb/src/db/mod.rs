@@ -28,6 +28,9 @@ pub(crate) struct Inner {
     /// The WAL; its lock is the append lock: appends, and the rotation a
     /// checkpoint starts with, are serialized through it.
     pub(crate) wal: Mutex<Wal>,
+    /// New series the WAL has but sled not yet: saved by the flusher, off
+    /// the append path, and always before a checkpoint truncates the WAL.
+    pub(crate) pending_series: Mutex<Vec<u64>>,
     /// Series that have full chunks waiting for the flusher.
     pub(crate) dirty: Mutex<Vec<u64>>,
     pub(crate) next_id: AtomicU64,
@@ -96,6 +99,7 @@ impl Db {
             store,
             wal: Mutex::new(wal),
             dirty: Mutex::new(recovered.dirty),
+            pending_series: Mutex::new(recovered.unsaved),
             next_id: AtomicU64::new(recovered.next_id),
             min_time: AtomicI64::new(recovered.min_time),
             max_time: AtomicI64::new(recovered.max_time),

@@ -1,6 +1,6 @@
 //! Start-up: series from sled, then the WAL's checkpoint and segments.
 
-use pharos_model::{Labels, Sample};
+use pharos_model::Sample;
 
 use crate::chunkenc::XorAppender;
 use crate::head::{ClosedChunk, Head, MemSeries};
@@ -15,6 +15,8 @@ pub(crate) struct Recovered {
     pub(crate) min_time: i64,
     pub(crate) max_time: i64,
     pub(crate) dirty: Vec<u64>,
+    /// Series found only in the WAL: sled gets them on the next flush.
+    pub(crate) unsaved: Vec<u64>,
 }
 
 pub(crate) struct State<'a> {
@@ -22,8 +24,6 @@ pub(crate) struct State<'a> {
     store: &'a Store,
     opts: &'a DbOptions,
     out: Recovered,
-    /// Series found only in the WAL, to be written to sled.
-    unsaved: Vec<(u64, Labels)>,
     unknown_series_samples: u64,
 }
 
@@ -39,8 +39,8 @@ impl<'a> State<'a> {
                 min_time: i64::MAX,
                 max_time: i64::MIN,
                 dirty: Vec::new(),
+                unsaved: Vec::new(),
             },
-            unsaved: Vec::new(),
             unknown_series_samples: 0,
         }
     }
@@ -89,8 +89,8 @@ impl<'a> State<'a> {
                 for (id, labels) in series {
                     self.out.next_id = self.out.next_id.max(id + 1);
                     if self.head.get(id).is_none() {
-                        self.head.insert(id, MemSeries::new(labels.clone()));
-                        self.unsaved.push((id, labels));
+                        self.head.insert(id, MemSeries::new(labels));
+                        self.out.unsaved.push(id);
                     }
                 }
             }
@@ -191,8 +191,6 @@ impl<'a> State<'a> {
                 "WAL samples for unknown series were skipped"
             );
         }
-        self.store
-            .put_series(self.unsaved.iter().map(|(id, l)| (*id, l)))?;
         self.out.dirty.sort_unstable();
         self.out.dirty.dedup();
         Ok(self.out)
