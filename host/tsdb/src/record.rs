@@ -54,15 +54,13 @@ pub(crate) fn put_labels(buf: &mut Vec<u8>, labels: &Labels) {
     }
 }
 
-/// Encodes a series record.
-pub(crate) fn encode_series<'a>(
-    buf: &mut Vec<u8>,
-    series: impl Iterator<Item = (u64, &'a Labels)>,
-) {
+/// Encodes a series record from `(id, series key)` pairs; a series key is
+/// a label set encoded with [`put_labels`].
+pub(crate) fn encode_series<'a>(buf: &mut Vec<u8>, series: impl Iterator<Item = (u64, &'a [u8])>) {
     buf.push(SERIES);
-    for (id, labels) in series {
+    for (id, key) in series {
         put_uvarint(buf, id);
-        put_labels(buf, labels);
+        buf.extend_from_slice(key);
     }
 }
 
@@ -237,7 +235,9 @@ mod tests {
     fn records_round_trip() {
         let l = Labels::from_pairs([("__name__", "up"), ("job", "x")]);
         let mut b = Vec::new();
-        encode_series(&mut b, [(7u64, &l)].into_iter());
+        let mut key = Vec::new();
+        put_labels(&mut key, &l);
+        encode_series(&mut b, [(7u64, key.as_slice())].into_iter());
         assert_eq!(decode(&b).ok(), Some(Record::Series(vec![(7, l)])));
 
         let samples = vec![

@@ -129,15 +129,16 @@ impl Store {
 
     /// Saves series records: each is appended to its block of
     /// [`SERIES_BLOCK`] ids (one read and one write per block touched).
+    /// `key` is the series key (the label set's record encoding).
     pub(crate) fn put_series<'a>(
         &self,
-        series: impl IntoIterator<Item = (u64, &'a Labels)>,
+        series: impl IntoIterator<Item = (u64, &'a [u8])>,
     ) -> Result<(), Error> {
         let mut blocks: std::collections::BTreeMap<u64, Vec<u8>> = Default::default();
-        for (id, labels) in series {
+        for (id, key) in series {
             let buf = blocks.entry(id / SERIES_BLOCK).or_default();
             put_uvarint(buf, id);
-            put_labels(buf, labels);
+            buf.extend_from_slice(key);
         }
         let mut batch = sled::Batch::default();
         for (block, added) in blocks {

@@ -8,7 +8,7 @@ use std::sync::atomic::Ordering;
 use pharos_model::{Labels, Sample};
 
 use super::Inner;
-use crate::head::{MemSeries, SeriesRef, labels_hash};
+use crate::head::{SeriesRef, key_hash, series_key};
 use crate::metrics::inc;
 use crate::record;
 use crate::{AppendError, AppendStats, Error, SeriesAppend};
@@ -36,25 +36,34 @@ pub(crate) fn append(db: &Inner, batch: &[SeriesAppend]) -> Result<AppendStats, 
     }
     let first_new_id = db.next_id.load(Ordering::SeqCst);
     let mut next_id = first_new_id;
-    let mut ids: HashMap<&Labels, u64> = HashMap::default();
+    // Series keys of the whole batch in one buffer, each hashed once.
+    let mut keys = Vec::new();
+    let mut spans = Vec::with_capacity(batch.len());
+    for sa in batch {
+        let start = keys.len();
+        series_key(&mut keys, &sa.labels);
+        spans.push((start, keys.len()));
+    }
+    let mut ids: HashMap<&[u8], u64> = HashMap::default();
     let mut staged: HashMap<u64, Staged<'_>> = HashMap::default();
-    let mut new_series: Vec<(u64, &Labels)> = Vec::new();
+    let mut new_series: Vec<(u64, &Labels, &[u8])> = Vec::new();
     let mut accepted: Vec<(u64, Sample, Kind)> = Vec::with_capacity(batch.len());
     let max_time = db.max_time.load(Ordering::Relaxed);
     let window = db.opts.out_of_order_window;
 
     let result = (|| {
-        for sa in batch {
+        for (sa, &(start, end)) in batch.iter().zip(&spans) {
+            let key = &keys[start..end];
             if sa.labels.is_empty() {
                 return Err(AppendError::InvalidSeries {
                     series: "{}".into(),
                     reason: "empty label set",
                 });
             }
-            let id = match ids.get(&sa.labels) {
+            let id = match ids.get(key) {
                 Some(id) => *id,
                 None => {
-                    let id = match db.head.lookup(&sa.labels, labels_hash(&sa.labels)) {
+                    let id = match db.head.lookup(key, key_hash(key)) {
                         Some((id, s)) => {
                             let last = s.lock().last;
                             staged.insert(
@@ -71,7 +80,7 @@ pub(crate) fn append(db: &Inner, batch: &[SeriesAppend]) -> Result<AppendStats, 
                         None => {
                             let id = next_id;
                             next_id += 1;
-                            new_series.push((id, &sa.labels));
+                            new_series.push((id, &sa.labels, key));
                             staged.insert(
                                 id,
                                 Staged {
@@ -84,7 +93,7 @@ pub(crate) fn append(db: &Inner, batch: &[SeriesAppend]) -> Result<AppendStats, 
                             id
                         }
                     };
-                    ids.insert(&sa.labels, id);
+                    ids.insert(key, id);
                     id
                 }
             };
@@ -138,7 +147,7 @@ pub(crate) fn append(db: &Inner, batch: &[SeriesAppend]) -> Result<AppendStats, 
     let mut series_rec = Vec::new();
     let mut samples_rec = Vec::with_capacity(16 + accepted.len() * 12);
     if !new_series.is_empty() {
-        record::encode_series(&mut series_rec, new_series.iter().map(|(i, l)| (*i, *l)));
+        record::encode_series(&mut series_rec, new_series.iter().map(|(i, _, k)| (*i, *k)));
     }
     if !accepted.is_empty() {
         record::encode_samples(&mut samples_rec, accepted.iter().map(|(i, s, _)| (*i, *s)));
@@ -155,15 +164,15 @@ pub(crate) fn append(db: &Inner, batch: &[SeriesAppend]) -> Result<AppendStats, 
 
     // Apply to the head.
     if !new_series.is_empty() {
-        for (id, labels) in &new_series {
-            let s = db.head.insert(*id, MemSeries::new((*labels).clone()));
+        for (id, labels, _) in &new_series {
+            let s = db.head.insert(*id, labels);
             if let Some(st) = staged.get_mut(id) {
                 st.series = Some(s);
             }
         }
         db.pending_series
             .lock()
-            .extend(new_series.iter().map(|(id, _)| *id));
+            .extend(new_series.iter().map(|(id, _, _)| *id));
         inc(&db.counters.series_created, new_series.len() as u64);
     }
     let policy = db.opts.chunk_policy();

@@ -5,8 +5,6 @@ use std::sync::atomic::Ordering;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use pharos_model::Labels;
-
 use super::Inner;
 use crate::Error;
 use crate::head::ClosedChunk;
@@ -106,11 +104,14 @@ fn save_series(db: &Inner, ids: Vec<u64>) -> Result<(), Error> {
     if ids.is_empty() {
         return Ok(());
     }
-    let series: Vec<(u64, Labels)> = ids
+    let series: Vec<(u64, Box<[u8]>)> = ids
         .iter()
-        .filter_map(|id| db.head.get(*id).map(|s| (*id, s.lock().labels.clone())))
+        .filter_map(|id| db.head.get(*id).map(|s| (*id, s.lock().key.clone())))
         .collect();
-    if let Err(e) = db.store.put_series(series.iter().map(|(id, l)| (*id, l))) {
+    if let Err(e) = db
+        .store
+        .put_series(series.iter().map(|(id, k)| (*id, &k[..])))
+    {
         db.pending_series.lock().extend(ids);
         return Err(e);
     }

@@ -26,7 +26,7 @@ impl Db {
         for (_, s) in self.inner.head.select(matchers) {
             let s = s.lock();
             if s.mint <= maxt && s.maxt >= mint {
-                f(&s.labels);
+                f(&s.labels());
             }
         }
     }
@@ -78,7 +78,7 @@ impl Queryable for Db {
                 if !ooo.is_empty() {
                     blocks.push(SampleBlock::Plain(ooo.into()));
                 }
-                (s.labels.clone(), blocks, s.persisted_until)
+                (s.labels(), blocks, s.persisted_until)
             };
             let mut blocks = Vec::new();
             // sled only when some persisted chunk can reach into the range:

@@ -3,7 +3,7 @@
 use pharos_model::Sample;
 
 use crate::chunkenc::XorAppender;
-use crate::head::{ClosedChunk, Head, MemSeries};
+use crate::head::{ClosedChunk, Head};
 use crate::record::{self, Record};
 use crate::store::Store;
 use crate::{DbOptions, Error};
@@ -54,8 +54,10 @@ impl<'a> State<'a> {
     /// Loads every series persisted in sled.
     pub(crate) fn load_persisted(&mut self) -> Result<(), Error> {
         for (id, labels, span) in self.store.load_series()? {
-            let mut s = MemSeries::new(labels);
+            self.out.next_id = self.out.next_id.max(id + 1);
+            let series = self.head.insert(id, &labels);
             if let Some(span) = span {
+                let mut s = series.lock();
                 s.mint = span.mint;
                 s.maxt = span.maxt;
                 s.persisted_maxt = span.in_order_maxt;
@@ -73,11 +75,10 @@ impl<'a> State<'a> {
                         .find(|x| x.t == t)
                         .unwrap_or(Sample::new(t, 0.0));
                 }
+                drop(s);
                 self.note(id, span.mint);
                 self.note(id, span.maxt);
             }
-            self.out.next_id = self.out.next_id.max(id + 1);
-            self.head.insert(id, s);
         }
         Ok(())
     }
@@ -89,7 +90,7 @@ impl<'a> State<'a> {
                 for (id, labels) in series {
                     self.out.next_id = self.out.next_id.max(id + 1);
                     if self.head.get(id).is_none() {
-                        self.head.insert(id, MemSeries::new(labels));
+                        self.head.insert(id, &labels);
                         self.out.unsaved.push(id);
                     }
                 }

@@ -6,7 +6,7 @@
 mod index;
 
 use rustc_hash::FxHashMap as HashMap;
-use std::hash::{Hash, Hasher};
+use std::hash::Hasher;
 use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
@@ -33,7 +33,9 @@ pub(crate) struct ChunkPolicy {
 
 #[derive(Debug)]
 pub(crate) struct MemSeries {
-    pub(crate) labels: Labels,
+    /// The label set, encoded as in a WAL series record (`series_key`): one
+    /// allocation, compared and hashed as plain bytes on the append path.
+    pub(crate) key: Box<[u8]>,
     pub(crate) open: XorAppender,
     pub(crate) closed: Vec<ClosedChunk>,
     /// Out-of-order samples, sorted by time.
@@ -51,9 +53,9 @@ pub(crate) struct MemSeries {
 }
 
 impl MemSeries {
-    pub(crate) fn new(labels: Labels) -> Self {
+    pub(crate) fn new(key: Box<[u8]>) -> Self {
         MemSeries {
-            labels,
+            key,
             open: XorAppender::new(),
             closed: Vec::new(),
             ooo: Vec::new(),
@@ -63,6 +65,13 @@ impl MemSeries {
             persisted_maxt: i64::MIN,
             persisted_until: i64::MIN,
         }
+    }
+
+    /// The label set, decoded from the key.
+    pub(crate) fn labels(&self) -> Labels {
+        let labels = crate::record::Decoder::new(&self.key).labels();
+        debug_assert!(labels.is_ok(), "series keys are written by series_key");
+        labels.unwrap_or_default()
     }
 
     fn widen(&mut self, t: i64) {
@@ -164,19 +173,25 @@ pub(crate) struct Head {
     pub(crate) inner: RwLock<HeadInner>,
 }
 
-pub(crate) fn labels_hash(l: &Labels) -> u64 {
+/// Appends the series key of `labels` (the WAL's label-set encoding) to
+/// `buf`.
+pub(crate) fn series_key(buf: &mut Vec<u8>, labels: &Labels) {
+    crate::record::put_labels(buf, labels);
+}
+
+pub(crate) fn key_hash(key: &[u8]) -> u64 {
     let mut h = rustc_hash::FxHasher::default();
-    l.hash(&mut h);
+    h.write(key);
     h.finish()
 }
 
 impl Head {
-    /// The id of the series with exactly these labels.
-    pub(crate) fn lookup(&self, labels: &Labels, hash: u64) -> Option<(u64, SeriesRef)> {
+    /// The id of the series with this key (see [`series_key`]).
+    pub(crate) fn lookup(&self, key: &[u8], hash: u64) -> Option<(u64, SeriesRef)> {
         let inner = self.inner.read();
         for id in inner.by_hash.get(&hash)? {
             if let Some(s) = inner.series.get(id)
-                && s.lock().labels == *labels
+                && *s.lock().key == *key
             {
                 return Some((*id, s.clone()));
             }
@@ -188,14 +203,18 @@ impl Head {
         self.inner.read().series.get(&id).cloned()
     }
 
-    /// Adds a series; returns it (or the existing one with that id).
-    pub(crate) fn insert(&self, id: u64, series: MemSeries) -> SeriesRef {
+    /// Adds a series with these labels; returns it (or the existing one
+    /// with that id).
+    pub(crate) fn insert(&self, id: u64, labels: &Labels) -> SeriesRef {
         let mut inner = self.inner.write();
         if let Some(s) = inner.series.get(&id) {
             return s.clone();
         }
-        let hash = labels_hash(&series.labels);
-        inner.index.add(id, &series.labels);
+        let mut key = Vec::new();
+        series_key(&mut key, labels);
+        let series = MemSeries::new(key.into_boxed_slice());
+        let hash = key_hash(&series.key);
+        inner.index.add(id, labels);
         inner.by_hash.entry(hash).or_default().push(id);
         let s = Arc::new(Mutex::new(series));
         inner.series.insert(id, s.clone());
@@ -207,9 +226,11 @@ impl Head {
         let Some(s) = inner.series.remove(&id) else {
             return;
         };
-        let labels = s.lock().labels.clone();
+        let (labels, hash) = {
+            let s = s.lock();
+            (s.labels(), key_hash(&s.key))
+        };
         inner.index.remove(id, &labels);
-        let hash = labels_hash(&labels);
         if let Some(ids) = inner.by_hash.get_mut(&hash) {
             ids.retain(|x| *x != id);
             if ids.is_empty() {
