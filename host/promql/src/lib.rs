@@ -3,8 +3,8 @@
 //! This crate parses the PromQL of Prometheus 3.x (3.14's conformance
 //! scripts are the reference, experimental syntax included) into a typed
 //! AST with byte positions, type checks it as Prometheus does, and prints it
-//! back in the style of Prometheus' `/api/v1/format_query`. The evaluator
-//! will live here too.
+//! back in the style of Prometheus' `/api/v1/format_query`, and evaluates
+//! it ([`engine`], [`functions`]) against any [`pharos_tsdb::Queryable`].
 //!
 //! ```
 //! use pharos_promql::{format_query, parse, Expr};
@@ -22,8 +22,11 @@
 //! `build.rs`), [`parser::ast`], [`parser::functions`] (the function
 //! table), type checking and the printer.
 
+pub mod engine;
+pub mod functions;
 pub mod parser;
 
+pub use engine::{Engine, EngineOptions, EvalError, QueryRequest, QueryResult, QueryValue};
 pub use parser::ast::{
     AggregateExpr, AggregateOp, AtModifier, BinaryExpr, BinaryOp, Call, Cardinality,
     DurationContext, DurationExpr, DurationOp, Expr, FillValues, MatrixSelector, NumberLiteral,

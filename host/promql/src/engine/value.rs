@@ -1,0 +1,115 @@
+//! Values the evaluator passes between nodes and returns.
+//!
+//! The evaluator is columnar: an instant vector over all steps of a query is
+//! a list of [`Series`], each with the points it has at step timestamps.
+//! Labels are worked out once per series, not once per step; an instant
+//! query is the one-step case.
+
+use pharos_model::{Labels, METRIC_NAME};
+
+/// One value at one time (milliseconds).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Point {
+    pub t: i64,
+    pub f: f64,
+}
+
+/// A series in a result: labels and points in time order.
+///
+/// `drop_name` is Prometheus 3's delayed `__name__` removal: functions and
+/// operators that drop the metric name only mark the series; the name is
+/// removed at the end of evaluation, so `label_replace` can still read it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    pub labels: Labels,
+    pub points: Vec<Point>,
+    pub drop_name: bool,
+}
+
+impl Series {
+    pub fn new(labels: Labels, points: Vec<Point>) -> Self {
+        Series {
+            labels,
+            points,
+            drop_name: false,
+        }
+    }
+
+    /// The labels as a result shows them: without `__name__` when marked.
+    pub fn final_labels(&self) -> Labels {
+        if self.drop_name && self.labels.get(METRIC_NAME).is_some() {
+            let mut b = self.labels.to_builder();
+            b.del(METRIC_NAME);
+            b.build()
+        } else {
+            self.labels.clone()
+        }
+    }
+}
+
+/// The timestamps a query (or subquery) is evaluated at:
+/// `start, start + interval, …, end`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Steps {
+    pub start: i64,
+    pub end: i64,
+    pub interval: i64,
+}
+
+impl Steps {
+    /// One evaluation at `t`.
+    pub fn instant(t: i64) -> Self {
+        Steps {
+            start: t,
+            end: t,
+            interval: 1,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        ((self.end - self.start) / self.interval) as usize + 1
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.end < self.start
+    }
+
+    /// The timestamp of step `i`.
+    pub fn t(&self, i: usize) -> i64 {
+        self.start + i as i64 * self.interval
+    }
+
+    /// The step of timestamp `t`, which must be one of the steps.
+    pub fn index(&self, t: i64) -> usize {
+        ((t - self.start) / self.interval) as usize
+    }
+
+    pub fn times(&self) -> impl Iterator<Item = i64> + '_ {
+        (0..self.len()).map(|i| self.t(i))
+    }
+}
+
+/// The value of an evaluated expression.
+#[derive(Debug, Clone)]
+pub enum Value {
+    /// One number per step.
+    Scalar(Vec<f64>),
+    /// A string literal (the same at every step).
+    String(String),
+    /// An instant vector: series with points at step timestamps.
+    Vector(Vec<Series>),
+    /// A range vector (only at the top of an instant query): series with
+    /// their raw samples in the range.
+    Matrix(Vec<Series>),
+}
+
+/// For each step, the `(series index, value)` pairs present at it.
+pub(crate) fn by_step(series: &[Series], steps: &Steps) -> Vec<Vec<(u32, f64)>> {
+    let mut out: Vec<Vec<(u32, f64)>> = vec![Vec::new(); steps.len()];
+    for (i, s) in series.iter().enumerate() {
+        for p in &s.points {
+            out[steps.index(p.t)].push((i as u32, p.f));
+        }
+    }
+    out
+}
