@@ -179,14 +179,25 @@ impl Evaluator<'_> {
         let steps = self.steps;
         let mut keep: Vec<Vec<Point>> = vec![Vec::new(); input.len()];
         let mut members: Vec<Vec<(u32, f64)>> = vec![Vec::new(); ngroups];
+        if k.iter().any(|k| k.is_nan()) {
+            return Err(EvalError::BadData(
+                if op == AggregateOp::LimitRatio {
+                    "Ratio value is NaN"
+                } else {
+                    "Parameter value is NaN"
+                }
+                .into(),
+            ));
+        }
+        // For an instant query: each kept series' place in the answer
+        // (groups in order, within a group in the operator's order).
+        let mut rank: Vec<usize> = vec![usize::MAX; input.len()];
+        let mut next_rank = 0;
         for (i, here) in per_step.iter().enumerate() {
             if here.is_empty() {
                 continue;
             }
             let param = k[i];
-            if param.is_nan() {
-                return Err(EvalError::BadData("Parameter value is NaN".into()));
-            }
             for m in &mut members {
                 m.clear();
             }
@@ -227,17 +238,22 @@ impl Evaluator<'_> {
                 };
                 for &(si, f) in chosen {
                     keep[si as usize].push(Point { t: steps.t(i), f });
+                    rank[si as usize] = next_rank;
+                    next_rank += 1;
                 }
             }
         }
         let mut out = Vec::new();
-        for (mut s, points) in input.into_iter().zip(keep) {
+        for ((mut s, points), r) in input.into_iter().zip(keep).zip(rank) {
             if !points.is_empty() {
                 s.points = points;
-                out.push(s);
+                out.push((r, s));
             }
         }
-        Ok(Value::Vector(out))
+        if steps.len() == 1 {
+            out.sort_by_key(|(r, _)| *r);
+        }
+        Ok(Value::Vector(out.into_iter().map(|(_, s)| s).collect()))
     }
 }
 

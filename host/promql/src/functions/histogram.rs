@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use pharos_model::{Labels, METRIC_NAME};
+use pharos_model::Labels;
 
 use crate::Call;
 use crate::engine::EvalError;
@@ -15,7 +15,7 @@ use crate::engine::value::{Point, Series, Value, by_step};
 const BUCKET_LABEL: &str = "le";
 
 /// One bucket at one step: upper bound and cumulative count.
-#[derive(Clone, Copy)]
+#[derive(Debug, Clone, Copy)]
 struct Bucket {
     upper: f64,
     count: f64,
@@ -24,6 +24,10 @@ struct Bucket {
 /// Buckets of each histogram at each step, with the histogram's labels.
 struct Histograms {
     labels: Vec<Labels>,
+    /// The first series' metric name of each histogram (for annotations).
+    names: Vec<String>,
+    /// Which argument of the call the buckets are.
+    arg: usize,
     /// Per step: (histogram index, bucket).
     per_step: Vec<Vec<(usize, Bucket)>>,
 }
@@ -41,6 +45,7 @@ fn group(ev: &mut Evaluator<'_>, c: &Call, arg: usize) -> Result<Histograms, Eva
     let steps = ev.steps;
     let mut index: HashMap<Labels, usize> = HashMap::new();
     let mut labels = Vec::new();
+    let mut names = Vec::new();
     let mut of: Vec<Option<(usize, f64)>> = Vec::with_capacity(v.len());
     for s in &v {
         let Some(upper) = s.labels.get(BUCKET_LABEL).and_then(parse_upper) else {
@@ -53,11 +58,13 @@ fn group(ev: &mut Evaluator<'_>, c: &Call, arg: usize) -> Result<Histograms, Eva
             of.push(None);
             continue;
         };
+        // The name stays (marked to be dropped) so that two histograms
+        // that differ only by name collide at the end, as in Prometheus.
         let mut b = s.labels.to_builder();
         b.del(BUCKET_LABEL);
-        b.del(METRIC_NAME);
         let l = b.build();
         let h = *index.entry(l.clone()).or_insert_with(|| {
+            names.push(s.labels.metric_name().unwrap_or("").to_string());
             labels.push(l);
             labels.len() - 1
         });
@@ -71,7 +78,12 @@ fn group(ev: &mut Evaluator<'_>, c: &Call, arg: usize) -> Result<Histograms, Eva
             }
         }
     }
-    Ok(Histograms { labels, per_step })
+    Ok(Histograms {
+        labels,
+        names,
+        arg,
+        per_step,
+    })
 }
 
 /// Sorts buckets, merges equal bounds and makes counts monotonic. Returns
@@ -157,7 +169,11 @@ fn collect(
     let mut out: Vec<Series> = h
         .labels
         .iter()
-        .map(|l| Series::new(l.clone(), Vec::new()))
+        .map(|l| Series {
+            labels: l.clone(),
+            points: Vec::new(),
+            drop_name: true,
+        })
         .collect();
     let mut buckets: Vec<Vec<Bucket>> = vec![Vec::new(); h.labels.len()];
     for (i, here) in h.per_step.into_iter().enumerate() {
@@ -174,8 +190,8 @@ fn collect(
             if prepare(b) {
                 ev.annotations.info(
                     ev.text,
-                    c.span,
-                    "input to histogram_quantile needed to be fixed for monotonicity (see https://prometheus.io/docs/prometheus/latest/querying/functions/#histogram_quantile)",
+                    c.args[h.arg].span(),
+                    format!("input to histogram_quantile needed to be fixed for monotonicity (see https://prometheus.io/docs/prometheus/latest/querying/functions/#histogram_quantile) for metric name {:?}", h.names[hi]),
                 );
             }
             out[hi].points.push(Point {
@@ -205,6 +221,53 @@ pub(crate) fn quantile(ev: &mut Evaluator<'_>, c: &Call) -> Result<Value, EvalEr
     Ok(collect(ev, c, h, |i, b| bucket_quantile(q[i], b)))
 }
 
+/// `histogram_quantiles(buckets, "label", φ1, φ2, …)`: one result per
+/// quantile, told apart by `label="φ"`.
+pub(crate) fn quantiles(ev: &mut Evaluator<'_>, c: &Call) -> Result<Value, EvalError> {
+    let label = ev.eval_string(&c.args[1])?;
+    let mut qs = Vec::new();
+    for a in &c.args[2..] {
+        let q = ev.eval_scalar(a)?;
+        if let Some(bad) = q.iter().find(|q| !(0.0..=1.0).contains(*q)) {
+            ev.annotations.warn(
+                ev.text,
+                a.span(),
+                format!(
+                    "quantile value should be between 0 and 1, got {}",
+                    super::format_value(*bad)
+                ),
+            );
+        }
+        qs.push(q);
+    }
+    let h = group(ev, c, 0)?;
+    let names = h.names.clone();
+    let labels = h.labels.clone();
+    let per_step = h.per_step.clone();
+    let mut out = Vec::new();
+    for q in &qs {
+        let one = Histograms {
+            labels: labels.clone(),
+            names: names.clone(),
+            arg: 0,
+            per_step: per_step.clone(),
+        };
+        let Value::Vector(series) = collect(ev, c, one, |i, b| bucket_quantile(q[i], b)) else {
+            continue;
+        };
+        for mut s in series {
+            // The label carries the quantile of the first step (a constant
+            // in practice).
+            let v = super::format_value(q.first().copied().unwrap_or(f64::NAN));
+            let mut b = s.labels.to_builder();
+            b.set(label.clone(), v);
+            s.labels = b.build();
+            out.push(s);
+        }
+    }
+    Ok(Value::Vector(out))
+}
+
 /// `histogram_fraction(lower, upper, buckets)`: the share of observations
 /// between the bounds, interpolating linearly inside a bucket.
 pub(crate) fn fraction(ev: &mut Evaluator<'_>, c: &Call) -> Result<Value, EvalError> {
@@ -215,6 +278,12 @@ pub(crate) fn fraction(ev: &mut Evaluator<'_>, c: &Call) -> Result<Value, EvalEr
         let total = b.last().map_or(0.0, |x| x.count);
         if b.last().is_none_or(|x| x.upper != f64::INFINITY) || total == 0.0 {
             return f64::NAN;
+        }
+        if lo[i].is_nan() || hi[i].is_nan() {
+            return f64::NAN;
+        }
+        if lo[i] >= hi[i] {
+            return 0.0;
         }
         (cumulative(b, hi[i]) - cumulative(b, lo[i])) / total
     }))
@@ -236,7 +305,13 @@ fn cumulative(b: &[Bucket], x: f64) -> f64 {
                 if bk.upper > 0.0 {
                     0.0
                 } else {
-                    return if x >= bk.upper { bk.count } else { 0.0 };
+                    // (-Inf, upper]: no interpolation in an infinitely wide
+                    // bucket, its observations sit at its lower end.
+                    return if x == f64::NEG_INFINITY {
+                        0.0
+                    } else {
+                        bk.count
+                    };
                 }
             } else {
                 prev_upper

@@ -44,6 +44,7 @@ pub fn is_implemented(name: &str) -> bool {
                 | "clamp_max"
                 | "histogram_quantile"
                 | "histogram_fraction"
+                | "histogram_quantiles"
                 | "histogram_count"
                 | "histogram_sum"
                 | "histogram_avg"
@@ -214,6 +215,7 @@ pub(crate) fn call(ev: &mut Evaluator<'_>, c: &Call) -> Result<Value, EvalError>
         "round" | "clamp" | "clamp_min" | "clamp_max" => math::with_scalars(ev, c),
         "histogram_quantile" => histogram::quantile(ev, c),
         "histogram_fraction" => histogram::fraction(ev, c),
+        "histogram_quantiles" => histogram::quantiles(ev, c),
         // Native histograms only: float series give no result.
         "histogram_count" | "histogram_sum" | "histogram_avg" | "histogram_stddev"
         | "histogram_stdvar" => {

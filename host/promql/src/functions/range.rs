@@ -13,6 +13,9 @@ pub(crate) struct Window<'a> {
     /// The end of the window (evaluation time after offset/@).
     pub te: i64,
     pub range: i64,
+    /// The step's own time (before offset/@), what `predict_linear`
+    /// predicts from.
+    pub t: i64,
     /// Scalar arguments at this step.
     pub args: &'a [f64],
 }
@@ -59,6 +62,9 @@ fn lookup(name: &str) -> Option<(WindowFn, bool)> {
         "mad_over_time" => (
             |w| {
                 let mut v: Vec<f64> = w.points.iter().map(|p| p.f).collect();
+                if v.iter().any(|f| f.is_nan()) {
+                    return Ok(Some(f64::NAN));
+                }
                 let median = quantile(0.5, &mut v);
                 let mut dev: Vec<f64> = v.iter().map(|x| (x - median).abs()).collect();
                 Ok(Some(quantile(0.5, &mut dev)))
@@ -98,7 +104,7 @@ fn lookup(name: &str) -> Option<(WindowFn, bool)> {
                 if w.points.len() < 2 {
                     return Ok(None);
                 }
-                let (slope, intercept) = linear_regression(w.points, w.te);
+                let (slope, intercept) = linear_regression(w.points, w.t);
                 Ok(Some(intercept + slope * w.args[0]))
             },
             false,
@@ -174,6 +180,7 @@ pub(crate) fn eval(ev: &mut Evaluator<'_>, c: &Call) -> Result<Value, EvalError>
             let window = Window {
                 points: w,
                 te,
+                t: steps.t(i),
                 range: input.range,
                 args: &args,
             };
