@@ -1,13 +1,16 @@
 //! Shared vocabulary of Pharos, at the bottom of the dependency arrow:
 //! label sets ([`Labels`]), the legacy name checks
 //! ([`is_valid_legacy_label_name`]), label matchers ([`Matcher`]) with
-//! Prometheus 3.x semantics, and float samples ([`Sample`]) including
-//! Prometheus' staleness marker.
+//! Prometheus 3.x semantics, float samples ([`Sample`]) including
+//! Prometheus' staleness marker, and durations in Prometheus' form
+//! ([`parse_duration`], [`format_duration`], [`PromDuration`]).
 
+mod duration;
 mod labels;
 mod matcher;
 mod sample;
 
+pub use duration::{DurationError, PromDuration, format_duration, parse_duration};
 pub use labels::{
     Label, Labels, LabelsBuilder, METRIC_NAME, is_valid_legacy_label_name,
     is_valid_legacy_metric_name,
