@@ -8,10 +8,13 @@ use axum::Router;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
+use pharos_promql::{Engine, EngineOptions};
 use pharos_tsdb::Storage;
 
 mod labels;
 mod params;
+mod query;
+mod query_json;
 mod response;
 mod series;
 mod status;
@@ -23,11 +26,15 @@ pub use response::{ApiError, ApiResponse, ErrorType};
 #[derive(Clone)]
 pub struct AppState {
     pub storage: Arc<dyn Storage>,
+    pub engine: Engine,
 }
 
 impl AppState {
     pub fn new(storage: Arc<dyn Storage>) -> Self {
-        AppState { storage }
+        AppState {
+            storage,
+            engine: Engine::new(EngineOptions::default()),
+        }
     }
 
     /// Runs a storage call on the blocking pool: storage may do disk I/O.
@@ -48,6 +55,15 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/api/v1/write", post(write::write))
+        .route("/api/v1/query", get(query::query).post(query::query))
+        .route(
+            "/api/v1/query_range",
+            get(query::query_range).post(query::query_range),
+        )
+        .route(
+            "/api/v1/format_query",
+            get(query::format).post(query::format),
+        )
         .route("/api/v1/series", get(series::series).post(series::series))
         .route(
             "/api/v1/labels",

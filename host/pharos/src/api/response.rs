@@ -19,6 +19,10 @@ pub enum ErrorType {
     Internal,
     /// 404.
     NotFound,
+    /// 503: the query ran out of time.
+    Timeout,
+    /// 503: the query was cancelled.
+    Canceled,
     /// 413: a request body over the limit (no Prometheus equivalent; the
     /// JSON form says `bad_data`).
     TooLarge,
@@ -32,6 +36,8 @@ impl ErrorType {
             ErrorType::Unavailable => "unavailable",
             ErrorType::Internal => "internal",
             ErrorType::NotFound => "not_found",
+            ErrorType::Timeout => "timeout",
+            ErrorType::Canceled => "canceled",
         }
     }
 
@@ -42,6 +48,7 @@ impl ErrorType {
             ErrorType::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorType::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             ErrorType::NotFound => StatusCode::NOT_FOUND,
+            ErrorType::Timeout | ErrorType::Canceled => StatusCode::SERVICE_UNAVAILABLE,
             ErrorType::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         }
     }

@@ -1,0 +1,327 @@
+//! `/api/v1/query`, `/api/v1/query_range`, `/api/v1/format_query` and
+//! `/api/v1/parse_query`, with Prometheus' parameters, error texts and
+//! result shapes.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use pharos_promql::engine::Steps;
+use pharos_promql::{EvalError, format_query, parse};
+use pharos_tsdb::Queryable;
+
+use super::params::{Params, parse_time};
+use super::query_json::{result_len, write_data, write_strings};
+use super::{ApiError, ApiResponse, AppState, ErrorType};
+
+/// Prometheus refuses range queries with more points per series.
+const MAX_POINTS: i64 = 11_000;
+
+/// A duration parameter as Prometheus' `parseDuration` reads it: seconds
+/// (fractions allowed) or a Prometheus duration (`1m30s`).
+fn parse_duration(s: &str) -> Option<Duration> {
+    if let Ok(f) = s.parse::<f64>() {
+        let ms = (f * 1000.0).round();
+        return (ms.is_finite() && ms >= 0.0 && ms < i64::MAX as f64)
+            .then(|| Duration::from_millis(ms as u64));
+    }
+    let e = pharos_promql::parse(&format!("1[{s}]")).ok()?;
+    match e {
+        pharos_promql::Expr::MatrixSelector(m) => m
+            .range
+            .as_millis()
+            .map(|ms| Duration::from_millis(ms.max(0) as u64)),
+        _ => None,
+    }
+}
+
+fn duration_param(p: &Params, name: &str) -> Result<Option<Duration>, ApiError> {
+    match p.get(name) {
+        None => Ok(None),
+        Some(s) => parse_duration(s).map(Some).ok_or_else(|| {
+            ApiError::invalid_param(name, format!("cannot parse {s:?} to a valid duration"))
+        }),
+    }
+}
+
+fn time_param(p: &Params, name: &str, default: i64) -> Result<i64, ApiError> {
+    match p.get(name) {
+        None => Ok(default),
+        Some(s) => parse_time(s).map_err(|e| ApiError::invalid_param(name, e)),
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+fn limit_param(p: &Params) -> Result<Option<usize>, ApiError> {
+    match p.get("limit") {
+        None => Ok(None),
+        Some(s) => match s.parse::<i64>() {
+            Ok(n) if n >= 0 => Ok(usize::try_from(n).ok().filter(|&n| n > 0)),
+            Ok(_) => Err(ApiError::invalid_param(
+                "limit",
+                "limit must be non-negative",
+            )),
+            Err(_) => Err(ApiError::invalid_param(
+                "limit",
+                format!("strconv.Atoi: parsing {s:?}: invalid syntax"),
+            )),
+        },
+    }
+}
+
+impl From<EvalError> for ApiError {
+    fn from(e: EvalError) -> Self {
+        let typ = match &e {
+            EvalError::Timeout(_) => ErrorType::Timeout,
+            EvalError::Canceled(_) => ErrorType::Canceled,
+            EvalError::TooManySamples(_) | EvalError::Execution(_) => ErrorType::Execution,
+            EvalError::BadData(_) => ErrorType::BadData,
+            EvalError::Storage(_) => ErrorType::Internal,
+        };
+        ApiError::new(typ, e.to_string())
+    }
+}
+
+pub async fn query(State(state): State<AppState>, p: Params) -> Result<Response, ApiError> {
+    let t = time_param(&p, "time", now_ms())?;
+    let timeout = duration_param(&p, "timeout")?;
+    let limit = limit_param(&p)?;
+    run(&state, &p, Steps::instant(t), false, timeout, limit).await
+}
+
+pub async fn query_range(State(state): State<AppState>, p: Params) -> Result<Response, ApiError> {
+    let start = match p.get("start") {
+        None => {
+            return Err(ApiError::invalid_param(
+                "start",
+                "cannot parse \"\" to a valid timestamp",
+            ));
+        }
+        Some(_) => time_param(&p, "start", 0)?,
+    };
+    let end = match p.get("end") {
+        None => {
+            return Err(ApiError::invalid_param(
+                "end",
+                "cannot parse \"\" to a valid timestamp",
+            ));
+        }
+        Some(_) => time_param(&p, "end", 0)?,
+    };
+    if end < start {
+        return Err(ApiError::invalid_param(
+            "end",
+            "end timestamp must not be before start time",
+        ));
+    }
+    let step = match p.get("step") {
+        None => {
+            return Err(ApiError::invalid_param(
+                "step",
+                "cannot parse \"\" to a valid duration",
+            ));
+        }
+        Some(_) => duration_param(&p, "step")?.unwrap_or_default(),
+    };
+    let step_ms = step.as_millis() as i64;
+    if step_ms <= 0 {
+        return Err(ApiError::invalid_param(
+            "step",
+            "zero or negative query resolution step widths are not accepted. Try a positive integer",
+        ));
+    }
+    if (end - start) / step_ms > MAX_POINTS {
+        return Err(ApiError::bad_data(
+            "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)",
+        ));
+    }
+    let timeout = duration_param(&p, "timeout")?;
+    let limit = limit_param(&p)?;
+    let steps = Steps {
+        start,
+        end,
+        interval: step_ms,
+    };
+    run(&state, &p, steps, true, timeout, limit).await
+}
+
+async fn run(
+    state: &AppState,
+    p: &Params,
+    steps: Steps,
+    range: bool,
+    timeout: Option<Duration>,
+    limit: Option<usize>,
+) -> Result<Response, ApiError> {
+    let text = p.get("query").unwrap_or("");
+    let expr = parse(text).map_err(|e| ApiError::invalid_param("query", e))?;
+    let stats = p.get("stats").is_some();
+    let queued = Instant::now();
+    let storage: Arc<dyn Queryable> = state.storage.clone();
+    let res = state
+        .engine
+        .run(
+            storage,
+            Arc::new(expr),
+            Arc::from(text),
+            steps,
+            range,
+            timeout,
+        )
+        .await?;
+    let total = queued.elapsed();
+
+    let mut body = String::with_capacity(256);
+    body.push_str("{\"status\":\"success\",\"data\":");
+    write_data(&mut body, &res.value, limit);
+    if stats {
+        body.push_str(&format!(
+            ",\"stats\":{{\"timings\":{{\"evalTotalTime\":{s},\"resultSortTime\":0,\"queryPreparationTime\":0,\"innerEvalTime\":{s},\"execQueueTime\":0,\"execTotalTime\":{s}}},\"samples\":{{\"totalQueryableSamples\":{n},\"peakSamples\":{n}}}}}",
+            s = total.as_secs_f64(),
+            n = res.samples
+        ));
+    }
+    body.push('}');
+    let mut warnings = res.annotations.warnings;
+    if limit.is_some_and(|l| result_len(&res.value) > l) {
+        warnings.push("results truncated due to limit".to_string());
+    }
+    if !warnings.is_empty() {
+        body.push_str(",\"warnings\":");
+        write_strings(&mut body, &warnings);
+    }
+    if !res.annotations.infos.is_empty() {
+        body.push_str(",\"infos\":");
+        write_strings(&mut body, &res.annotations.infos);
+    }
+    body.push('}');
+    Ok((
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response())
+}
+
+/// `/api/v1/format_query`: the query pretty-printed.
+pub async fn format(p: Params) -> Result<ApiResponse<String>, ApiError> {
+    let text = p.get("query").unwrap_or("");
+    format_query(text)
+        .map(ApiResponse::new)
+        .map_err(|e| ApiError::invalid_param("query", e))
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::StatusCode;
+    use serde_json::json;
+
+    use crate::api::test_util::{get, post_form, seeded};
+
+    #[tokio::test]
+    async fn instant_vector() {
+        let (status, body) = get(seeded(), "/api/v1/query?query=up{job=\"node\"}&time=1030").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body["status"], "success");
+        assert_eq!(body["data"]["resultType"], "vector");
+        let result = body["data"]["result"].as_array().unwrap();
+        assert_eq!(result.len(), 2);
+        assert_eq!(
+            result[0]["metric"],
+            json!({"__name__":"up","instance":"a:9100","job":"node"})
+        );
+        assert_eq!(result[0]["value"][0], json!(1030));
+    }
+
+    #[tokio::test]
+    async fn scalar_and_string() {
+        let (_, body) = get(seeded(), "/api/v1/query?query=1%2B1&time=1.5").await;
+        assert_eq!(
+            body,
+            json!({"status":"success","data":{"resultType":"scalar","result":[1.5,"2"]}})
+        );
+        let (_, body) = get(seeded(), "/api/v1/query?query=\"a\"&time=2").await;
+        assert_eq!(
+            body,
+            json!({"status":"success","data":{"resultType":"string","result":[2,"a"]}})
+        );
+        let (_, body) = get(seeded(), "/api/v1/query?query=1/0&time=2").await;
+        assert_eq!(body["data"]["result"][1], "+Inf");
+    }
+
+    #[tokio::test]
+    async fn range_query_post_form() {
+        let (status, body) = post_form(
+            seeded(),
+            "/api/v1/query_range",
+            "query=count(up)&start=1000&end=1060&step=30",
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body["data"]["resultType"], "matrix");
+        assert_eq!(body["data"]["result"][0]["metric"], json!({}));
+        assert_eq!(body["data"]["result"][0]["values"][0], json!([1000, "3"]));
+    }
+
+    #[tokio::test]
+    async fn errors_are_shaped_like_prometheus() {
+        let (status, body) = get(seeded(), "/api/v1/query?query=sum(").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            body,
+            json!({"status":"error","errorType":"bad_data","error":"invalid parameter \"query\": 1:5: parse error: unclosed left parenthesis"})
+        );
+        let (status, body) = get(
+            seeded(),
+            "/api/v1/query_range?query=up&start=10&end=5&step=1",
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            body["error"],
+            "invalid parameter \"end\": end timestamp must not be before start time"
+        );
+        let (_, body) = get(
+            seeded(),
+            "/api/v1/query_range?query=up&start=0&end=100000&step=1",
+        )
+        .await;
+        assert_eq!(
+            body["error"],
+            "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)"
+        );
+        let (status, body) = get(seeded(), "/api/v1/query?query=up[5m]&time=1000").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body["data"]["resultType"], "matrix");
+        let (status, body) = get(
+            seeded(),
+            "/api/v1/query_range?query=up[5m]&start=0&end=10&step=1",
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            body["error"],
+            "invalid expression type \"range vector\" for range query, must be Scalar or instant Vector"
+        );
+    }
+
+    #[tokio::test]
+    async fn format_query() {
+        let (_, body) = get(
+            seeded(),
+            "/api/v1/format_query?query=sum(rate(x[5m]))by(job)",
+        )
+        .await;
+        assert_eq!(
+            body,
+            json!({"status":"success","data":"sum by (job) (rate(x[5m]))"})
+        );
+    }
+}
