@@ -231,7 +231,7 @@ mod tests {
         assert_eq!(status, StatusCode::OK);
         assert_eq!(body["status"], "success");
         assert_eq!(body["data"]["resultType"], "vector");
-        let result = body["data"]["result"].as_array().unwrap();
+        let result = body["data"]["result"].as_array().expect("result array");
         assert_eq!(result.len(), 2);
         assert_eq!(
             result[0]["metric"],
