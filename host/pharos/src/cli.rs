@@ -1,4 +1,5 @@
-//! The command line: `pharos run [--config FILE] [--listen ADDR] [--data DIR]`.
+//! The command line: `pharos run [--config FILE] [--listen ADDR] [--data DIR]`,
+//! `pharos query EXPR`.
 
 use std::path::PathBuf;
 
@@ -28,6 +29,24 @@ pub enum Command {
     /// With no configuration it starts on the embedded default: data in
     /// ./data, listening on 127.0.0.1:9090.
     Run(RunArgs),
+    /// Evaluate a PromQL expression on a running server and print the
+    /// result as a table.
+    Query(QueryArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct QueryArgs {
+    /// The PromQL expression, e.g. 'sum by (job) (up)'.
+    #[arg(value_name = "EXPR")]
+    pub expr: String,
+
+    /// The server to ask.
+    #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:9090")]
+    pub server: String,
+
+    /// Evaluation time (Unix seconds or RFC 3339); now when omitted.
+    #[arg(long, value_name = "TIME")]
+    pub time: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -59,7 +78,9 @@ mod tests {
     #[test]
     fn run_defaults() {
         let cli = Cli::try_parse_from(["pharos", "run"]).expect("parses");
-        let Command::Run(args) = cli.command;
+        let Command::Run(args) = cli.command else {
+            panic!("not run");
+        };
         assert_eq!(args.listen, "127.0.0.1:9090");
         assert_eq!(args.data, PathBuf::from("data"));
         assert!(args.config.is_none());
@@ -78,7 +99,9 @@ mod tests {
             "p.toml",
         ])
         .expect("parses");
-        let Command::Run(args) = cli.command;
+        let Command::Run(args) = cli.command else {
+            panic!("not run");
+        };
         assert_eq!(args.listen, "0.0.0.0:1");
         assert_eq!(args.data, PathBuf::from("/x"));
         assert_eq!(args.config, Some(PathBuf::from("p.toml")));

@@ -6,6 +6,7 @@
 pub mod api;
 pub mod build_info;
 pub mod cli;
+pub mod query_cli;
 pub mod server;
 pub mod storage;
 

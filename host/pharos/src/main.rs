@@ -25,6 +25,9 @@ fn main() -> ExitCode {
         .map_err(anyhow::Error::from)
         .and_then(|runtime| match cli.command {
             Command::Run(args) => runtime.block_on(pharos::server::run(args)),
+            Command::Query(args) => runtime
+                .block_on(pharos::query_cli::run(args))
+                .map(|table| print!("{table}")),
         });
     match result {
         Ok(()) => ExitCode::SUCCESS,
