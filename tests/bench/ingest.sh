@@ -13,29 +13,7 @@ set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$repo"
 
-missing=()
-command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
-command -v victoria-metrics >/dev/null 2>&1 || missing+=(victoria-metrics)
-if ((${#missing[@]})); then
-    echo "installing ${missing[*]}" >&2
-    export DEBIAN_FRONTEND=noninteractive
-    # Keep apt from starting Debian's services: the benchmark starts its own
-    # instances on free ports with fresh data directories.
-    policy=/usr/sbin/policy-rc.d
-    if [[ ! -e $policy ]]; then
-        printf '#!/bin/sh\nexit 101\n' >"$policy"
-        chmod +x "$policy"
-        trap 'rm -f "$policy"' EXIT
-    fi
-    if ! apt-get install -y "${missing[@]}"; then
-        apt-get update
-        apt-get install -y "${missing[@]}"
-    fi
-    # In case a service was started anyway (systemd hosts).
-    if command -v systemctl >/dev/null 2>&1 && [[ -d /run/systemd/system ]]; then
-        systemctl stop prometheus victoria-metrics 2>/dev/null || true
-    fi
-fi
+"$repo/tests/scripts/install-references.sh" prometheus victoria-metrics
 
 target="${CARGO_TARGET_DIR:-$repo/target}"
 if ! cargo build --release -p pharos -p pharos-tests; then

@@ -2,5 +2,6 @@
 pub mod bench;
 pub mod pharos;
 pub mod process;
+pub mod references;
 pub mod remote_write;
 pub mod rng;
