@@ -191,3 +191,60 @@ fn build_labels(name: &str, pairs: LabelPairs<'_>, line: usize) -> Result<Labels
     }
     Ok(labels)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Format, Parser};
+
+    fn first_sample(body: &[u8], format: Format) -> Sample<'_> {
+        match Parser::new(body, format).next() {
+            Some(Ok(Entry::Sample(s))) => s,
+            other => panic!("no sample: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn label_pairs_borrow_unless_escaped() {
+        let s = first_sample(b"m{a=\"x\", b = \"y\\\"z\" ,c=\"\"} 1\n", Format::PromText);
+        let pairs: Vec<_> = s.label_pairs().collect();
+        assert_eq!(pairs.len(), 3);
+        assert!(matches!(pairs[0], ("a", Cow::Borrowed("x"))));
+        assert!(matches!(&pairs[1], ("b", Cow::Owned(v)) if v == "y\"z"));
+        assert!(matches!(pairs[2], ("c", Cow::Borrowed(""))));
+        let labels = s.labels().map(|l| l.to_string());
+        assert_eq!(labels.as_deref(), Ok(r#"m{a="x", b="y\"z"}"#));
+    }
+
+    #[test]
+    fn label_errors_name_the_sample_line() {
+        // The sample starts on line 3 and, through a raw line break in a
+        // value (allowed in the text format), ends on line 4.
+        let body = b"a 1\nb 2\nm{x=\"1\nz\", x=\"2\"} 3\n";
+        let s = Parser::new(body, Format::PromText)
+            .filter_map(Result::ok)
+            .find_map(|e| match e {
+                Entry::Sample(s) if s.name == "m" => Some(s),
+                _ => None,
+            });
+        let err = s.map(|s| s.labels().map_err(|e| e.to_string()));
+        assert_eq!(err, Some(Err(r#"line 3: duplicate label name "x""#.into())));
+    }
+
+    #[test]
+    fn exemplar_fields() {
+        let body = b"c_total{a=\"b\"} 2 1.5 # {t=\"x\",t=\"y\",u=\"\"} 0.5 7.25\n# EOF\n";
+        let s = first_sample(body, Format::OpenMetrics);
+        assert_eq!((s.value, s.timestamp), (2.0, Some(1500)));
+        let ex = s.exemplar.as_ref().map(|e| (e.text, e.value, e.timestamp));
+        assert_eq!(ex, Some((r#"{t="x",t="y",u=""}"#, 0.5, Some(7250))));
+        let labels = s.exemplar.map(|e| e.labels().to_string());
+        assert_eq!(labels.as_deref(), Some(r#"{t="y"}"#));
+    }
+
+    #[test]
+    fn metric_type_names_are_prometheus_metadata_names() {
+        assert_eq!(MetricType::Unknown.to_string(), "unknown");
+        assert_eq!(MetricType::GaugeHistogram.as_str(), "gaugehistogram");
+    }
+}

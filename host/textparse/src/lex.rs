@@ -61,15 +61,48 @@ pub(crate) struct Cursor<'a> {
     pub buf: &'a [u8],
     pub pos: usize,
     pub line: usize,
+    /// A stretch of `buf` known to be UTF-8, starting at `utf8_from`: the
+    /// body is checked once, not piece by piece (see [`Cursor::str`]).
+    utf8: &'a str,
+    utf8_from: usize,
 }
 
 impl<'a> Cursor<'a> {
     pub fn new(buf: &'a [u8]) -> Self {
-        Cursor {
+        let mut cur = Cursor {
             buf,
             pos: 0,
             line: 1,
+            utf8: "",
+            utf8_from: 0,
+        };
+        cur.check_utf8_from(0);
+        cur
+    }
+
+    /// Makes the UTF-8 stretch the longest valid one starting at `start`.
+    fn check_utf8_from(&mut self, start: usize) {
+        let rest = self.buf.get(start..).unwrap_or_default();
+        let valid = match std::str::from_utf8(rest) {
+            Ok(s) => s,
+            Err(e) => std::str::from_utf8(&rest[..e.valid_up_to()]).unwrap_or_default(),
+        };
+        self.utf8 = valid;
+        self.utf8_from = start;
+    }
+
+    /// `buf[start..end]` as text, or `None` if it is not UTF-8. A valid body
+    /// is checked once, when the cursor is made; past a byte that is not
+    /// UTF-8 (allowed in text-format comments) the check resumes where text
+    /// is next needed, so every byte is checked about once.
+    #[inline]
+    pub fn str(&mut self, start: usize, end: usize) -> Option<&'a str> {
+        let window = self.utf8_from..=self.utf8_from + self.utf8.len();
+        if !(window.contains(&start) && window.contains(&end)) {
+            self.check_utf8_from(start);
         }
+        self.utf8
+            .get(start - self.utf8_from..end.checked_sub(self.utf8_from)?)
     }
 
     #[inline]
@@ -132,13 +165,13 @@ impl<'a> Cursor<'a> {
         &self.buf[start..self.pos]
     }
 
-    /// The rest of the line, not including its line break, which is left
-    /// under the cursor (if any).
-    pub fn until_eol(&mut self) -> &'a [u8] {
+    /// Consumes the rest of the line and returns its span, not including
+    /// its line break, which is left under the cursor (if any).
+    pub fn until_eol(&mut self) -> (usize, usize) {
+        let start = self.pos;
         let rest = self.rest();
-        let n = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
-        self.pos += n;
-        &rest[..n]
+        self.pos += memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+        (start, self.pos)
     }
 
     /// Consumes a double-quoted label value, the cursor on its opening
@@ -302,6 +335,25 @@ mod tests {
         assert_eq!(next_pair(&mut t), Some(("b", r#"x\"y"#, true)));
         assert_eq!(next_pair(&mut t), Some(("c", "", false)));
         assert_eq!(next_pair(&mut t), None);
+    }
+
+    #[test]
+    fn str_checks_utf8_across_invalid_bytes() {
+        let body = "ab\u{e9}c\n"
+            .as_bytes()
+            .iter()
+            .chain(b"#\xff\nxy\xc3\xa9z\n\xfe")
+            .copied();
+        let body: Vec<u8> = body.collect();
+        let mut cur = Cursor::new(&body);
+        assert_eq!(cur.str(0, 5), Some("ab\u{e9}c"));
+        assert_eq!(cur.str(2, 4), Some("\u{e9}"));
+        assert_eq!(cur.str(2, 3), None, "not a character boundary");
+        assert_eq!(cur.str(6, 8), None, "0xff");
+        assert_eq!(cur.str(9, 14), Some("xy\u{e9}z"));
+        assert_eq!(cur.str(0, 2), Some("ab"), "going back");
+        assert_eq!(cur.str(14, 16), None, "0xfe at the end");
+        assert_eq!(cur.str(16, 16), Some(""));
     }
 
     #[test]

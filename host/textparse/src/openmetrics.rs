@@ -28,7 +28,6 @@ use crate::entry::{Entry, Exemplar, MetricType, Sample};
 use crate::error::{ParseError, ParseErrorKind};
 use crate::lex::{Cursor, is_metric_start, unescape_label_value};
 use crate::number::{NumberError, parse_float_timestamp, parse_value};
-use crate::promtext::ascii;
 
 /// Pull parser for OpenMetrics text. Iterate it to get entries; after the
 /// first error (a missing `# EOF` is one) it yields nothing more.
@@ -120,7 +119,7 @@ impl<'a> OpenMetricsParser<'a> {
                 Meta::Unit => "metric name after UNIT",
             }));
         };
-        let metric = ascii(&self.cur.buf[start..end]);
+        let metric = self.cur.str(start, end).unwrap_or_default();
         if self.cur.peek() != Some(b' ') {
             return Err(self.cur.unexpected(match meta {
                 Meta::Help => "\" \" after metric name in HELP",
@@ -129,11 +128,14 @@ impl<'a> OpenMetricsParser<'a> {
             }));
         }
         self.cur.pos += 1;
-        let text = self.cur.until_eol();
+        let (start, end) = self.cur.until_eol();
+        let text = &self.cur.buf[start..end];
         let entry = match meta {
             Meta::Help => {
-                let text = std::str::from_utf8(text)
-                    .map_err(|_| self.cur.error(ParseErrorKind::InvalidUtf8("help text")))?;
+                let text = self
+                    .cur
+                    .str(start, end)
+                    .ok_or_else(|| self.cur.error(ParseErrorKind::InvalidUtf8("help text")))?;
                 let text = if text.contains('\\') {
                     Cow::Owned(unescape_label_value(text))
                 } else {
@@ -162,8 +164,8 @@ impl<'a> OpenMetricsParser<'a> {
                     metric_type,
                 }
             }
-            Meta::Unit => match std::str::from_utf8(text) {
-                Ok(unit)
+            Meta::Unit => match self.cur.str(start, end) {
+                Some(unit)
                     if unit.is_empty()
                         || metric.strip_suffix(unit).is_some_and(|m| m.ends_with('_')) =>
                 {
@@ -192,8 +194,10 @@ impl<'a> OpenMetricsParser<'a> {
         } else {
             (name_end, (name_end, name_end))
         };
-        let series = std::str::from_utf8(&self.cur.buf[start..series_end])
-            .map_err(|_| self.cur.error(ParseErrorKind::InvalidUtf8("label value")))?;
+        let series = self
+            .cur
+            .str(start, series_end)
+            .ok_or_else(|| self.cur.error(ParseErrorKind::InvalidUtf8("label value")))?;
         let name = &series[..name_end - start];
         self.space("value after metric")?;
         let value = self.number("value after metric", "value", parse_value)?;
@@ -273,8 +277,10 @@ impl<'a> OpenMetricsParser<'a> {
         self.cur.pos += 3;
         let open = self.cur.pos;
         self.labels()?;
-        let text = std::str::from_utf8(&self.cur.buf[open..self.cur.pos])
-            .map_err(|_| self.cur.error(ParseErrorKind::InvalidUtf8("label value")))?;
+        let text = self
+            .cur
+            .str(open, self.cur.pos)
+            .ok_or_else(|| self.cur.error(ParseErrorKind::InvalidUtf8("label value")))?;
         self.space("value after exemplar labels")?;
         let value = self.number("value after exemplar labels", "exemplar value", parse_value)?;
         let mut timestamp = None;
@@ -343,3 +349,44 @@ impl<'a> Iterator for OpenMetricsParser<'a> {
 }
 
 impl std::iter::FusedIterator for OpenMetricsParser<'_> {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nothing_after_eof_is_read() {
+        let mut p = OpenMetricsParser::new(b"a 1\n# EOF\n");
+        assert!(matches!(p.next(), Some(Ok(Entry::Sample(_)))));
+        assert!(p.next().is_none());
+        assert!(p.next().is_none());
+    }
+
+    #[test]
+    fn a_missing_eof_is_the_last_entry() {
+        let results: Vec<_> = OpenMetricsParser::new(b"a 1\nb 2\n").collect();
+        assert_eq!(results.len(), 3);
+        assert!(
+            matches!(&results[2], Err(e) if e.kind == ParseErrorKind::MissingEof && e.line == 3)
+        );
+    }
+
+    #[test]
+    fn huge_inputs() {
+        let mut body = String::from("# TYPE m counter\n");
+        for i in 0..100_000 {
+            body.push_str(&format!(
+                "m_total{{i=\"{i}\"}} {i} # {{trace_id=\"{i}\"}} 1 1.5\n"
+            ));
+        }
+        body.push_str("# EOF\n");
+        let parsed: Result<Vec<_>, _> = OpenMetricsParser::new(body.as_bytes()).collect();
+        let exemplars = parsed.map(|entries| {
+            entries
+                .iter()
+                .filter(|e| matches!(e, Entry::Sample(s) if s.exemplar.is_some()))
+                .count()
+        });
+        assert_eq!(exemplars, Ok(100_000));
+    }
+}

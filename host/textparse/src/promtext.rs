@@ -116,9 +116,9 @@ impl<'a> PromTextParser<'a> {
             }
         }
         self.cur.pos = start;
-        let text = self.cur.until_eol();
+        let (start, end) = self.cur.until_eol();
         self.end_line();
-        Ok(Entry::Comment(text))
+        Ok(Entry::Comment(&self.cur.buf[start..end]))
     }
 
     fn metadata(&mut self, help: bool) -> Result<Entry<'a>, ParseError> {
@@ -131,9 +131,9 @@ impl<'a> PromTextParser<'a> {
                 "metric name after TYPE"
             }));
         };
-        let metric = ascii(&self.cur.buf[start..end]);
-        let text: &[u8] = match self.cur.peek() {
-            None | Some(b'\n') => b"",
+        let metric = self.cur.str(start, end).unwrap_or_default();
+        let (start, end) = match self.cur.peek() {
+            None | Some(b'\n') => (end, end),
             Some(b' ' | b'\t') => {
                 self.cur.pos += 1;
                 self.cur.until_eol()
@@ -147,8 +147,10 @@ impl<'a> PromTextParser<'a> {
             }
         };
         let entry = if help {
-            let text = std::str::from_utf8(text)
-                .map_err(|_| self.cur.error(ParseErrorKind::InvalidUtf8("help text")))?;
+            let text = self
+                .cur
+                .str(start, end)
+                .ok_or_else(|| self.cur.error(ParseErrorKind::InvalidUtf8("help text")))?;
             let text = if text.contains('\\') {
                 Cow::Owned(unescape_help(text))
             } else {
@@ -156,6 +158,7 @@ impl<'a> PromTextParser<'a> {
             };
             Entry::Help { metric, text }
         } else {
+            let text = &self.cur.buf[start..end];
             let metric_type = match text {
                 b"counter" => MetricType::Counter,
                 b"gauge" => MetricType::Gauge,
@@ -190,8 +193,10 @@ impl<'a> PromTextParser<'a> {
         } else {
             (name_end, (name_end, name_end))
         };
-        let series = std::str::from_utf8(&self.cur.buf[start..series_end])
-            .map_err(|_| self.cur.error(ParseErrorKind::InvalidUtf8("label value")))?;
+        let series = self
+            .cur
+            .str(start, series_end)
+            .ok_or_else(|| self.cur.error(ParseErrorKind::InvalidUtf8("label value")))?;
         self.cur.skip_blanks();
         let tok = self.cur.token(b"{ \t\n");
         if tok.is_empty() {
@@ -273,7 +278,60 @@ impl<'a> Iterator for PromTextParser<'a> {
 
 impl std::iter::FusedIterator for PromTextParser<'_> {}
 
-/// A name the lexer checked is ASCII.
-pub(crate) fn ascii(b: &[u8]) -> &str {
-    std::str::from_utf8(b).unwrap_or_default()
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::number::NORMAL_NAN_BITS;
+
+    #[test]
+    fn nan_is_never_the_stale_marker() {
+        let mut p = PromTextParser::new(b"a NaN\n");
+        match p.next() {
+            Some(Ok(Entry::Sample(s))) => assert_eq!(s.value.to_bits(), NORMAL_NAN_BITS),
+            other => panic!("{other:?}"),
+        }
+        assert!(!pharos_model::is_stale_nan(f64::from_bits(NORMAL_NAN_BITS)));
+    }
+
+    #[test]
+    fn stops_after_the_first_error() {
+        let mut p = PromTextParser::new(b"a 1\nb x\nc 3\n");
+        assert!(matches!(p.next(), Some(Ok(_))));
+        assert!(matches!(p.next(), Some(Err(e)) if e.line == 2));
+        assert!(p.next().is_none());
+        assert!(p.next().is_none());
+    }
+
+    #[test]
+    fn huge_inputs() {
+        // Many lines: line numbers keep counting.
+        let mut body = String::new();
+        for i in 0..200_000 {
+            body.push_str(&format!("m{{i=\"{i}\"}} {i}\n"));
+        }
+        body.push_str("bad{\n");
+        let mut p = PromTextParser::new(body.as_bytes());
+        let samples = p.by_ref().take_while(Result::is_ok).count();
+        assert_eq!(samples, 200_000);
+        // The error came from the take_while; the parser is done.
+        assert!(p.next().is_none());
+        let err = PromTextParser::new(body.as_bytes()).find_map(Result::err);
+        assert_eq!(err.map(|e| e.line), Some(200_001));
+
+        // One huge label value and a huge help text.
+        let big = "x".repeat(4 << 20);
+        let body = format!("# HELP m {big}\nm{{v=\"{big}\"}} 1\n");
+        let entries: Vec<_> = PromTextParser::new(body.as_bytes()).collect();
+        assert!(matches!(&entries[0], Ok(Entry::Help { text, .. }) if text.len() == big.len()));
+        match &entries[1] {
+            Ok(Entry::Sample(s)) => {
+                assert_eq!(s.series.len(), big.len() + 7);
+                assert_eq!(
+                    s.labels().ok().and_then(|l| l.get("v").map(str::len)),
+                    Some(big.len())
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 }
