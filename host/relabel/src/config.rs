@@ -70,12 +70,15 @@ impl RelabelConfig {
     /// The same step with Prometheus' defaults written out, the way
     /// Prometheus prints a loaded config: `separator`, `regex`,
     /// `replacement` and `action` always; `source_labels`, `modulus` and
-    /// `target_label` only when set.
+    /// `target_label` only when set. `keepequal` and `dropequal` get no
+    /// `regex`, since any `regex` given for them is refused; the result
+    /// always validates again.
     pub fn with_defaults(&self) -> RelabelConfig {
+        let takes_regex = !matches!(self.action(), Action::KeepEqual | Action::DropEqual);
         RelabelConfig {
             source_labels: self.source_labels.clone().filter(|s| !s.is_empty()),
             separator: Some(self.separator().to_owned()),
-            regex: Some(self.regex().to_owned()),
+            regex: takes_regex.then(|| self.regex().to_owned()),
             modulus: self.modulus.filter(|m| *m != 0),
             target_label: self.target_label.clone().filter(|t| !t.is_empty()),
             replacement: Some(self.replacement().to_owned()),
@@ -262,6 +265,14 @@ mod tests {
         assert_eq!(c.modulus(), 0);
         let d = c.with_defaults();
         assert_eq!(d.separator.as_deref(), Some(";"));
+        let eq = RelabelConfig {
+            source_labels: Some(vec!["a".into()]),
+            target_label: Some("b".into()),
+            action: Some(Action::KeepEqual),
+            ..RelabelConfig::default()
+        };
+        assert_eq!(eq.with_defaults().regex, None);
+        assert!(eq.with_defaults().compile().is_ok());
         assert_eq!(d.source_labels, None);
         assert_eq!(d.target_label, None);
     }

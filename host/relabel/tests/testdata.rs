@@ -6,6 +6,7 @@
 //! - `config` and optionally `error`: the config must be refused with that
 //!   exact text, or, without `error`, accepted.
 //!
+//! Every accepted config must also validate in its `with_defaults()` form.
 //! `differs_from_prometheus` documents a case where Prometheus 2.42 answers
 //! otherwise; the test ignores it.
 
@@ -43,7 +44,12 @@ fn compile(v: &toml::Value) -> Result<Relabel, String> {
         .clone()
         .try_into()
         .map_err(|e: toml::de::Error| e.message().to_owned())?;
-    c.compile().map_err(|e| e.to_string())
+    let compiled = c.compile().map_err(|e| e.to_string())?;
+    // The form a rendered config prints must load again.
+    if let Err(e) = c.with_defaults().compile() {
+        return Err(format!("with_defaults() does not validate: {e}"));
+    }
+    Ok(compiled)
 }
 
 fn run(case: &Case) -> Result<(), String> {
