@@ -19,12 +19,12 @@
 //!   is not split, or that a series is not repeated: Prometheus 2.42 does
 //!   not either (its storage later drops duplicate samples).
 //!
-//! Differences from Prometheus 2.42, all refusing what it accepts only by
-//! accident: a NUL byte is an error (Prometheus' lexer takes it for the end
-//! of the body and silently ignores the rest); a blank before a metric name
-//! is an error here at the line, where Prometheus fails with an invalid
-//! metric name; `# HELP a-b x` is an error here, where Prometheus records
-//! help `b x` for metric `a`.
+//! Differences from Prometheus 2.42, both refusing what it accepts only by
+//! accident (listed in `testdata/deviations.txt`): a NUL byte is an error,
+//! where Prometheus' lexer takes it for the end of the body and ignores the
+//! rest; `# HELP a-b x` is an error, where Prometheus records help `b x`
+//! for metric `a`. Blanks before a metric name fail in both, here with an
+//! error saying so (Prometheus reports an invalid metric name `"  a"`).
 
 use std::borrow::Cow;
 
