@@ -1,0 +1,294 @@
+//! The errors of loading and calling plugins. A failed call is one of a few
+//! kinds a caller must tell apart — the plugin's own error (with its
+//! retry hint), a limit the sandbox enforced, or a capability it refused —
+//! so each is a variant, as wasmtime-wasi-http's `ErrorCode` has one per
+//! failure (STYLE.md §3).
+
+use crate::grants::{AddressClass, GrantError};
+use crate::types::{PluginError, PluginKind};
+use std::fmt;
+use std::net::IpAddr;
+use std::time::Duration;
+
+/// Why a plugin could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The bytes are not a valid component for this engine.
+    #[error("plugin {plugin}: cannot compile the component: {message}")]
+    Compile {
+        /// The plugin's name.
+        plugin: String,
+        /// wasmtime's message.
+        message: String,
+    },
+    /// The component does not implement the world of its kind, or imports
+    /// something the host does not offer.
+    #[error("plugin {plugin}: not a {kind} plugin, or it needs imports Pharos lacks: {message}")]
+    World {
+        /// The plugin's name.
+        plugin: String,
+        /// The kind it was loaded as.
+        kind: PluginKind,
+        /// wasmtime's message.
+        message: String,
+    },
+    /// `describe` says another kind than the one it was loaded as.
+    #[error("plugin {plugin}: loaded as {expected} but describes itself as {actual}")]
+    KindMismatch {
+        /// The plugin's name.
+        plugin: String,
+        /// The kind it was loaded as.
+        expected: PluginKind,
+        /// The kind `describe` returned.
+        actual: PluginKind,
+    },
+    /// `describe` failed.
+    #[error("plugin {plugin}: describe failed: {source}")]
+    Describe {
+        /// The plugin's name.
+        plugin: String,
+        /// The call's error.
+        #[source]
+        source: Box<CallError>,
+    },
+    /// A grant does not parse.
+    #[error("plugin {plugin}: {source}")]
+    Grant {
+        /// The plugin's name.
+        plugin: String,
+        /// The bad grant.
+        #[source]
+        source: GrantError,
+    },
+    /// No embedded first-party plugin has this name.
+    #[error("no built-in plugin named {0:?}")]
+    UnknownEmbedded(String),
+    /// The engine could not be built.
+    #[error("cannot configure the WebAssembly engine: {0}")]
+    Engine(String),
+    /// The compiled-artifact cache could not be opened.
+    #[error("cannot open the plugin cache at {path}: {source}")]
+    Cache {
+        /// The cache directory.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Which budget a timed-out call exhausted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Budget {
+    /// The CPU budget, counted in epoch ticks while the plugin ran.
+    Cpu(Duration),
+    /// The wall-clock timeout of the whole call.
+    WallClock(Duration),
+}
+
+impl fmt::Display for Budget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Budget::Cpu(d) => write!(f, "CPU budget of {d:?} used up"),
+            Budget::WallClock(d) => write!(f, "no answer within the {d:?} timeout"),
+        }
+    }
+}
+
+/// A request the sandbox refused, and the grant that would allow it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Denial {
+    /// The origin is not in `allow_http`.
+    Origin {
+        /// The request's URL.
+        url: String,
+        /// The origin to grant, `scheme://host:port`.
+        origin: String,
+    },
+    /// The address the name resolved to is not public and not in
+    /// `allow_private_ips`.
+    Address {
+        /// The request's URL.
+        url: String,
+        /// The address it would have connected to.
+        ip: IpAddr,
+        /// Why the address is not public.
+        class: AddressClass,
+    },
+}
+
+impl fmt::Display for Denial {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Denial::Origin { url, origin } => write!(
+                f,
+                "HTTP request to {url} denied: {origin} is not granted; add \"{origin}\" to the plugin's allow_http"
+            ),
+            Denial::Address { url, ip, class } => write!(
+                f,
+                "HTTP request to {url} denied: it resolves to {ip}, a {class} address; add \"{ip}\" to the plugin's allow_private_ips to grant it"
+            ),
+        }
+    }
+}
+
+/// Why a call failed. Every variant names the plugin.
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    /// The plugin returned an error; its kind says whether to retry.
+    #[error("plugin {plugin}: {error}")]
+    Plugin {
+        /// The plugin's name.
+        plugin: String,
+        /// The plugin's error.
+        error: PluginError,
+    },
+    /// The call exceeded its CPU budget or its wall-clock timeout.
+    #[error("plugin {plugin} timed out: {budget}")]
+    TimedOut {
+        /// The plugin's name.
+        plugin: String,
+        /// Which budget ran out.
+        budget: Budget,
+    },
+    /// The plugin tried to grow its memory past the limit.
+    #[error(
+        "plugin {plugin} exceeded its memory limit of {limit} bytes (it asked for {requested})"
+    )]
+    MemoryLimit {
+        /// The plugin's name.
+        plugin: String,
+        /// The limit in bytes.
+        limit: usize,
+        /// The size it asked to grow to.
+        requested: usize,
+    },
+    /// The plugin exhausted its WebAssembly stack (unbounded recursion).
+    #[error("plugin {plugin} overflowed its stack")]
+    StackOverflow {
+        /// The plugin's name.
+        plugin: String,
+    },
+    /// The plugin panicked (Rust plugins) and trapped.
+    #[error("plugin {plugin} panicked: {message}")]
+    Panicked {
+        /// The plugin's name.
+        plugin: String,
+        /// What it printed to stderr.
+        message: String,
+    },
+    /// The plugin trapped for another reason (out-of-bounds access, …).
+    #[error("plugin {plugin} trapped: {message}")]
+    Trap {
+        /// The plugin's name.
+        plugin: String,
+        /// The trap and what the plugin printed to stderr, if anything.
+        message: String,
+    },
+    /// The plugin failed after the sandbox refused one of its requests.
+    #[error("plugin {plugin}: {denial}")]
+    Denied {
+        /// The plugin's name.
+        plugin: String,
+        /// The first refused request.
+        denial: Denial,
+    },
+    /// The plugin does not export this call (wrong kind).
+    #[error("plugin {plugin} is a {kind} plugin and has no {call} function")]
+    WrongKind {
+        /// The plugin's name.
+        plugin: String,
+        /// The plugin's kind.
+        kind: PluginKind,
+        /// The function that was called.
+        call: &'static str,
+    },
+}
+
+/// The kind of a call's failure, for metrics and logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// `plugin-error.config`.
+    Config,
+    /// `plugin-error.transient`.
+    Transient,
+    /// `plugin-error.permanent`.
+    Permanent,
+    /// CPU budget or wall-clock timeout.
+    Timeout,
+    /// Memory limit.
+    Memory,
+    /// Stack overflow.
+    StackOverflow,
+    /// Panic.
+    Panic,
+    /// Other trap.
+    Trap,
+    /// A refused capability.
+    Denied,
+    /// A call the plugin's kind lacks.
+    WrongKind,
+}
+
+impl ErrorKind {
+    /// Every kind, in a fixed order (the metrics' array index).
+    pub const ALL: [ErrorKind; 10] = [
+        ErrorKind::Config,
+        ErrorKind::Transient,
+        ErrorKind::Permanent,
+        ErrorKind::Timeout,
+        ErrorKind::Memory,
+        ErrorKind::StackOverflow,
+        ErrorKind::Panic,
+        ErrorKind::Trap,
+        ErrorKind::Denied,
+        ErrorKind::WrongKind,
+    ];
+
+    /// A snake_case name, for a metric label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Config => "config",
+            ErrorKind::Transient => "transient",
+            ErrorKind::Permanent => "permanent",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Memory => "memory_limit",
+            ErrorKind::StackOverflow => "stack_overflow",
+            ErrorKind::Panic => "panic",
+            ErrorKind::Trap => "trap",
+            ErrorKind::Denied => "denied",
+            ErrorKind::WrongKind => "wrong_kind",
+        }
+    }
+
+    pub(crate) fn index(self) -> usize {
+        ErrorKind::ALL.iter().position(|k| *k == self).unwrap_or(0)
+    }
+}
+
+impl CallError {
+    /// The failure's kind.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            CallError::Plugin { error, .. } => match error {
+                PluginError::Config(_) => ErrorKind::Config,
+                PluginError::Transient(_) => ErrorKind::Transient,
+                PluginError::Permanent(_) => ErrorKind::Permanent,
+            },
+            CallError::TimedOut { .. } => ErrorKind::Timeout,
+            CallError::MemoryLimit { .. } => ErrorKind::Memory,
+            CallError::StackOverflow { .. } => ErrorKind::StackOverflow,
+            CallError::Panicked { .. } => ErrorKind::Panic,
+            CallError::Trap { .. } => ErrorKind::Trap,
+            CallError::Denied { .. } => ErrorKind::Denied,
+            CallError::WrongKind { .. } => ErrorKind::WrongKind,
+        }
+    }
+
+    /// Whether calling again unchanged may succeed: transient plugin errors
+    /// and timeouts. Configuration errors, denials and crashes need a change
+    /// first (the caller still retries at its next interval).
+    pub fn is_retryable(&self) -> bool {
+        matches!(self.kind(), ErrorKind::Transient | ErrorKind::Timeout)
+    }
+}

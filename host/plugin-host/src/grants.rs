@@ -1,0 +1,427 @@
+//! A plugin's network grants, parsed once when the plugin is loaded:
+//!
+//! - `allow_http`: the `scheme://host[:port]` origins a plugin may send
+//!   HTTP requests to. `scheme` is `http`, `https` or `*`; `host` is a name,
+//!   `*.example.org` (any subdomain, not the domain itself), `*` (any host),
+//!   or an IP literal (`[::1]` for IPv6); `port` is a number or `*`, and
+//!   defaults to the scheme's (80, 443). A path is refused: grants are per
+//!   origin, as in Spin's `allowed_outbound_hosts`.
+//! - `allow_private_ips`: the non-public networks (CIDR or single address) a
+//!   plugin may connect to. Every request is checked against the address it
+//!   actually connects to, after DNS, so a granted name that resolves to
+//!   `127.0.0.1` or `169.254.169.254` is still refused without this grant
+//!   (no SSRF through DNS). Public addresses need no entry.
+//!
+//! Nothing is granted by default.
+
+use ipnet::IpNet;
+use std::fmt;
+use std::net::IpAddr;
+
+/// The grants as an operator writes them (`[plugins.<name>]` in the TOML).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Grants {
+    /// Origins the plugin may send HTTP requests to.
+    #[serde(default)]
+    pub allow_http: Vec<String>,
+    /// Non-public networks the plugin may connect to.
+    #[serde(default)]
+    pub allow_private_ips: Vec<String>,
+}
+
+/// A grant that does not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GrantError {
+    /// An `allow_http` entry is malformed.
+    #[error("allow_http entry {entry:?}: {reason}")]
+    Http {
+        /// The entry as written.
+        entry: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// An `allow_private_ips` entry is neither an address nor a CIDR network.
+    #[error("allow_private_ips entry {entry:?} is neither an IP address nor a CIDR network")]
+    Ip {
+        /// The entry as written.
+        entry: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum SchemeRule {
+    Any,
+    Http,
+    Https,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum HostRule {
+    Any,
+    Exact(String),
+    SubdomainOf(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct OriginRule {
+    scheme: SchemeRule,
+    host: HostRule,
+    port: Option<u16>,
+}
+
+/// Parsed grants, checked on every outbound request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AllowList {
+    origins: Vec<OriginRule>,
+    private: Vec<IpNet>,
+}
+
+fn default_port(scheme: &str) -> Option<u16> {
+    match scheme {
+        "http" => Some(80),
+        "https" => Some(443),
+        _ => None,
+    }
+}
+
+fn parse_origin(entry: &str) -> Result<OriginRule, GrantError> {
+    let err = |reason| GrantError::Http {
+        entry: entry.to_owned(),
+        reason,
+    };
+    let (scheme, rest) = entry
+        .split_once("://")
+        .ok_or_else(|| err("expected scheme://host[:port], e.g. https://api.example.org"))?;
+    let scheme_rule = match scheme.to_ascii_lowercase().as_str() {
+        "*" => SchemeRule::Any,
+        "http" => SchemeRule::Http,
+        "https" => SchemeRule::Https,
+        _ => return Err(err("the scheme must be http, https or *")),
+    };
+    let rest = rest.strip_suffix('/').unwrap_or(rest);
+    if rest.contains(['/', '?', '#', '@']) {
+        return Err(err(
+            "grants are per origin: remove the path, query or user info",
+        ));
+    }
+    let (host, port) = if let Some(v6) = rest.strip_prefix('[') {
+        let (h, after) = v6
+            .split_once(']')
+            .ok_or_else(|| err("unclosed [ in the host"))?;
+        (format!("[{h}]"), after.strip_prefix(':'))
+    } else {
+        match rest.rsplit_once(':') {
+            Some((h, p)) => (h.to_owned(), Some(p)),
+            None => (rest.to_owned(), None),
+        }
+    };
+    let port = match port {
+        Some("*") => None,
+        Some(p) => Some(
+            p.parse::<u16>()
+                .map_err(|_| err("the port must be a number or *"))?,
+        ),
+        None => match scheme_rule {
+            SchemeRule::Any => return Err(err("with scheme *, give a port (a number or *)")),
+            SchemeRule::Http => default_port("http"),
+            SchemeRule::Https => default_port("https"),
+        },
+    };
+    let host = host.to_ascii_lowercase();
+    let host_rule = if host == "*" {
+        HostRule::Any
+    } else if let Some(domain) = host.strip_prefix("*.") {
+        if domain.is_empty() || domain.contains('*') {
+            return Err(err("a wildcard host is * or *.domain"));
+        }
+        HostRule::SubdomainOf(domain.to_owned())
+    } else if host.is_empty() || host.contains('*') {
+        return Err(err("the host is empty or has a * that is not a leading *."));
+    } else {
+        HostRule::Exact(normalize_host(&host))
+    };
+    Ok(OriginRule {
+        scheme: scheme_rule,
+        host: host_rule,
+        port,
+    })
+}
+
+/// Lower case, no brackets around IPv6, no trailing dot.
+fn normalize_host(host: &str) -> String {
+    let h = host.trim_start_matches('[').trim_end_matches(']');
+    let h = h.strip_suffix('.').unwrap_or(h);
+    match h.parse::<IpAddr>() {
+        Ok(ip) => ip.to_string(),
+        Err(_) => h.to_ascii_lowercase(),
+    }
+}
+
+impl AllowList {
+    /// Parses grants; the first bad entry fails the whole list.
+    pub fn parse(grants: &Grants) -> Result<Self, GrantError> {
+        let origins = grants
+            .allow_http
+            .iter()
+            .map(|e| parse_origin(e))
+            .collect::<Result<_, _>>()?;
+        let private = grants
+            .allow_private_ips
+            .iter()
+            .map(|e| {
+                e.parse::<IpNet>()
+                    .or_else(|_| e.parse::<IpAddr>().map(IpNet::from))
+                    .map_err(|_| GrantError::Ip { entry: e.clone() })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(AllowList { origins, private })
+    }
+
+    /// Whether a request to `scheme://host:port` is granted.
+    pub fn allows_origin(&self, scheme: &str, host: &str, port: u16) -> bool {
+        let scheme = scheme.to_ascii_lowercase();
+        let host = normalize_host(host);
+        self.origins.iter().any(|r| {
+            let scheme_ok = match r.scheme {
+                SchemeRule::Any => true,
+                SchemeRule::Http => scheme == "http",
+                SchemeRule::Https => scheme == "https",
+            };
+            let host_ok = match &r.host {
+                HostRule::Any => true,
+                HostRule::Exact(h) => *h == host,
+                HostRule::SubdomainOf(d) => host
+                    .strip_suffix(d.as_str())
+                    .is_some_and(|prefix| prefix.ends_with('.') && prefix.len() > 1),
+            };
+            scheme_ok && host_ok && r.port.is_none_or(|p| p == port)
+        })
+    }
+
+    /// Whether connecting to `ip` is granted: public addresses always are,
+    /// others only inside an `allow_private_ips` network.
+    pub fn allows_ip(&self, ip: IpAddr) -> bool {
+        let ip = canonical(ip);
+        non_public_class(ip).is_none() || self.private.iter().any(|n| n.contains(&ip))
+    }
+}
+
+/// IPv4-mapped IPv6 addresses (`::ffff:a.b.c.d`) as the IPv4 address.
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+/// Why an address is not public, or `None` when it is.
+pub fn non_public_class(ip: IpAddr) -> Option<AddressClass> {
+    use AddressClass::*;
+    match canonical(ip) {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            if v4.is_loopback() {
+                Some(Loopback)
+            } else if v4.is_private() {
+                Some(Private)
+            } else if v4.is_link_local() {
+                Some(LinkLocal)
+            } else if v4.is_unspecified() || o[0] == 0 {
+                Some(Unspecified)
+            } else if o[0] == 100 && (o[1] & 0xc0) == 64 {
+                Some(SharedCgnat)
+            } else if v4.is_multicast()
+                || v4.is_broadcast()
+                || o[0] >= 240
+                || v4.is_documentation()
+                || (o[0] == 198 && (o[1] & 0xfe) == 18)
+                || (o[0] == 192 && o[1] == 0 && o[2] == 0)
+            {
+                Some(Reserved)
+            } else {
+                None
+            }
+        }
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            if v6.is_loopback() {
+                Some(Loopback)
+            } else if v6.is_unspecified() {
+                Some(Unspecified)
+            } else if (s[0] & 0xfe00) == 0xfc00 {
+                Some(Private)
+            } else if (s[0] & 0xffc0) == 0xfe80 {
+                Some(LinkLocal)
+            } else if v6.is_multicast() || (s[0] == 0x2001 && s[1] == 0x0db8) {
+                Some(Reserved)
+            } else if s[0] == 0x64 && s[1] == 0xff9b {
+                // NAT64: judge the embedded IPv4 address.
+                let v4 = std::net::Ipv4Addr::new(
+                    (s[6] >> 8) as u8,
+                    s[6] as u8,
+                    (s[7] >> 8) as u8,
+                    s[7] as u8,
+                );
+                non_public_class(IpAddr::V4(v4))
+            } else {
+                None
+            }
+        }
+    }
+}
+
+/// The kind of a non-public address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AddressClass {
+    /// 127.0.0.0/8, ::1.
+    Loopback,
+    /// 10/8, 172.16/12, 192.168/16, fc00::/7.
+    Private,
+    /// 169.254/16 (cloud metadata lives here), fe80::/10.
+    LinkLocal,
+    /// 100.64/10 (carrier-grade NAT).
+    SharedCgnat,
+    /// 0.0.0.0/8, ::.
+    Unspecified,
+    /// Multicast, broadcast, documentation, benchmarking and reserved ranges.
+    Reserved,
+}
+
+impl fmt::Display for AddressClass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            AddressClass::Loopback => "loopback",
+            AddressClass::Private => "private",
+            AddressClass::LinkLocal => "link-local",
+            AddressClass::SharedCgnat => "shared (CGNAT)",
+            AddressClass::Unspecified => "unspecified",
+            AddressClass::Reserved => "reserved",
+        })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn list(http: &[&str], ips: &[&str]) -> AllowList {
+        AllowList::parse(&Grants {
+            allow_http: http.iter().map(|s| s.to_string()).collect(),
+            allow_private_ips: ips.iter().map(|s| s.to_string()).collect(),
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn origins_match_scheme_host_and_port() {
+        let l = list(
+            &[
+                "https://events.pagerduty.com",
+                "http://*.example.org:8080",
+                "*://127.0.0.1:*",
+                "http://[::1]:9090",
+            ],
+            &[],
+        );
+        let cases = [
+            ("https", "events.pagerduty.com", 443, true),
+            ("https", "EVENTS.pagerduty.com.", 443, true),
+            ("http", "events.pagerduty.com", 80, false),
+            ("https", "events.pagerduty.com", 8443, false),
+            ("https", "evil-events.pagerduty.com", 443, false),
+            ("http", "a.example.org", 8080, true),
+            ("http", "a.b.example.org", 8080, true),
+            ("http", "example.org", 8080, false),
+            ("http", "badexample.org", 8080, false),
+            ("http", "a.example.org", 80, false),
+            ("http", "127.0.0.1", 1234, true),
+            ("https", "127.0.0.1", 1, true),
+            ("http", "::1", 9090, true),
+            ("http", "[::1]", 9090, true),
+            ("http", "127.0.0.2", 1234, false),
+        ];
+        for (scheme, host, port, want) in cases {
+            assert_eq!(
+                l.allows_origin(scheme, host, port),
+                want,
+                "{scheme}://{host}:{port}"
+            );
+        }
+    }
+
+    #[test]
+    fn bad_entries_are_refused() {
+        for bad in [
+            "example.org",
+            "ftp://x",
+            "https://x/path",
+            "https://x:99999",
+            "*://x",
+            "https://a.*.org",
+            "https://user@x",
+            "http://*.",
+        ] {
+            let r = AllowList::parse(&Grants {
+                allow_http: vec![bad.into()],
+                ..Grants::default()
+            });
+            assert!(matches!(r, Err(GrantError::Http { .. })), "{bad}: {r:?}");
+        }
+        let r = AllowList::parse(&Grants {
+            allow_private_ips: vec!["10.0.0.0/33".into()],
+            ..Grants::default()
+        });
+        assert!(matches!(r, Err(GrantError::Ip { .. })));
+    }
+
+    #[test]
+    fn non_public_addresses_need_a_grant() {
+        let none = list(&[], &[]);
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+            "64:ff9b::a9fe:a9fe",
+            "224.0.0.1",
+        ] {
+            assert!(!none.allows_ip(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in ["8.8.8.8", "1.1.1.1", "2606:4700::1111", "172.32.0.1"] {
+            assert!(none.allows_ip(ip.parse().unwrap()), "{ip}");
+        }
+        let granted = list(&[], &["127.0.0.1", "10.0.0.0/8", "::1"]);
+        for (ip, want) in [
+            ("127.0.0.1", true),
+            ("127.0.0.2", false),
+            ("10.9.9.9", true),
+            ("::1", true),
+            ("::ffff:127.0.0.1", true),
+            ("169.254.169.254", false),
+        ] {
+            assert_eq!(granted.allows_ip(ip.parse().unwrap()), want, "{ip}");
+        }
+    }
+
+    #[test]
+    fn classes_name_the_range() {
+        assert_eq!(
+            non_public_class("169.254.169.254".parse().unwrap()),
+            Some(AddressClass::LinkLocal)
+        );
+        assert_eq!(
+            non_public_class("127.0.0.1".parse().unwrap()),
+            Some(AddressClass::Loopback)
+        );
+        assert_eq!(non_public_class("93.184.216.34".parse().unwrap()), None);
+    }
+}
