@@ -1,0 +1,210 @@
+//! The file as written: every key optional where it has a default, unknown
+//! keys refused, and spans kept on the values that semantic checks point
+//! at. [`crate::resolve`] turns this into the effective [`crate::Config`].
+
+use std::collections::BTreeMap;
+
+use pharos_model::PromDuration;
+use pharos_relabel::RelabelConfig;
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::size::ByteSize;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawConfig {
+    #[serde(default)]
+    pub server: RawServer,
+    #[serde(default)]
+    pub storage: RawStorage,
+    #[serde(default)]
+    pub global: RawGlobal,
+    #[serde(default)]
+    pub scrape: Vec<Spanned<RawScrape>>,
+    #[serde(default)]
+    pub exporter: Vec<Spanned<RawExporter>>,
+    #[serde(default)]
+    pub plugins: BTreeMap<String, RawPlugin>,
+    #[serde(default)]
+    pub remote_write: Vec<Spanned<RawRemoteWrite>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawServer {
+    pub listen: Option<Spanned<String>>,
+    pub external_url: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawStorage {
+    pub path: Option<Spanned<String>>,
+    pub retention: Option<PromDuration>,
+    pub retention_size: Option<ByteSize>,
+    pub out_of_order_time_window: Option<PromDuration>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawGlobal {
+    pub scrape_interval: Option<PromDuration>,
+    pub scrape_timeout: Option<Spanned<PromDuration>>,
+    pub evaluation_interval: Option<PromDuration>,
+    #[serde(default)]
+    pub external_labels: BTreeMap<Spanned<String>, String>,
+}
+
+/// The HTTP client keys, shared by `[[scrape]]` and `[[remote_write]]`.
+/// (Listed in both structs: `deny_unknown_fields` does not combine with
+/// `flatten`.)
+pub(crate) struct RawHttp<'a> {
+    pub tls: &'a Option<Spanned<RawTls>>,
+    pub basic_auth: &'a Option<Spanned<RawBasicAuth>>,
+    pub bearer_token: &'a Option<Spanned<String>>,
+    pub bearer_token_file: &'a Option<Spanned<String>>,
+    pub proxy_url: &'a Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawScrape {
+    pub job: Spanned<String>,
+    pub scrape_interval: Option<PromDuration>,
+    pub scrape_timeout: Option<Spanned<PromDuration>>,
+    pub metrics_path: Option<Spanned<String>>,
+    pub scheme: Option<Spanned<String>>,
+    #[serde(default)]
+    pub params: BTreeMap<String, Vec<String>>,
+    pub honor_labels: Option<bool>,
+    pub honor_timestamps: Option<bool>,
+    pub enable_compression: Option<bool>,
+    #[serde(default)]
+    pub targets: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub labels: BTreeMap<Spanned<String>, String>,
+    #[serde(default)]
+    pub discovery: Vec<Spanned<RawDiscovery>>,
+    #[serde(default)]
+    pub relabel_configs: Vec<Spanned<RelabelConfig>>,
+    #[serde(default)]
+    pub metric_relabel_configs: Vec<Spanned<RelabelConfig>>,
+    pub sample_limit: Option<u64>,
+    pub label_limit: Option<u64>,
+    pub label_name_length_limit: Option<u64>,
+    pub label_value_length_limit: Option<u64>,
+    pub target_limit: Option<u64>,
+    pub body_size_limit: Option<ByteSize>,
+    pub fallback_scrape_protocol: Option<Spanned<String>>,
+    pub tls: Option<Spanned<RawTls>>,
+    pub basic_auth: Option<Spanned<RawBasicAuth>>,
+    pub bearer_token: Option<Spanned<String>>,
+    pub bearer_token_file: Option<Spanned<String>>,
+    pub proxy_url: Option<Spanned<String>>,
+}
+
+impl RawScrape {
+    pub fn http(&self) -> RawHttp<'_> {
+        RawHttp {
+            tls: &self.tls,
+            basic_auth: &self.basic_auth,
+            bearer_token: &self.bearer_token,
+            bearer_token_file: &self.bearer_token_file,
+            proxy_url: &self.proxy_url,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawDiscovery {
+    pub plugin: Spanned<String>,
+    pub refresh_interval: Option<PromDuration>,
+    #[serde(default)]
+    pub config: toml::Table,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawTls {
+    pub ca_file: Option<String>,
+    pub cert_file: Option<String>,
+    pub key_file: Option<String>,
+    pub server_name: Option<String>,
+    pub insecure_skip_verify: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawBasicAuth {
+    #[serde(default)]
+    pub username: String,
+    pub password: Option<String>,
+    pub password_file: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawExporter {
+    pub job: Spanned<String>,
+    pub plugin: Spanned<String>,
+    pub interval: Option<PromDuration>,
+    #[serde(default)]
+    pub config: toml::Table,
+}
+
+/// `[plugins.<name>]`: the typed keys, and the rest kept for the plugin
+/// host (this table alone accepts keys it does not know).
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct RawPlugin {
+    #[serde(default)]
+    pub allow_http: Vec<String>,
+    pub memory_limit: Option<ByteSize>,
+    pub timeout: Option<PromDuration>,
+    #[serde(flatten)]
+    pub other: toml::Table,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRemoteWrite {
+    pub url: Spanned<String>,
+    pub name: Option<Spanned<String>>,
+    pub remote_timeout: Option<PromDuration>,
+    #[serde(default)]
+    pub headers: BTreeMap<Spanned<String>, String>,
+    #[serde(default)]
+    pub write_relabel_configs: Vec<Spanned<RelabelConfig>>,
+    pub queue_config: Option<Spanned<RawQueue>>,
+    pub tls: Option<Spanned<RawTls>>,
+    pub basic_auth: Option<Spanned<RawBasicAuth>>,
+    pub bearer_token: Option<Spanned<String>>,
+    pub bearer_token_file: Option<Spanned<String>>,
+    pub proxy_url: Option<Spanned<String>>,
+}
+
+impl RawRemoteWrite {
+    pub fn http(&self) -> RawHttp<'_> {
+        RawHttp {
+            tls: &self.tls,
+            basic_auth: &self.basic_auth,
+            bearer_token: &self.bearer_token,
+            bearer_token_file: &self.bearer_token_file,
+            proxy_url: &self.proxy_url,
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawQueue {
+    pub capacity: Option<u64>,
+    pub max_shards: Option<u64>,
+    pub min_shards: Option<u64>,
+    pub max_samples_per_send: Option<u64>,
+    pub batch_send_deadline: Option<PromDuration>,
+    pub min_backoff: Option<PromDuration>,
+    pub max_backoff: Option<PromDuration>,
+    pub retry_on_http_429: Option<bool>,
+}

@@ -1,0 +1,393 @@
+//! The effective configuration: what a loaded `pharos.toml` means, with
+//! every default filled in, durations resolved, relabel steps compiled.
+//! Field names are the file's keys; serializing a [`Config`] gives the
+//! effective config as TOML (see [`crate::render`]).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use pharos_model::Labels;
+use pharos_relabel::Relabel;
+use serde::{Serialize, Serializer};
+use url::Url;
+
+use crate::size::ByteSize;
+
+/// Prometheus' default `scrape_interval` (1m).
+pub const DEFAULT_SCRAPE_INTERVAL: Duration = Duration::from_secs(60);
+/// Prometheus' default `scrape_timeout` (10s).
+pub const DEFAULT_SCRAPE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Prometheus' default `evaluation_interval` (1m).
+pub const DEFAULT_EVALUATION_INTERVAL: Duration = Duration::from_secs(60);
+/// Prometheus' default time retention when neither time nor size is set.
+pub const DEFAULT_RETENTION: Duration = Duration::from_secs(15 * 24 * 3600);
+/// The default discovery `refresh_interval`.
+pub const DEFAULT_REFRESH_INTERVAL: Duration = Duration::from_secs(30);
+/// The default `[server] listen` address.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:9090";
+
+/// A whole loaded config file.
+#[derive(Debug, Clone, Serialize)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub storage: StorageConfig,
+    pub global: GlobalConfig,
+    #[serde(rename = "scrape", skip_serializing_if = "Vec::is_empty")]
+    pub scrape: Vec<ScrapeConfig>,
+    #[serde(rename = "exporter", skip_serializing_if = "Vec::is_empty")]
+    pub exporters: Vec<ExporterConfig>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub plugins: BTreeMap<String, PluginConfig>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub remote_write: Vec<RemoteWriteConfig>,
+}
+
+/// `[server]`: where the HTTP API and UI listen.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServerConfig {
+    /// `host:port`; default `127.0.0.1:9090`.
+    pub listen: String,
+    /// The URL users reach Pharos under, if set.
+    #[serde(
+        serialize_with = "ser::opt_url",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub external_url: Option<Url>,
+}
+
+/// `[storage]`: the TSDB.
+#[derive(Debug, Clone, Serialize)]
+pub struct StorageConfig {
+    /// Data directory; default `data`.
+    pub path: PathBuf,
+    /// Time retention; `None` keeps data regardless of age. Defaults to 15d
+    /// when neither `retention` nor `retention_size` is set, as Prometheus.
+    #[serde(
+        serialize_with = "ser::opt_duration",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub retention: Option<Duration>,
+    /// Size retention; `None` means no size limit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retention_size: Option<ByteSize>,
+    /// How far back out-of-order samples are accepted; zero refuses them.
+    #[serde(serialize_with = "ser::duration")]
+    pub out_of_order_time_window: Duration,
+}
+
+/// `[global]`: defaults for every job, and the external labels.
+#[derive(Debug, Clone, Serialize)]
+pub struct GlobalConfig {
+    #[serde(serialize_with = "ser::duration")]
+    pub scrape_interval: Duration,
+    #[serde(serialize_with = "ser::duration")]
+    pub scrape_timeout: Duration,
+    #[serde(serialize_with = "ser::duration")]
+    pub evaluation_interval: Duration,
+    /// Added to series and alerts sent out (remote write, notifications).
+    #[serde(skip_serializing_if = "Labels::is_empty")]
+    pub external_labels: Labels,
+}
+
+/// `http` or `https`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Scheme {
+    #[default]
+    Http,
+    Https,
+}
+
+impl Scheme {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+        }
+    }
+}
+
+impl fmt::Display for Scheme {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Scheme {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// One `[[scrape]]` job, with the global defaults applied.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScrapeConfig {
+    pub job: String,
+    #[serde(serialize_with = "ser::duration")]
+    pub scrape_interval: Duration,
+    /// Never longer than `scrape_interval`.
+    #[serde(serialize_with = "ser::duration")]
+    pub scrape_timeout: Duration,
+    pub metrics_path: String,
+    pub scheme: Scheme,
+    /// URL query parameters, each with one or more values.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub params: BTreeMap<String, Vec<String>>,
+    pub honor_labels: bool,
+    pub honor_timestamps: bool,
+    pub enable_compression: bool,
+    /// Static targets (`host:port`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<String>,
+    /// Labels added to every static target.
+    #[serde(skip_serializing_if = "Labels::is_empty")]
+    pub labels: Labels,
+    /// Discovery plugins that produce more targets.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub discovery: Vec<DiscoveryConfig>,
+    #[serde(
+        serialize_with = "ser::relabels",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub relabel_configs: Vec<Relabel>,
+    #[serde(
+        serialize_with = "ser::relabels",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub metric_relabel_configs: Vec<Relabel>,
+    /// Limits; 0 means no limit, as in Prometheus.
+    pub sample_limit: u64,
+    pub label_limit: u64,
+    pub label_name_length_limit: u64,
+    pub label_value_length_limit: u64,
+    pub target_limit: u64,
+    /// 0 means no limit.
+    pub body_size_limit: ByteSize,
+    /// The exposition format to assume when a target's Content-Type is
+    /// missing or unknown (Prometheus 3 `fallback_scrape_protocol`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fallback_scrape_protocol: Option<String>,
+    #[serde(flatten)]
+    pub http: HttpClientConfig,
+}
+
+/// One discovery plugin of a scrape job. Its `config` is the plugin's
+/// business: the plugin validates it.
+#[derive(Debug, Clone, Serialize)]
+pub struct DiscoveryConfig {
+    pub plugin: String,
+    #[serde(serialize_with = "ser::duration")]
+    pub refresh_interval: Duration,
+    pub config: toml::Table,
+}
+
+/// How to reach a target or endpoint over HTTP: the settings Prometheus
+/// calls `http_client_config` that Pharos supports.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct HttpClientConfig {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub basic_auth: Option<BasicAuth>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bearer_token: Option<Secret>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bearer_token_file: Option<PathBuf>,
+    #[serde(
+        serialize_with = "ser::opt_url",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub proxy_url: Option<Url>,
+    #[serde(skip_serializing_if = "TlsConfig::is_default")]
+    pub tls: TlsConfig,
+}
+
+/// `basic_auth`: a user name and a password or a file holding one.
+#[derive(Debug, Clone, Serialize)]
+pub struct BasicAuth {
+    pub username: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password: Option<Secret>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password_file: Option<PathBuf>,
+}
+
+/// `tls`: Prometheus' `tls_config`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TlsConfig {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cert_file: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_file: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_name: Option<String>,
+    pub insecure_skip_verify: bool,
+}
+
+impl TlsConfig {
+    pub fn is_default(&self) -> bool {
+        *self == TlsConfig::default()
+    }
+}
+
+/// A secret from the config file. Debug, Display and serialization print
+/// `<secret>`, as Prometheus does; [`Secret::expose`] gives the value.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub const MASK: &'static str = "<secret>";
+
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(Self::MASK)
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(Self::MASK)
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(Self::MASK)
+    }
+}
+
+/// One `[[exporter]]` job: a plugin the host calls on a schedule, like a
+/// scrape target. Its `config` is the plugin's business.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExporterConfig {
+    pub job: String,
+    pub plugin: String,
+    /// Defaults to the global `scrape_interval`.
+    #[serde(serialize_with = "ser::duration")]
+    pub interval: Duration,
+    pub config: toml::Table,
+}
+
+/// `[plugins.<name>]`: grants and limits for one plugin. Keys other than
+/// the ones below are kept in `other` for the plugin host to interpret.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PluginConfig {
+    /// Origins the plugin may reach over HTTP (`https://host[:port]`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub allow_http: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory_limit: Option<ByteSize>,
+    #[serde(
+        serialize_with = "ser::opt_duration",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub timeout: Option<Duration>,
+    #[serde(flatten)]
+    pub other: toml::Table,
+}
+
+/// One `[[remote_write]]` endpoint.
+#[derive(Debug, Clone, Serialize)]
+pub struct RemoteWriteConfig {
+    #[serde(serialize_with = "ser::url")]
+    pub url: Url,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(serialize_with = "ser::duration")]
+    pub remote_timeout: Duration,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    #[serde(
+        serialize_with = "ser::relabels",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub write_relabel_configs: Vec<Relabel>,
+    pub queue_config: QueueConfig,
+    #[serde(flatten)]
+    pub http: HttpClientConfig,
+}
+
+/// Remote-write queue tuning, with Prometheus 3's defaults.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QueueConfig {
+    pub capacity: u64,
+    pub max_shards: u64,
+    pub min_shards: u64,
+    pub max_samples_per_send: u64,
+    #[serde(serialize_with = "ser::duration")]
+    pub batch_send_deadline: Duration,
+    #[serde(serialize_with = "ser::duration")]
+    pub min_backoff: Duration,
+    #[serde(serialize_with = "ser::duration")]
+    pub max_backoff: Duration,
+    pub retry_on_http_429: bool,
+}
+
+impl Default for QueueConfig {
+    fn default() -> Self {
+        QueueConfig {
+            capacity: 10_000,
+            max_shards: 50,
+            min_shards: 1,
+            max_samples_per_send: 2_000,
+            batch_send_deadline: Duration::from_secs(5),
+            min_backoff: Duration::from_millis(30),
+            max_backoff: Duration::from_secs(5),
+            retry_on_http_429: false,
+        }
+    }
+}
+
+/// Serializers for fields whose file form differs from their Rust type.
+mod ser {
+    use std::time::Duration;
+
+    use pharos_model::format_duration;
+    use pharos_relabel::Relabel;
+    use serde::Serializer;
+    use serde::ser::SerializeSeq;
+    use url::Url;
+
+    pub(super) fn duration<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format_duration(*d))
+    }
+
+    pub(super) fn opt_duration<S: Serializer>(
+        d: &Option<Duration>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(d) => duration(d, s),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub(super) fn url<S: Serializer>(u: &Url, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(u.as_str())
+    }
+
+    pub(super) fn opt_url<S: Serializer>(u: &Option<Url>, s: S) -> Result<S::Ok, S::Error> {
+        match u {
+            Some(u) => url(u, s),
+            None => s.serialize_none(),
+        }
+    }
+
+    /// Relabel steps as Prometheus prints them, defaults written out.
+    pub(super) fn relabels<S: Serializer>(rs: &[Relabel], s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(rs.len()))?;
+        for r in rs {
+            seq.serialize_element(&r.config().with_defaults())?;
+        }
+        seq.end()
+    }
+}
