@@ -113,6 +113,15 @@ impl Request {
         for (name, value) in &self.headers {
             builder = builder.header(name.as_str(), value.as_str());
         }
+        // A known length rather than chunked encoding: some receivers
+        // (webhooks behind simple proxies) refuse chunked bodies.
+        let has_length = self
+            .headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("content-length"));
+        if !self.body.is_empty() && !has_length {
+            builder = builder.header("content-length", self.body.len().to_string());
+        }
         let request = builder
             .body(Body::from(self.body))
             .map_err(|e| invalid(e.to_string()))?;
