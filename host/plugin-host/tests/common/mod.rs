@@ -3,7 +3,6 @@
 //! and records what it received.
 
 #![allow(clippy::unwrap_used)]
-
 #![allow(dead_code)]
 
 use pharos_plugin_host::{Limits, Plugin, PluginKind, PluginSettings, Runtime, RuntimeOptions};
