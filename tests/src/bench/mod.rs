@@ -4,5 +4,6 @@
 //! `/proc` and the file system ([`procfs`]).
 
 pub mod procfs;
+pub mod send;
 pub mod server;
 pub mod workload;

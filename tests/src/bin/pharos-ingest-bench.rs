@@ -8,13 +8,13 @@
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 use pharos_tests::bench::procfs::{self, DirSize};
+use pharos_tests::bench::send::{Corpus, SendStats, send_all};
 use pharos_tests::bench::server::{Server, System};
-use pharos_tests::bench::workload::{Params, Workload};
-use pharos_tests::remote_write::post_write;
+use pharos_tests::bench::workload::Params;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Barrier, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 #[derive(Parser, Debug)]
@@ -83,26 +83,6 @@ struct Args {
     /// Prometheus to compact its head into a block before stopping it.
     #[arg(long, default_value_t = 240)]
     compaction_wait: u64,
-}
-
-/// The encoded run: `scrapes[s][b]` is the body of batch `b` at scrape `s`.
-struct Corpus {
-    scrapes: Vec<Vec<Vec<u8>>>,
-    /// Series (= samples) per batch; the same at every scrape.
-    batch_series: Vec<u64>,
-    bytes: u64,
-    /// End of the data (ms), just after the last scrape.
-    end_ms: i64,
-    span_ms: i64,
-}
-
-#[derive(Default)]
-struct SendStats {
-    requests: u64,
-    failed_requests: u64,
-    failed_samples: u64,
-    errors: Vec<String>,
-    wall: Duration,
 }
 
 /// One system's results.
@@ -242,7 +222,7 @@ fn generate(args: &Args) -> Result<Corpus> {
         .as_millis() as i64;
     let interval_ms = (args.interval * 1000) as i64;
     let span_ms = interval_ms * args.samples as i64;
-    let params = Params {
+    Ok(Corpus::generate(Params {
         series: args.series,
         samples: args.samples,
         interval_ms,
@@ -250,32 +230,7 @@ fn generate(args: &Args) -> Result<Corpus> {
         batch: args.batch,
         start_ms: now_ms - span_ms,
         seed: args.seed,
-    };
-    let t0 = Instant::now();
-    let mut workload = Workload::new(params);
-    let scrapes = workload.encode();
-    let bytes = scrapes.iter().flatten().map(|b| b.len() as u64).sum();
-    let batch_series = workload.batch_lens().map(|n| n as u64).collect();
-    eprintln!(
-        "generated {} series ({} counters, {} gauges, {} histogram series; {} metric names, {} targets) x {} samples in {:.1} s: {} requests, {:.1} MiB snappy",
-        workload.len(),
-        workload.counters,
-        workload.gauges,
-        workload.histogram_series,
-        workload.metric_names,
-        workload.targets,
-        args.samples,
-        t0.elapsed().as_secs_f64(),
-        scrapes.iter().map(Vec::len).sum::<usize>(),
-        bytes as f64 / MIB
-    );
-    Ok(Corpus {
-        scrapes,
-        batch_series,
-        bytes,
-        end_ms: now_ms,
-        span_ms,
-    })
+    }))
 }
 
 fn run_system(args: &Args, system: System, corpus: &Corpus, ticks: f64) -> Result<Option<Row>> {
@@ -434,80 +389,6 @@ fn run_system(args: &Args, system: System, corpus: &Corpus, ticks: f64) -> Resul
 /// Sends every scrape in time order. Within a scrape the batches are shared
 /// among the senders; all senders finish a scrape before the next starts, so
 /// each series' samples arrive in order.
-fn send_all(base_url: &str, corpus: &Corpus, concurrency: usize, name: &str) -> Result<SendStats> {
-    let clients = (0..concurrency)
-        .map(|_| {
-            reqwest::blocking::Client::builder()
-                .timeout(Duration::from_secs(300))
-                .user_agent("pharos-ingest-bench")
-                .build()
-                .context("building the HTTP client")
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let next: Vec<AtomicUsize> = corpus.scrapes.iter().map(|_| AtomicUsize::new(0)).collect();
-    let barrier = Barrier::new(concurrency);
-    let stats = Mutex::new(SendStats::default());
-    let t0 = Instant::now();
-    let progress_every = corpus.scrapes.len().div_ceil(10).max(1);
-    std::thread::scope(|scope| {
-        for (worker, client) in clients.into_iter().enumerate() {
-            let (next, barrier, stats) = (&next, &barrier, &stats);
-            scope.spawn(move || {
-                let mut local = SendStats::default();
-                for (s, scrape) in corpus.scrapes.iter().enumerate() {
-                    loop {
-                        let b = next[s].fetch_add(1, Ordering::Relaxed);
-                        let Some(body) = scrape.get(b) else { break };
-                        local.requests += 1;
-                        if let Err(e) = send_one(&client, base_url, body) {
-                            local.failed_requests += 1;
-                            local.failed_samples += corpus.batch_series[b];
-                            if local.errors.len() < 5 {
-                                local.errors.push(format!("scrape {s} batch {b}: {e:#}"));
-                            }
-                        }
-                    }
-                    barrier.wait();
-                    if worker == 0 && (s + 1) % progress_every == 0 {
-                        let done: u64 = corpus.batch_series.iter().sum::<u64>() * (s as u64 + 1);
-                        let secs = t0.elapsed().as_secs_f64();
-                        eprintln!(
-                            "{name}: {}/{} scrapes, {:.1} M samples, {:.0} samples/s",
-                            s + 1,
-                            corpus.scrapes.len(),
-                            done as f64 / 1e6,
-                            done as f64 / secs
-                        );
-                    }
-                }
-                if let Ok(mut total) = stats.lock() {
-                    total.requests += local.requests;
-                    total.failed_requests += local.failed_requests;
-                    total.failed_samples += local.failed_samples;
-                    let room = 10usize.saturating_sub(total.errors.len());
-                    total.errors.extend(local.errors.into_iter().take(room));
-                }
-            });
-        }
-    });
-    let mut stats = stats
-        .into_inner()
-        .map_err(|_| anyhow::anyhow!("a sender panicked"))?;
-    stats.wall = t0.elapsed();
-    Ok(stats)
-}
-
-fn send_one(client: &reqwest::blocking::Client, base_url: &str, body: &[u8]) -> Result<()> {
-    let (status, text) = post_write(client, base_url, body.to_vec()).context("POST")?;
-    if !(200..300).contains(&status) {
-        bail!(
-            "HTTP {status}: {}",
-            text.trim().chars().take(300).collect::<String>()
-        );
-    }
-    Ok(())
-}
-
 /// Waits until the process has used under 2 % of a core for a whole second,
 /// or `max` has passed.
 fn settle(pid: u32, ticks: f64, max: Duration) -> Result<()> {
