@@ -30,50 +30,6 @@ fn remove_sorted(v: &mut Vec<u64>, id: u64) {
     }
 }
 
-/// Sorted, deduplicated union of sorted lists.
-fn union(lists: Vec<&Vec<u64>>) -> Vec<u64> {
-    match lists.len() {
-        0 => Vec::new(),
-        1 => lists[0].clone(),
-        _ => {
-            let mut out: Vec<u64> = lists.into_iter().flatten().copied().collect();
-            out.sort_unstable();
-            out.dedup();
-            out
-        }
-    }
-}
-
-fn intersect(a: &[u64], b: &[u64]) -> Vec<u64> {
-    let (mut i, mut j) = (0, 0);
-    let mut out = Vec::with_capacity(a.len().min(b.len()));
-    while i < a.len() && j < b.len() {
-        match a[i].cmp(&b[j]) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                out.push(a[i]);
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    out
-}
-
-fn subtract(a: &[u64], b: &[u64]) -> Vec<u64> {
-    let mut j = 0;
-    a.iter()
-        .copied()
-        .filter(|x| {
-            while j < b.len() && b[j] < *x {
-                j += 1;
-            }
-            !(j < b.len() && b[j] == *x)
-        })
-        .collect()
-}
-
 impl Index {
     pub(crate) fn add(&mut self, id: u64, labels: &Labels) {
         for l in labels {
@@ -104,55 +60,106 @@ impl Index {
         self.all.len()
     }
 
-    /// Union of the postings of the values of `name` that satisfy `keep`.
-    fn matching(&self, m: &Matcher, keep: impl Fn(&str) -> bool) -> Vec<u64> {
+    /// The postings lists of the values of `m.name` that satisfy `keep`.
+    fn matching<'a>(&'a self, m: &Matcher, keep: impl Fn(&str) -> bool) -> Vec<&'a Vec<u64>> {
         let Some(values) = self.postings.get(&m.name) else {
             return Vec::new();
         };
         if m.op == MatchOp::Equal && keep(&m.value) {
-            return values.get(&m.value).cloned().unwrap_or_default();
+            return values.get(&m.value).into_iter().collect();
         }
         if let Some(set) = m.set_matches().filter(|_| m.op == MatchOp::Regex) {
-            return union(set.iter().filter_map(|v| values.get(v)).collect());
+            return set.iter().filter_map(|v| values.get(v)).collect();
         }
-        union(
-            values
-                .iter()
-                .filter(|(v, _)| keep(v))
-                .map(|(_, ids)| ids)
-                .collect(),
-        )
+        values
+            .iter()
+            .filter(|(v, _)| keep(v))
+            .map(|(_, ids)| ids)
+            .collect()
     }
 
     /// Sorted ids of the series matching all matchers, with Prometheus'
     /// semantics: a matcher that matches `""` also selects series without
     /// the label. No matchers select every series.
+    ///
+    /// Several postings lists are combined in a bitmap over the id space
+    /// (ids are dense: one bit per series ever created), so a regex that
+    /// matches many values costs one pass over their postings, not a sort.
     pub(crate) fn select(&self, matchers: &[Matcher]) -> Vec<u64> {
-        let mut result: Option<Vec<u64>> = None;
+        let mut positive: Vec<Vec<&Vec<u64>>> = Vec::new();
         let mut negatives = Vec::new();
         for m in matchers {
             if m.matches_empty() {
                 negatives.push(m);
                 continue;
             }
-            let ids = self.matching(m, |v| m.matches(v));
-            result = Some(match result {
-                None => ids,
-                Some(r) => intersect(&r, &ids),
-            });
-            if result.as_ref().is_some_and(Vec::is_empty) {
+            let lists = self.matching(m, |v| m.matches(v));
+            if lists.iter().all(|l| l.is_empty()) {
                 return Vec::new();
             }
+            positive.push(lists);
         }
-        let mut ids = result.unwrap_or_else(|| self.all.clone());
-        for m in negatives {
-            // Series that have the label with a value the matcher rejects.
-            let excluded = self.matching(m, |v| !m.matches(v));
-            if !excluded.is_empty() {
-                ids = subtract(&ids, &excluded);
+        // The common case: one value of one label, nothing to exclude.
+        if negatives.is_empty() && positive.len() == 1 && positive[0].len() == 1 {
+            return positive[0][0].clone();
+        }
+        let Some(&max) = self.all.last() else {
+            return Vec::new();
+        };
+        let words = (max / 64 + 1) as usize;
+        // Smallest first: the result only shrinks.
+        positive.sort_by_key(|lists| lists.iter().map(|l| l.len()).sum::<usize>());
+        let mut result: Option<Vec<u64>> = None;
+        let mut scratch = vec![0u64; words];
+        for lists in &positive {
+            scratch.iter_mut().for_each(|w| *w = 0);
+            for l in lists {
+                for &id in *l {
+                    scratch[(id / 64) as usize] |= 1 << (id % 64);
+                }
+            }
+            match &mut result {
+                None => result = Some(scratch.clone()),
+                Some(r) => {
+                    let mut any = 0;
+                    for (a, b) in r.iter_mut().zip(&scratch) {
+                        *a &= b;
+                        any |= *a;
+                    }
+                    if any == 0 {
+                        return Vec::new();
+                    }
+                }
             }
         }
-        ids
+        let mut bits = match result {
+            Some(r) => r,
+            None => {
+                let mut b = vec![0u64; words];
+                for &id in &self.all {
+                    b[(id / 64) as usize] |= 1 << (id % 64);
+                }
+                b
+            }
+        };
+        for m in negatives {
+            // Series that have the label with a value the matcher rejects.
+            for l in self.matching(m, |v| !m.matches(v)) {
+                for &id in l {
+                    bits[(id / 64) as usize] &= !(1 << (id % 64));
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for (w, &word) in bits.iter().enumerate() {
+            let mut word = word;
+            while word != 0 {
+                let b = word.trailing_zeros() as u64;
+                out.push(w as u64 * 64 + b);
+                word &= word - 1;
+            }
+        }
+        out
     }
 
     /// Every label name with its values and their series ids.
