@@ -21,6 +21,9 @@ mod result;
 mod selector;
 pub mod value;
 
+#[cfg(test)]
+mod tests;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
