@@ -48,6 +48,7 @@ mod checkpoint;
 mod reader;
 mod record;
 mod segment;
+pub mod watch;
 #[cfg(test)]
 mod tests;
 
