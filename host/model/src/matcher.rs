@@ -1,5 +1,8 @@
 use std::fmt;
 
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
+
 use regex::Regex;
 
 /// How a [`Matcher`] compares a label value.
@@ -35,6 +38,34 @@ pub struct MatcherError {
     pub source: regex::Error,
 }
 
+/// Compiled matcher regexes by pattern. Compiling costs far more than
+/// matching (~100 µs for a small alternation), and dashboards send the same
+/// selectors over and over; [`Regex`] clones share the compiled program.
+static REGEX_CACHE: LazyLock<Mutex<HashMap<String, Regex>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+/// Patterns kept before the cache starts over.
+const REGEX_CACHE_SIZE: usize = 1024;
+
+/// The anchored regex of a matcher pattern, from the cache when possible.
+fn compile(pattern: &str) -> Result<Regex, MatcherError> {
+    if let Ok(cache) = REGEX_CACHE.lock()
+        && let Some(re) = cache.get(pattern)
+    {
+        return Ok(re.clone());
+    }
+    let re = Regex::new(&format!("^(?s:{pattern})$")).map_err(|source| MatcherError {
+        pattern: pattern.to_owned(),
+        source,
+    })?;
+    if let Ok(mut cache) = REGEX_CACHE.lock() {
+        if cache.len() >= REGEX_CACHE_SIZE {
+            cache.clear();
+        }
+        cache.insert(pattern.to_owned(), re.clone());
+    }
+    Ok(re)
+}
+
 /// A label matcher with Prometheus 3.x semantics: regexes are RE2 (the
 /// `regex` crate), fully anchored, and `.` matches a newline. A missing label
 /// has the value `""`, so a matcher that matches the empty string also
@@ -56,12 +87,7 @@ impl Matcher {
     ) -> Result<Self, MatcherError> {
         let value = value.into();
         let re = match op {
-            MatchOp::Regex | MatchOp::NotRegex => Some(
-                Regex::new(&format!("^(?s:{value})$")).map_err(|source| MatcherError {
-                    pattern: value.clone(),
-                    source,
-                })?,
-            ),
+            MatchOp::Regex | MatchOp::NotRegex => Some(compile(&value)?),
             _ => None,
         };
         Ok(Matcher {
