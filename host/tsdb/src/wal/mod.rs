@@ -48,9 +48,9 @@ mod checkpoint;
 mod reader;
 mod record;
 mod segment;
-pub mod watch;
 #[cfg(test)]
 mod tests;
+pub mod watch;
 
 use std::collections::BTreeMap;
 use std::fmt;
