@@ -1,0 +1,210 @@
+//! The HTTP side of a scrape: one client per job (TLS, proxy, compression)
+//! and one GET per scrape with Prometheus' headers, auth, a timeout over
+//! the whole exchange and a limit on the (decompressed) body.
+//!
+//! As Prometheus does: `Accept` is [`SCRAPE_ACCEPT_HEADER`],
+//! `X-Prometheus-Scrape-Timeout-Seconds` carries the timeout, gzip is asked
+//! for unless `enable_compression = false`, only 200 is a success, secrets
+//! in files (`bearer_token_file`, `password_file`) are read at every scrape
+//! so rotated secrets are picked up, and no proxy is taken from the
+//! environment.
+
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use pharos_config::{HttpClientConfig, ScrapeConfig};
+use pharos_textparse::SCRAPE_ACCEPT_HEADER;
+use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
+
+use crate::error::{ClientError, ScrapeError};
+
+/// A job's HTTP client and the auth it adds to each request.
+#[derive(Clone)]
+pub struct ScrapeClient {
+    client: reqwest::Client,
+    http: HttpClientConfig,
+    body_limit: u64,
+}
+
+/// A scraped body and its declared type.
+#[derive(Debug)]
+pub struct Response {
+    pub body: Bytes,
+    pub content_type: Option<String>,
+}
+
+impl ScrapeClient {
+    /// The client for `cfg`; `user_agent` is sent with every scrape.
+    pub fn new(cfg: &ScrapeConfig, user_agent: &str) -> Result<Self, ClientError> {
+        let err = |message: String| ClientError {
+            job: cfg.job.clone(),
+            message,
+        };
+        let tls = &cfg.http.tls;
+        let mut b = reqwest::Client::builder()
+            .user_agent(user_agent)
+            .use_rustls_tls()
+            .danger_accept_invalid_certs(tls.insecure_skip_verify)
+            .pool_max_idle_per_host(2);
+        if !cfg.enable_compression {
+            b = b.no_gzip();
+        }
+        if let Some(ca) = &tls.ca_file {
+            let pem = std::fs::read(ca)
+                .map_err(|e| err(format!("reading ca_file {}: {e}", ca.display())))?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem)
+                .map_err(|e| err(format!("ca_file {}: {e}", ca.display())))?;
+            for c in certs {
+                b = b.add_root_certificate(c);
+            }
+        }
+        if let (Some(cert), Some(key)) = (&tls.cert_file, &tls.key_file) {
+            let mut pem = std::fs::read(cert)
+                .map_err(|e| err(format!("reading cert_file {}: {e}", cert.display())))?;
+            pem.push(b'\n');
+            pem.extend(
+                std::fs::read(key)
+                    .map_err(|e| err(format!("reading key_file {}: {e}", key.display())))?,
+            );
+            let id = reqwest::Identity::from_pem(&pem)
+                .map_err(|e| err(format!("cert_file/key_file: {e}")))?;
+            b = b.identity(id);
+        }
+        b = match &cfg.http.proxy_url {
+            Some(proxy) => b.proxy(
+                reqwest::Proxy::all(proxy.as_str())
+                    .map_err(|e| err(format!("proxy_url {proxy}: {e}")))?,
+            ),
+            None => b.no_proxy(),
+        };
+        let client = b.build().map_err(|e| err(e.to_string()))?;
+        Ok(ScrapeClient {
+            client,
+            http: cfg.http.clone(),
+            body_limit: cfg.body_size_limit.bytes(),
+        })
+    }
+
+    /// GETs `url`, reading the whole body within `timeout`.
+    pub async fn scrape(&self, url: &url::Url, timeout: Duration) -> Result<Response, ScrapeError> {
+        let fut = self.scrape_inner(url, timeout);
+        match tokio::time::timeout(timeout, fut).await {
+            Ok(r) => r,
+            Err(_) => Err(ScrapeError::Timeout {
+                url: url.to_string(),
+            }),
+        }
+    }
+
+    async fn scrape_inner(
+        &self,
+        url: &url::Url,
+        timeout: Duration,
+    ) -> Result<Response, ScrapeError> {
+        let http_err = |e: reqwest::Error| ScrapeError::Http {
+            url: url.to_string(),
+            message: without_url(e),
+        };
+        let mut req = self
+            .client
+            .get(url.clone())
+            .header(ACCEPT, SCRAPE_ACCEPT_HEADER)
+            .header(
+                "X-Prometheus-Scrape-Timeout-Seconds",
+                seconds_header(timeout),
+            );
+        req = self.authorize(req).await?;
+        let mut resp = req.send().await.map_err(http_err)?;
+        let status = resp.status();
+        if status != reqwest::StatusCode::OK {
+            return Err(ScrapeError::Status(format!(
+                "{} {}",
+                status.as_u16(),
+                status.canonical_reason().unwrap_or("")
+            )));
+        }
+        let content_type = resp
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let mut body = BytesMut::new();
+        while let Some(chunk) = resp.chunk().await.map_err(http_err)? {
+            if self.body_limit > 0 && (body.len() + chunk.len()) as u64 > self.body_limit {
+                return Err(ScrapeError::BodySizeLimit);
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Response {
+            body: body.freeze(),
+            content_type,
+        })
+    }
+
+    async fn authorize(
+        &self,
+        req: reqwest::RequestBuilder,
+    ) -> Result<reqwest::RequestBuilder, ScrapeError> {
+        if let Some(auth) = &self.http.basic_auth {
+            let password = match (&auth.password, &auth.password_file) {
+                (Some(p), _) => Some(p.expose().to_owned()),
+                (None, Some(f)) => Some(read_secret(f).await?),
+                (None, None) => None,
+            };
+            return Ok(req.basic_auth(&auth.username, password));
+        }
+        let token = match (&self.http.bearer_token, &self.http.bearer_token_file) {
+            (Some(t), _) => Some(t.expose().to_owned()),
+            (None, Some(f)) => Some(read_secret(f).await?),
+            (None, None) => None,
+        };
+        Ok(match token {
+            Some(t) => req.bearer_auth(t),
+            None => req,
+        })
+    }
+}
+
+/// A secret file's content without surrounding blanks, as Prometheus
+/// trims it.
+async fn read_secret(path: &std::path::Path) -> Result<String, ScrapeError> {
+    tokio::fs::read_to_string(path)
+        .await
+        .map(|s| s.trim().to_owned())
+        .map_err(|e| ScrapeError::Secret {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })
+}
+
+/// reqwest's error text without the "for url (…)" it appends, since the
+/// scrape error names the URL itself; with its cause chain.
+fn without_url(e: reqwest::Error) -> String {
+    let e = e.without_url();
+    let mut msg = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        source = s.source();
+    }
+    msg
+}
+
+/// Seconds as Go's `strconv.FormatFloat(s, 'f', -1, 64)` writes them.
+fn seconds_header(d: Duration) -> HeaderValue {
+    let text = format!("{}", d.as_secs_f64());
+    HeaderValue::from_str(&text).unwrap_or(HeaderValue::from_static("10"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeout_header_like_go() {
+        assert_eq!(seconds_header(Duration::from_secs(10)), "10");
+        assert_eq!(seconds_header(Duration::from_millis(500)), "0.5");
+        assert_eq!(seconds_header(Duration::from_millis(1250)), "1.25");
+    }
+}

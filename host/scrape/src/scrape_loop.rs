@@ -1,0 +1,315 @@
+//! One target's scrape loop, Prometheus' `scrapeLoop`: a tokio task that
+//! waits for its offset inside the interval (a hash of the target, so
+//! targets of a job spread out instead of scraping at once), then every
+//! interval fetches the target, turns the body into one batch and appends
+//! it atomically. Parsing and the append run on the blocking pool.
+//!
+//! When the loop is stopped because its target went away it writes
+//! staleness markers for every series of its last scrape, report series
+//! included; when it is stopped for a reload that keeps the target, or at
+//! shutdown, it writes nothing.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use pharos_model::{Labels, Sample, stale_nan};
+use pharos_textparse::Format;
+use pharos_tsdb::{AppendError, AppendStats, Appendable, SeriesAppend};
+use tokio::sync::watch;
+use tokio::time::MissedTickBehavior;
+
+use crate::cache::ScrapeCache;
+use crate::client::{Response, ScrapeClient};
+use crate::error::ScrapeError;
+use crate::process::{Counts, Report, SampleSettings, process_body, report_series, stale_all};
+use crate::status::{Health, SharedStatus};
+use crate::target::Target;
+
+/// Names of the report series.
+pub const REPORT_SERIES: [&str; 5] = [
+    "up",
+    "scrape_duration_seconds",
+    "scrape_samples_scraped",
+    "scrape_samples_post_metric_relabeling",
+    "scrape_series_added",
+];
+
+/// Told about every scrape; the server turns it into its own metrics.
+pub trait ScrapeObserver: Send + Sync {
+    /// A scrape of a target of `job` finished.
+    fn scraped(&self, job: &str, duration: Duration, ok: bool, counts: Counts);
+}
+
+/// Observes nothing.
+pub struct NoObserver;
+
+impl ScrapeObserver for NoObserver {
+    fn scraped(&self, _: &str, _: Duration, _: bool, _: Counts) {}
+}
+
+/// What all loops of a job share.
+pub(crate) struct JobContext {
+    pub(crate) job: String,
+    pub(crate) client: ScrapeClient,
+    pub(crate) settings: SampleSettings,
+    pub(crate) storage: Arc<dyn Appendable>,
+    pub(crate) observer: Arc<dyn ScrapeObserver>,
+    /// Set while the job has more targets than `target_limit`: (targets,
+    /// limit). Every scrape then fails without fetching.
+    pub(crate) target_limit_exceeded: parking_lot::Mutex<Option<(usize, u64)>>,
+}
+
+/// What the owner asks of a running loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stop {
+    Run,
+    /// The target went away: write staleness markers, then end.
+    Stale,
+    /// End without writing anything (shutdown, or the target lives on in
+    /// a new loop).
+    Quiet,
+}
+
+pub(crate) struct ScrapeLoop {
+    pub(crate) target: Arc<Target>,
+    pub(crate) job: Arc<JobContext>,
+    pub(crate) status: Arc<SharedStatus>,
+    pub(crate) cache: ScrapeCache,
+}
+
+/// Milliseconds since the epoch.
+pub(crate) fn millis(t: SystemTime) -> i64 {
+    t.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// How long to wait before the first scrape so that the target scrapes
+/// when `now` modulo the interval equals `hash` modulo the interval.
+pub(crate) fn first_delay(hash: u64, interval: Duration, now: SystemTime) -> Duration {
+    let iv = interval.as_nanos().max(1);
+    let now = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    let offset = u128::from(hash) % iv;
+    let delay = (offset + iv - now % iv) % iv;
+    Duration::from_nanos(delay as u64)
+}
+
+impl ScrapeLoop {
+    /// Runs until `stop` says otherwise (or its sender is dropped).
+    pub(crate) async fn run(mut self, mut stop: watch::Receiver<Stop>) {
+        let delay = first_delay(self.target.hash(), self.target.interval, SystemTime::now());
+        let start = tokio::time::Instant::now() + delay;
+        let mut ticker = tokio::time::interval_at(start, self.target.interval);
+        ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
+        let how = loop {
+            tokio::select! {
+                _ = ticker.tick() => {}
+                r = stop.changed() => break stopped(r, &stop),
+            }
+            tokio::select! {
+                () = self.scrape_once() => {}
+                r = stop.changed() => break stopped(r, &stop),
+            }
+        };
+        if how == Stop::Stale {
+            self.end_of_run_staleness().await;
+        }
+    }
+
+    /// One scrape: fetch, process, append, update the status.
+    pub(crate) async fn scrape_once(&mut self) {
+        let started = SystemTime::now();
+        let t0 = Instant::now();
+        let forced = *self.job.target_limit_exceeded.lock();
+        let fetched = match forced {
+            Some((count, limit)) => Err(ScrapeError::TargetLimit { count, limit }),
+            None => {
+                self.job
+                    .client
+                    .scrape(&self.target.url, self.target.timeout)
+                    .await
+            }
+        };
+        let duration = t0.elapsed();
+        let cache = std::mem::take(&mut self.cache);
+        let (job, target) = (self.job.clone(), self.target.clone());
+        let done = tokio::task::spawn_blocking(move || {
+            let mut cache = cache;
+            let r = ingest(
+                &mut cache,
+                &job,
+                &target,
+                fetched,
+                millis(started),
+                duration,
+            );
+            let metadata = cache.metadata_dirty().then(|| cache.metadata_list());
+            (cache, r, metadata)
+        })
+        .await;
+        let (cache, result, metadata) = match done {
+            Ok(x) => x,
+            Err(e) => {
+                tracing::error!(job = %self.job.job, error = %e, "scrape task failed");
+                return;
+            }
+        };
+        self.cache = cache;
+        let ok = result.is_ok();
+        let counts = *result.as_ref().unwrap_or(&Counts::default());
+        if let Err(e) = &result {
+            tracing::debug!(job = %self.job.job, target = %self.target.url, error = %e, "scrape failed");
+        }
+        self.job
+            .observer
+            .scraped(&self.job.job, duration, ok, counts);
+        self.status.update(|s| {
+            s.health = if ok { Health::Up } else { Health::Down };
+            s.last_error = result.err().map(|e| e.to_string()).unwrap_or_default();
+            s.last_scrape = Some(started);
+            s.last_scrape_duration = duration;
+            if let Some(m) = metadata {
+                s.metadata = m;
+            }
+        });
+    }
+
+    /// Staleness markers for everything this loop stored, now.
+    async fn end_of_run_staleness(mut self) {
+        let cache = std::mem::take(&mut self.cache);
+        let (job, target) = (self.job.clone(), self.target.clone());
+        let _ = tokio::task::spawn_blocking(move || {
+            let mut cache = cache;
+            let ts = millis(SystemTime::now());
+            let mut batch = Vec::new();
+            stale_all(&mut cache, ts, &mut batch);
+            report_stale(&target.series_labels, ts, &mut batch);
+            if let Err(e) = append_atomic(job.storage.as_ref(), batch) {
+                tracing::warn!(job = %job.job, target = %target.url, error = %e, "cannot write staleness markers");
+            }
+        })
+        .await;
+    }
+}
+
+fn stopped(r: Result<(), watch::error::RecvError>, stop: &watch::Receiver<Stop>) -> Stop {
+    match r {
+        Ok(()) => match *stop.borrow() {
+            Stop::Run => Stop::Quiet,
+            s => s,
+        },
+        Err(_) => Stop::Quiet,
+    }
+}
+
+/// Processes a fetched body (or a failed fetch) into one batch and
+/// appends it. Returns the counts of a successful scrape.
+pub(crate) fn ingest(
+    cache: &mut ScrapeCache,
+    job: &JobContext,
+    target: &Target,
+    fetched: Result<Response, ScrapeError>,
+    ts: i64,
+    duration: Duration,
+) -> Result<Counts, ScrapeError> {
+    let mut batch = Vec::new();
+    let processed = fetched.and_then(|resp| {
+        let format =
+            Format::from_content_type(resp.content_type.as_deref()).unwrap_or(Format::PromText);
+        process_body(
+            cache,
+            &job.settings,
+            &target.series_labels,
+            &resp.body,
+            format,
+            ts,
+            &mut batch,
+        )
+    });
+    let appended = processed.and_then(|counts| {
+        let report = Report {
+            up: true,
+            duration,
+            counts,
+        };
+        report_series(&target.series_labels, ts, &report, &mut batch);
+        append_atomic(job.storage.as_ref(), std::mem::take(&mut batch)).map(|_| counts)
+    });
+    if let Err(e) = &appended {
+        batch.clear();
+        stale_all(cache, ts, &mut batch);
+        let report = Report {
+            up: false,
+            duration,
+            counts: Counts::default(),
+        };
+        report_series(&target.series_labels, ts, &report, &mut batch);
+        if let Err(e2) = append_atomic(job.storage.as_ref(), batch) {
+            tracing::warn!(job = %job.job, target = %target.url, scrape_error = %e, error = %e2, "cannot store the report of a failed scrape");
+        }
+    }
+    appended
+}
+
+/// Staleness markers for the report series of a target that went away.
+fn report_stale(target: &Labels, ts: i64, batch: &mut Vec<SeriesAppend>) {
+    for name in REPORT_SERIES {
+        let mut lb = target.to_builder();
+        lb.set(pharos_model::METRIC_NAME, name);
+        batch.push(SeriesAppend {
+            labels: lb.build(),
+            samples: vec![Sample::new(ts, stale_nan())],
+        });
+    }
+}
+
+/// How many refused series an append drops and retries before giving up.
+const MAX_REFUSED: usize = 64;
+
+/// Appends `batch` as one atomic batch. A batch refused for one series (a
+/// sample out of order, or a different value at a stored timestamp, which
+/// a target with explicit timestamps can cause) is retried without that
+/// series, as Prometheus skips such samples and keeps the rest.
+pub(crate) fn append_atomic(
+    storage: &dyn Appendable,
+    mut batch: Vec<SeriesAppend>,
+) -> Result<AppendStats, ScrapeError> {
+    for _ in 0..MAX_REFUSED {
+        match storage.append(&batch) {
+            Ok(stats) => return Ok(stats),
+            Err(pharos_tsdb::Error::Append(e)) => {
+                let series = match &e {
+                    AppendError::OutOfOrder { series, .. }
+                    | AppendError::DuplicateSample { series, .. }
+                    | AppendError::InvalidSeries { series, .. } => series.clone(),
+                };
+                let before = batch.len();
+                batch.retain(|s| s.labels.to_string() != series);
+                if batch.len() == before {
+                    return Err(pharos_tsdb::Error::Append(e).into());
+                }
+                tracing::debug!(%series, error = %e, "sample refused by storage, dropped from the scrape");
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ScrapeError::Storage(pharos_tsdb::Error::Corrupt {
+        what: "scrape batch",
+        detail: format!("more than {MAX_REFUSED} series refused"),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_fall_on_the_hash_inside_the_interval() {
+        let iv = Duration::from_secs(15);
+        let now = UNIX_EPOCH + Duration::from_millis(1_700_000_003_250);
+        let d = first_delay(5_000_000_000, iv, now);
+        // now % 15s = 8.25s; offset 5s: wait 11.75s.
+        assert_eq!(d, Duration::from_millis(11_750));
+        assert!(first_delay(u64::MAX, iv, now) < iv);
+        assert_eq!(first_delay(0, iv, UNIX_EPOCH), Duration::ZERO);
+    }
+}
