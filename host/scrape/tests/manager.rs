@@ -1,0 +1,325 @@
+//! The scrape manager against real HTTP targets (axum on loopback) and an
+//! in-memory storage: samples and report series are stored, a failing
+//! target reports `up` 0 with its error and gets staleness markers, a
+//! reload keeps the loops of unchanged targets and marks removed ones
+//! stale, limits fail scrapes with Prometheus' wording, and the request
+//! carries Prometheus' headers.
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::routing::get;
+use parking_lot::Mutex;
+use pharos_config::Config;
+use pharos_model::{Matcher, is_stale_nan};
+use pharos_scrape::{ActiveTarget, Health, ManagerOptions, ScrapeManager};
+use pharos_tsdb::{MemStorage, Queryable};
+
+/// What a test target answers: status, body, delay.
+#[derive(Clone)]
+struct Answer {
+    status: StatusCode,
+    body: String,
+    delay: Duration,
+}
+
+#[derive(Clone, Default)]
+struct TargetServer {
+    answer: Arc<Mutex<Option<Answer>>>,
+    last_headers: Arc<Mutex<Option<HeaderMap>>>,
+}
+
+impl TargetServer {
+    async fn start(body: &str) -> (TargetServer, String) {
+        let s = TargetServer::default();
+        s.set(StatusCode::OK, body, Duration::ZERO);
+        let st = s.clone();
+        let app = Router::new().route(
+            "/metrics",
+            get(move |headers: HeaderMap| {
+                let st = st.clone();
+                async move {
+                    *st.last_headers.lock() = Some(headers);
+                    let a = st.answer.lock().clone().unwrap();
+                    tokio::time::sleep(a.delay).await;
+                    (
+                        a.status,
+                        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+                        a.body,
+                    )
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        (s, addr)
+    }
+
+    fn set(&self, status: StatusCode, body: &str, delay: Duration) {
+        *self.answer.lock() = Some(Answer {
+            status,
+            body: body.to_owned(),
+            delay,
+        });
+    }
+}
+
+fn config(jobs: &str) -> Config {
+    Config::from_toml(jobs, "test.toml").unwrap()
+}
+
+/// Polls `cond` every 20 ms for up to 20 s.
+async fn eventually<T>(what: &str, mut cond: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(x) = cond() {
+            return x;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn values(storage: &MemStorage, name: &str, instance: &str) -> Vec<f64> {
+    let ms = [
+        Matcher::equal("__name__", name),
+        Matcher::equal("instance", instance),
+    ];
+    storage
+        .select(&ms, i64::MIN, i64::MAX)
+        .unwrap()
+        .iter()
+        .flat_map(|s| s.samples())
+        .map(|s| s.v)
+        .collect()
+}
+
+fn target<'a>(targets: &'a [ActiveTarget], instance: &str) -> Option<&'a ActiveTarget> {
+    targets.iter().find(|t| t.target.instance() == instance)
+}
+
+fn manager(storage: &Arc<MemStorage>) -> ScrapeManager {
+    ScrapeManager::new(storage.clone(), ManagerOptions::default())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scrapes_reports_and_sends_prometheus_headers() {
+    let (server, addr) =
+        TargetServer::start("# HELP m A metric.\n# TYPE m gauge\nm{a=\"1\"} 7\n").await;
+    let storage = Arc::new(MemStorage::new());
+    let m = manager(&storage);
+    let cfg = config(&format!(
+        "[[scrape]]\njob = \"t\"\nscrape_interval = \"100ms\"\nscrape_timeout = \"90ms\"\ntargets = [\"{addr}\"]\nlabels = {{ team = \"x\" }}\n"
+    ));
+    assert!(m.apply(&cfg.scrape).is_empty());
+    eventually("a sample of m", || {
+        (!values(&storage, "m", &addr).is_empty()).then_some(())
+    })
+    .await;
+    let t = eventually("target up", || {
+        let ts = m.active_targets();
+        let t = target(&ts, &addr)?.clone();
+        (t.status.health == Health::Up).then_some(t)
+    })
+    .await;
+    assert_eq!(t.scrape_pool, "t");
+    assert_eq!(t.status.last_error, "");
+    assert_eq!(
+        t.target.series_labels.to_string(),
+        format!(r#"{{instance="{addr}", job="t", team="x"}}"#)
+    );
+    assert_eq!(t.status.metadata.len(), 1);
+    assert_eq!(t.status.metadata[0].help, "A metric.");
+    for name in [
+        "up",
+        "scrape_duration_seconds",
+        "scrape_samples_scraped",
+        "scrape_samples_post_metric_relabeling",
+        "scrape_series_added",
+    ] {
+        assert!(!values(&storage, name, &addr).is_empty(), "{name}");
+    }
+    assert_eq!(values(&storage, "up", &addr)[0], 1.0);
+    assert_eq!(values(&storage, "scrape_samples_scraped", &addr)[0], 1.0);
+    let h = server.last_headers.lock().clone().unwrap();
+    assert_eq!(h["x-prometheus-scrape-timeout-seconds"], "0.09");
+    assert!(
+        h[header::ACCEPT]
+            .to_str()
+            .unwrap()
+            .starts_with("application/openmetrics-text;version=1.0.0")
+    );
+    assert!(
+        h[header::ACCEPT_ENCODING]
+            .to_str()
+            .unwrap()
+            .contains("gzip")
+    );
+    assert!(
+        h[header::USER_AGENT]
+            .to_str()
+            .unwrap()
+            .starts_with("Pharos/")
+    );
+    m.stop(Duration::from_secs(5)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failing_targets_are_down_with_their_error_and_go_stale() {
+    let (server, addr) = TargetServer::start("m 1\n").await;
+    let storage = Arc::new(MemStorage::new());
+    let m = manager(&storage);
+    let cfg = config(&format!(
+        "[[scrape]]\njob = \"t\"\nscrape_interval = \"100ms\"\nscrape_timeout = \"50ms\"\ntargets = [\"{addr}\"]\n"
+    ));
+    m.apply(&cfg.scrape);
+    eventually("m", || {
+        (!values(&storage, "m", &addr).is_empty()).then_some(())
+    })
+    .await;
+
+    let cases = [
+        (
+            StatusCode::OK,
+            "m 1\ngarbage{\n",
+            Duration::ZERO,
+            "line 2: ",
+        ),
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "",
+            Duration::ZERO,
+            "server returned HTTP status 500 Internal Server Error",
+        ),
+        (
+            StatusCode::OK,
+            "m 1\n",
+            Duration::from_millis(200),
+            "context deadline exceeded",
+        ),
+    ];
+    for (status, body, delay, error) in cases {
+        server.set(StatusCode::OK, "m 1\n", Duration::ZERO);
+        eventually("up again", || {
+            let ts = m.active_targets();
+            (target(&ts, &addr)?.status.health == Health::Up).then_some(())
+        })
+        .await;
+        server.set(status, body, delay);
+        let t = eventually("down", || {
+            let ts = m.active_targets();
+            let t = target(&ts, &addr)?.clone();
+            (t.status.health == Health::Down).then_some(t)
+        })
+        .await;
+        assert!(
+            t.status.last_error.contains(error),
+            "{}",
+            t.status.last_error
+        );
+        // The failure wrote up=0 and a staleness marker for m.
+        eventually("stale m and up 0", || {
+            let m_vals = values(&storage, "m", &addr);
+            let up = values(&storage, "up", &addr);
+            (m_vals.last().is_some_and(|v| is_stale_nan(*v)) && up.last() == Some(&0.0))
+                .then_some(())
+        })
+        .await;
+    }
+    m.stop(Duration::from_secs(5)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reload_keeps_unchanged_loops_and_marks_removed_targets_stale() {
+    let (_a, addr_a) = TargetServer::start("a 1\n").await;
+    let (_b, addr_b) = TargetServer::start("b 1\n").await;
+    let storage = Arc::new(MemStorage::new());
+    let m = manager(&storage);
+    let job = |targets: &str, extra: &str| {
+        config(&format!(
+            "[[scrape]]\njob = \"t\"\nscrape_interval = \"100ms\"\ntargets = [{targets}]\n{extra}"
+        ))
+    };
+    m.apply(&job(&format!("\"{addr_a}\", \"{addr_b}\""), "").scrape);
+    eventually("both scraped", || {
+        (!values(&storage, "a", &addr_a).is_empty() && !values(&storage, "b", &addr_b).is_empty())
+            .then_some(())
+    })
+    .await;
+    let id_a = target(&m.active_targets(), &addr_a).unwrap().loop_id;
+
+    // Remove b: a's loop lives on, b's series go stale.
+    m.apply(&job(&format!("\"{addr_a}\""), "").scrape);
+    assert_eq!(target(&m.active_targets(), &addr_a).unwrap().loop_id, id_a);
+    assert!(target(&m.active_targets(), &addr_b).is_none());
+    eventually("b stale", || {
+        let b = values(&storage, "b", &addr_b);
+        let up = values(&storage, "up", &addr_b);
+        (b.last().is_some_and(|v| is_stale_nan(*v)) && up.last().is_some_and(|v| is_stale_nan(*v)))
+            .then_some(())
+    })
+    .await;
+
+    // A changed scrape setting restarts the loop.
+    m.apply(&job(&format!("\"{addr_a}\""), "honor_labels = true\n").scrape);
+    assert_ne!(target(&m.active_targets(), &addr_a).unwrap().loop_id, id_a);
+
+    // Relabeling that drops a target keeps it for the API.
+    m.apply(
+        &job(
+            &format!("\"{addr_a}\", \"{addr_b}\""),
+            &format!(
+                "[[scrape.relabel_configs]]\nsource_labels = [\"__address__\"]\nregex = \"{addr_b}\"\naction = \"drop\"\n"
+            ),
+        )
+        .scrape,
+    );
+    let dropped = m.dropped_targets();
+    assert_eq!(dropped.len(), 1);
+    assert_eq!(
+        dropped[0].discovered_labels.get("__address__"),
+        Some(addr_b.as_str())
+    );
+
+    // Removing the job stops everything.
+    m.apply(&[]);
+    assert!(m.active_targets().is_empty());
+    m.stop(Duration::from_secs(5)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sample_body_and_target_limits() {
+    let (_s, addr) = TargetServer::start("a 1\nb 2\nc 3\n").await;
+    let (_s2, addr2) = TargetServer::start("a 1\n").await;
+    let storage = Arc::new(MemStorage::new());
+    let m = manager(&storage);
+    let cases = [
+        ("sample_limit = 2", "sample limit exceeded".to_owned()),
+        (
+            "body_size_limit = \"5B\"",
+            "body size limit exceeded".to_owned(),
+        ),
+        (
+            "target_limit = 1",
+            "target_limit exceeded (number of targets: 2, limit: 1)".to_owned(),
+        ),
+    ];
+    for (limit, error) in cases {
+        let cfg = config(&format!(
+            "[[scrape]]\njob = \"t\"\nscrape_interval = \"100ms\"\ntargets = [\"{addr}\", \"{addr2}\"]\n{limit}\n"
+        ));
+        m.apply(&cfg.scrape);
+        let t = eventually(limit, || {
+            let ts = m.active_targets();
+            let t = target(&ts, &addr)?.clone();
+            (t.status.last_error == error).then_some(t)
+        })
+        .await;
+        assert_eq!(t.status.health, Health::Down);
+    }
+    m.stop(Duration::from_secs(5)).await;
+}
