@@ -268,38 +268,37 @@ fn vector_vector(
             }
             one_at.insert(sig, (j, f));
         }
-        for &(k, f) in many_here {
-            let sig = many_sig[k as usize];
-            let Some(&(j, g)) = one_at.get(&sig) else {
-                continue;
-            };
-            if m.card == Cardinality::OneToOne && matched.insert(sig, ()).is_some() {
-                return Err(EvalError::exec(
-                    "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)",
-                ));
-            }
-            let (lv, rv) = if swap { (g, f) } else { (f, g) };
+        // Experimental fill(): the "many" side takes `fill.lhs` where it is
+        // missing, the "one" side `fill.rhs`.
+        let (fill_many, fill_one) = (m.fill.lhs, m.fill.rhs);
+        let mut seen_one: HashMap<u32, ()> = HashMap::new();
+        let mut emit = |out: &mut Vec<Series>,
+                        key: (u32, u32),
+                        make: &dyn Fn() -> (Labels, bool),
+                        lv: f64,
+                        rv: f64|
+         -> Result<(), EvalError> {
             let (value, keep) = apply(b.op, lv, rv);
             let value = if b.return_bool {
                 if keep { 1.0 } else { 0.0 }
             } else if !keep {
-                continue;
+                return Ok(());
             } else {
                 value
             };
-            let idx = match out_index.get(&(k, j)) {
+            let idx = match out_index.get(&key) {
                 Some(&idx) => idx,
                 None => {
-                    let labels = result_labels(&many[k as usize], &one[j as usize], m, drop);
-                    let idx = *by_labels.entry(labels.0.clone()).or_insert_with(|| {
+                    let (labels, drop_name) = make();
+                    let idx = *by_labels.entry(labels.clone()).or_insert_with(|| {
                         out.push(Series {
-                            labels: labels.0,
+                            labels,
                             points: Vec::new(),
-                            drop_name: labels.1,
+                            drop_name,
                         });
                         out.len() - 1
                     });
-                    out_index.insert((k, j), idx);
+                    out_index.insert(key, idx);
                     idx
                 }
             };
@@ -314,6 +313,53 @@ fn vector_vector(
                 t: steps.t(i),
                 f: value,
             });
+            Ok(())
+        };
+        const NONE: u32 = u32::MAX;
+        for &(k, f) in many_here {
+            let sig = many_sig[k as usize];
+            let Some(&(j, g)) = one_at.get(&sig) else {
+                if let Some(g) = fill_one {
+                    let (lv, rv) = if swap { (g, f) } else { (f, g) };
+                    let many_s = &many[k as usize];
+                    emit(
+                        &mut out,
+                        (k, NONE),
+                        &|| result_labels(many_s, None, m, drop),
+                        lv,
+                        rv,
+                    )?;
+                }
+                continue;
+            };
+            seen_one.insert(sig, ());
+            if m.card == Cardinality::OneToOne && matched.insert(sig, ()).is_some() {
+                return Err(EvalError::exec(
+                    "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)",
+                ));
+            }
+            let (lv, rv) = if swap { (g, f) } else { (f, g) };
+            let (many_s, one_s) = (&many[k as usize], &one[j as usize]);
+            emit(
+                &mut out,
+                (k, j),
+                &|| result_labels(many_s, Some(one_s), m, drop),
+                lv,
+                rv,
+            )?;
+        }
+        if let Some(f) = fill_many {
+            for &(j, g) in one_here {
+                let sig = one_sig[j as usize];
+                if seen_one.contains_key(&sig) {
+                    continue;
+                }
+                let (lv, rv) = if swap { (g, f) } else { (f, g) };
+                let one_s = &one[j as usize];
+                // Only the match group is known of the missing side.
+                let make = || (signature_labels(one_s, m), false);
+                emit(&mut out, (NONE, j), &make, lv, rv)?;
+            }
         }
     }
     Ok(out)
@@ -323,7 +369,12 @@ fn vector_vector(
 /// the matching labels for one-to-one `on`, without the ignored ones for
 /// one-to-one `ignoring`, plus the `group_x` labels of the "one" side.
 /// Returns the labels and whether the name is to be dropped.
-fn result_labels(many: &Series, one: &Series, m: &VectorMatching, drop: bool) -> (Labels, bool) {
+fn result_labels(
+    many: &Series,
+    one: Option<&Series>,
+    m: &VectorMatching,
+    drop: bool,
+) -> (Labels, bool) {
     let mut b = many.labels.to_builder();
     let mut drop_name = many.drop_name || drop;
     if m.card == Cardinality::OneToOne {
@@ -333,6 +384,10 @@ fn result_labels(many: &Series, one: &Series, m: &VectorMatching, drop: bool) ->
             b.retain(|l| !m.labels.contains(&l.name));
         }
     }
+    // A filled-in "one" side has no labels to join.
+    let Some(one) = one else {
+        return (b.build(), drop_name);
+    };
     for name in &m.include {
         match one.labels.get(name) {
             Some(v) => {

@@ -7,6 +7,11 @@
 
 use pharos_model::{Labels, METRIC_NAME};
 
+/// The metric type label of Prometheus' experimental type-and-unit labels.
+pub(crate) const TYPE_LABEL: &str = "__type__";
+/// The unit label of Prometheus' experimental type-and-unit labels.
+pub(crate) const UNIT_LABEL: &str = "__unit__";
+
 /// One value at one time (milliseconds).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Point {
@@ -35,11 +40,16 @@ impl Series {
         }
     }
 
-    /// The labels as a result shows them: without `__name__` when marked.
+    /// The labels as a result shows them: without `__name__` when marked,
+    /// and then without the `__type__` and `__unit__` labels that describe
+    /// the name (Prometheus' experimental type-and-unit labels).
     pub fn final_labels(&self) -> Labels {
-        if self.drop_name && self.labels.get(METRIC_NAME).is_some() {
+        let named = |n: &str| self.labels.get(n).is_some();
+        if self.drop_name && (named(METRIC_NAME) || named(TYPE_LABEL) || named(UNIT_LABEL)) {
             let mut b = self.labels.to_builder();
             b.del(METRIC_NAME);
+            b.del(TYPE_LABEL);
+            b.del(UNIT_LABEL);
             b.build()
         } else {
             self.labels.clone()

@@ -86,7 +86,7 @@ fn almost_equal(a: f64, b: f64) -> bool {
 }
 
 fn check(engine: &Engine, storage: &TestStorage, e: &Eval) -> Result<(), String> {
-    let expr = match parse(&e.query) {
+    let mut expr = match parse(&e.query) {
         Ok(x) => x,
         Err(err) => {
             return match &e.fail {
@@ -95,9 +95,82 @@ fn check(engine: &Engine, storage: &TestStorage, e: &Eval) -> Result<(), String>
             };
         }
     };
-    let req = match e.when {
-        When::Instant(t) => QueryRequest::instant(&expr, &e.query, t),
-        When::Range { start, end, step } => QueryRequest::range(&expr, &e.query, start, end, step),
+    check_expr(engine, storage, e, &expr, &e.when)?;
+    // As Prometheus' runner does: an instant query with `@ <its time>` on
+    // every selector must give the same answer evaluated at another time.
+    if let When::Instant(t) = e.when
+        && e.fail.is_none()
+        && !depends_on_eval_time(&e.query)
+        && pin_at(&mut expr, t)
+    {
+        check_expr(engine, storage, e, &expr, &When::Instant(t + 60_000))
+            .map_err(|why| format!("with @ {t}ms added to every selector: {why}"))?;
+    }
+    Ok(())
+}
+
+/// Queries whose answer depends on the evaluation time itself, not only
+/// on the data: the `@` re-run does not apply.
+fn depends_on_eval_time(q: &str) -> bool {
+    [
+        "time(",
+        "timestamp(",
+        "day_of_",
+        "days_in_month",
+        "hour(",
+        "minute(",
+        "month(",
+        "year(",
+        "predict_linear",
+        "start()",
+        "end()",
+        "step()",
+        "range()",
+        "@",
+    ]
+    .iter()
+    .any(|f| q.contains(f))
+}
+
+/// Adds `@ t` to every selector and subquery that has none. Returns
+/// whether anything was pinned.
+fn pin_at(e: &mut pharos_promql::Expr, t: i64) -> bool {
+    use pharos_promql::{AtModifier, Expr};
+    match e {
+        Expr::VectorSelector(vs) => {
+            vs.at = Some(AtModifier::Timestamp(t));
+            true
+        }
+        Expr::MatrixSelector(ms) => {
+            ms.vs.at = Some(AtModifier::Timestamp(t));
+            true
+        }
+        Expr::Subquery(sq) => {
+            sq.at = Some(AtModifier::Timestamp(t));
+            true
+        }
+        Expr::Unary(u) => pin_at(&mut u.expr, t),
+        Expr::Paren(p) => pin_at(&mut p.expr, t),
+        Expr::Binary(b) => pin_at(&mut b.lhs, t) | pin_at(&mut b.rhs, t),
+        Expr::Aggregate(a) => {
+            let x = a.param.as_mut().is_some_and(|p| pin_at(p, t));
+            pin_at(&mut a.expr, t) | x
+        }
+        Expr::Call(c) => c.args.iter_mut().fold(false, |acc, a| pin_at(a, t) | acc),
+        Expr::NumberLiteral(_) | Expr::StringLiteral(_) => false,
+    }
+}
+
+fn check_expr(
+    engine: &Engine,
+    storage: &TestStorage,
+    e: &Eval,
+    expr: &pharos_promql::Expr,
+    when: &When,
+) -> Result<(), String> {
+    let req = match *when {
+        When::Instant(t) => QueryRequest::instant(expr, &e.query, t),
+        When::Range { start, end, step } => QueryRequest::range(expr, &e.query, start, end, step),
     };
     let res = match engine.exec(storage, req) {
         Ok(r) => r,
@@ -119,7 +192,7 @@ fn check(engine: &Engine, storage: &TestStorage, e: &Eval) -> Result<(), String>
             other => Err(format!("expected string {s:?}, got {other:?}")),
         };
     }
-    match (&e.when, &res.value) {
+    match (when, &res.value) {
         (When::Instant(_), QueryValue::Scalar { f, .. }) => match e.expected.as_slice() {
             [Expected::Scalar(x)] if almost_equal(*x, *f) => Ok(()),
             other => Err(format!("expected {other:?}, got scalar {f}")),
