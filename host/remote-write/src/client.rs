@@ -1,0 +1,296 @@
+//! The HTTP side of one queue: a client built from the endpoint's config
+//! (TLS, proxy, timeout) and one attempt at POSTing a request body, with
+//! the answer sorted the way Prometheus' remote-write client does:
+//! 2xx is success; 5xx, 429 with `retry_on_http_429`, and network errors
+//! are worth retrying (with the `Retry-After` the endpoint asked for);
+//! every other status means the batch is refused for good.
+
+use std::time::{Duration, SystemTime};
+
+use pharos_config::{HttpClientConfig, RemoteWriteConfig};
+use reqwest::header::{CONTENT_ENCODING, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+
+use crate::Error;
+
+/// The remote-write protocol version sent in
+/// `X-Prometheus-Remote-Write-Version`.
+pub const REMOTE_WRITE_VERSION: &str = "0.1.0";
+
+/// How many bytes of an error response are kept for the log, as
+/// Prometheus does.
+const MAX_ERROR_BODY: usize = 512;
+
+/// The result of one attempt.
+#[derive(Debug, PartialEq)]
+pub(crate) enum Outcome {
+    Success,
+    /// Worth retrying; `retry_after` is what the endpoint asked for.
+    Retry {
+        reason: String,
+        retry_after: Option<Duration>,
+    },
+    /// Refused for good.
+    Fail {
+        reason: String,
+    },
+}
+
+/// An endpoint's HTTP client and request settings.
+#[derive(Debug, Clone)]
+pub(crate) struct Client {
+    http: reqwest::Client,
+    url: reqwest::Url,
+    headers: HeaderMap,
+    auth: HttpClientConfig,
+    retry_on_429: bool,
+}
+
+impl Client {
+    pub(crate) fn new(
+        queue: &str,
+        cfg: &RemoteWriteConfig,
+        user_agent: &str,
+    ) -> Result<Client, Error> {
+        let err = |message: String| Error::Client {
+            queue: queue.to_owned(),
+            message,
+        };
+        let mut b = reqwest::Client::builder()
+            .user_agent(user_agent)
+            .timeout(cfg.remote_timeout)
+            .pool_max_idle_per_host(usize::MAX);
+        let tls = &cfg.http.tls;
+        if let Some(ca) = &tls.ca_file {
+            let pem = std::fs::read(ca)
+                .map_err(|e| err(format!("reading ca_file {}: {e}", ca.display())))?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem)
+                .map_err(|e| err(format!("ca_file {}: {e}", ca.display())))?;
+            for c in certs {
+                b = b.add_root_certificate(c);
+            }
+        }
+        match (&tls.cert_file, &tls.key_file) {
+            (Some(cert), Some(key)) => {
+                let mut pem = std::fs::read(cert)
+                    .map_err(|e| err(format!("reading cert_file {}: {e}", cert.display())))?;
+                pem.push(b'\n');
+                pem.extend(
+                    std::fs::read(key)
+                        .map_err(|e| err(format!("reading key_file {}: {e}", key.display())))?,
+                );
+                let id = reqwest::Identity::from_pem(&pem)
+                    .map_err(|e| err(format!("client certificate {}: {e}", cert.display())))?;
+                b = b.identity(id);
+            }
+            (None, None) => {}
+            _ => {
+                return Err(err(
+                    "tls: cert_file and key_file must be given together".into()
+                ));
+            }
+        }
+        if tls.insecure_skip_verify {
+            b = b.danger_accept_invalid_certs(true);
+        }
+        if let Some(name) = &tls.server_name {
+            tracing::warn!(queue, server_name = %name, "remote write: tls.server_name is not supported yet; the URL's host name is verified");
+        }
+        b = match &cfg.http.proxy_url {
+            Some(p) => b.proxy(
+                reqwest::Proxy::all(p.as_str()).map_err(|e| err(format!("proxy_url: {e}")))?,
+            ),
+            None => b.no_proxy(),
+        };
+        let http = b
+            .build()
+            .map_err(|e| err(format!("building the HTTP client: {e}")))?;
+
+        let mut headers = HeaderMap::new();
+        for (k, v) in &cfg.headers {
+            let name = HeaderName::from_bytes(k.as_bytes())
+                .map_err(|e| err(format!("header {k:?}: {e}")))?;
+            let value = HeaderValue::from_str(v).map_err(|e| err(format!("header {k:?}: {e}")))?;
+            headers.insert(name, value);
+        }
+        headers.insert(CONTENT_ENCODING, HeaderValue::from_static("snappy"));
+        headers.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("application/x-protobuf"),
+        );
+        headers.insert(
+            HeaderName::from_static("x-prometheus-remote-write-version"),
+            HeaderValue::from_static(REMOTE_WRITE_VERSION),
+        );
+        let url = reqwest::Url::parse(cfg.url.as_str()).map_err(|e| err(format!("url: {e}")))?;
+        Ok(Client {
+            http,
+            url,
+            headers,
+            auth: cfg.http.clone(),
+            retry_on_429: cfg.queue_config.retry_on_http_429,
+        })
+    }
+
+    /// One POST of a snappy-compressed `WriteRequest`.
+    pub(crate) async fn send(&self, body: bytes::Bytes) -> Outcome {
+        let mut req = self
+            .http
+            .post(self.url.clone())
+            .headers(self.headers.clone())
+            .body(body);
+        match self.credentials() {
+            Ok(Some(Credentials::Basic(user, pass))) => req = req.basic_auth(user, Some(pass)),
+            Ok(Some(Credentials::Bearer(token))) => req = req.bearer_auth(token),
+            Ok(None) => {}
+            Err(reason) => {
+                return Outcome::Retry {
+                    reason,
+                    retry_after: None,
+                };
+            }
+        }
+        let resp = match req.send().await {
+            Ok(r) => r,
+            Err(e) => {
+                return Outcome::Retry {
+                    reason: error_chain(&e),
+                    retry_after: None,
+                };
+            }
+        };
+        let status = resp.status();
+        if status.is_success() {
+            return Outcome::Success;
+        }
+        let retry_after = resp
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| parse_retry_after(v, SystemTime::now()));
+        let text = resp.text().await.unwrap_or_default();
+        let reason = format!(
+            "server returned HTTP status {status}: {}",
+            truncate(text.trim(), MAX_ERROR_BODY)
+        );
+        classify(status.as_u16(), self.retry_on_429, reason, retry_after)
+    }
+
+    /// Credentials, read from their files on each request so rotated
+    /// secrets are picked up (as Prometheus does).
+    fn credentials(&self) -> Result<Option<Credentials>, String> {
+        let read = |p: &std::path::Path| {
+            std::fs::read_to_string(p)
+                .map(|s| s.trim().to_owned())
+                .map_err(|e| format!("reading {}: {e}", p.display()))
+        };
+        if let Some(b) = &self.auth.basic_auth {
+            let pass = match (&b.password, &b.password_file) {
+                (Some(p), _) => p.expose().to_owned(),
+                (None, Some(f)) => read(f)?,
+                (None, None) => String::new(),
+            };
+            return Ok(Some(Credentials::Basic(b.username.clone(), pass)));
+        }
+        if let Some(t) = &self.auth.bearer_token {
+            return Ok(Some(Credentials::Bearer(t.expose().to_owned())));
+        }
+        if let Some(f) = &self.auth.bearer_token_file {
+            return Ok(Some(Credentials::Bearer(read(f)?)));
+        }
+        Ok(None)
+    }
+}
+
+enum Credentials {
+    Basic(String, String),
+    Bearer(String),
+}
+
+/// Sorts a non-2xx status.
+pub(crate) fn classify(
+    status: u16,
+    retry_on_429: bool,
+    reason: String,
+    retry_after: Option<Duration>,
+) -> Outcome {
+    if (500..600).contains(&status) || (status == 429 && retry_on_429) {
+        Outcome::Retry {
+            reason,
+            retry_after,
+        }
+    } else {
+        Outcome::Fail { reason }
+    }
+}
+
+/// `Retry-After`: delay seconds, or an HTTP date (a date in the past means
+/// no wait).
+pub(crate) fn parse_retry_after(v: &str, now: SystemTime) -> Option<Duration> {
+    let v = v.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = httpdate::parse_http_date(v).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+fn truncate(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_are_sorted_like_prometheus() {
+        let r = |s, on429| classify(s, on429, String::new(), None);
+        assert!(matches!(r(500, false), Outcome::Retry { .. }));
+        assert!(matches!(r(503, false), Outcome::Retry { .. }));
+        assert!(matches!(r(429, true), Outcome::Retry { .. }));
+        assert!(matches!(r(429, false), Outcome::Fail { .. }));
+        assert!(matches!(r(400, true), Outcome::Fail { .. }));
+        assert!(matches!(r(404, true), Outcome::Fail { .. }));
+        assert!(matches!(r(302, true), Outcome::Fail { .. }));
+    }
+
+    #[test]
+    fn retry_after_takes_seconds_or_a_date() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
+        assert_eq!(parse_retry_after("7", now), Some(Duration::from_secs(7)));
+        assert_eq!(parse_retry_after(" 0 ", now), Some(Duration::ZERO));
+        let later = httpdate::fmt_http_date(now + Duration::from_secs(30));
+        assert_eq!(
+            parse_retry_after(&later, now),
+            Some(Duration::from_secs(30))
+        );
+        let earlier = httpdate::fmt_http_date(now - Duration::from_secs(30));
+        assert_eq!(parse_retry_after(&earlier, now), Some(Duration::ZERO));
+        assert_eq!(parse_retry_after("soon", now), None);
+        assert_eq!(parse_retry_after("-3", now), None);
+    }
+
+    #[test]
+    fn long_bodies_are_cut_on_a_char_boundary() {
+        assert_eq!(truncate("abc", 5), "abc");
+        assert_eq!(truncate("aé", 2), "a");
+    }
+}
