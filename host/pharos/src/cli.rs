@@ -1,6 +1,7 @@
 //! The command line: `pharos run [--config FILE] [--listen ADDR] [--data DIR]`,
-//! `pharos query EXPR`.
+//! `pharos check config FILE…`, `pharos query EXPR`.
 
+use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
@@ -12,9 +13,9 @@ pub const DEFAULT_DATA_DIR: &str = "data";
 
 /// Pharos: a monitoring and alerting system in the spirit of Prometheus.
 ///
-/// It stores time series, accepts Prometheus remote-write and answers the
-/// Prometheus HTTP API, so Grafana, promtool and client libraries work
-/// against it unchanged.
+/// It scrapes targets, stores time series, accepts Prometheus remote-write
+/// and answers the Prometheus HTTP API, so Grafana, promtool and client
+/// libraries work against it unchanged.
 #[derive(Debug, Parser)]
 #[command(name = "pharos", version, long_version = crate::build_info::LONG_VERSION, propagate_version = true)]
 pub struct Cli {
@@ -24,11 +25,16 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the server: storage, remote-write receiver and HTTP API.
+    /// Run the server: scraping, storage, remote-write receiver and HTTP API.
     ///
     /// With no configuration it starts on the embedded default: data in
-    /// ./data, listening on 127.0.0.1:9090.
+    /// ./data, listening on 127.0.0.1:9090, scraping itself every 15s.
+    /// SIGHUP or `POST /-/reload` reloads the configuration file.
     Run(RunArgs),
+    /// Check files without starting anything; exit status 1 if any is
+    /// invalid.
+    #[command(subcommand)]
+    Check(CheckCommand),
     /// Evaluate a PromQL expression on a running server and print the
     /// result as a table.
     Query(QueryArgs),
@@ -49,20 +55,64 @@ pub struct QueryArgs {
     pub time: Option<String>,
 }
 
+#[derive(Debug, Subcommand)]
+pub enum CheckCommand {
+    /// Validate configuration files (pharos.toml), as promtool check config.
+    Config {
+        /// The files to check.
+        #[arg(value_name = "FILE", required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
-    /// Configuration file (TOML). Not supported yet: omit it to run on the
-    /// embedded default.
+    /// Configuration file (TOML). Without it Pharos runs on the embedded
+    /// default, which scrapes Pharos itself.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
-    /// Address (host:port) the HTTP API listens on.
-    #[arg(long, value_name = "ADDR", default_value = DEFAULT_LISTEN)]
-    pub listen: String,
+    /// Address (host:port) the HTTP API listens on; overrides `[server]
+    /// listen` [default: 127.0.0.1:9090].
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
 
-    /// Directory for the time-series data; created if missing.
-    #[arg(long, value_name = "DIR", default_value = DEFAULT_DATA_DIR)]
-    pub data: PathBuf,
+    /// Directory for the time-series data, created if missing; overrides
+    /// `[storage] path` [default: data].
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+}
+
+/// `pharos check config FILE…`: promtool's output, one block per file.
+/// Returns the text for stdout, the text for stderr, and whether all files
+/// are valid.
+pub fn check_config(files: &[PathBuf]) -> (String, String, bool) {
+    let (mut out, mut err, mut ok) = (String::new(), String::new(), true);
+    for f in files {
+        let name = f.display();
+        let _ = writeln!(out, "Checking {name}");
+        let checked = pharos_config::Config::load(f)
+            .map_err(anyhow::Error::from)
+            .and_then(|c| {
+                pharos_scrape::ScrapeManager::check(&c.scrape)?;
+                Ok(c)
+            });
+        match checked {
+            Ok(c) => {
+                let _ = writeln!(
+                    out,
+                    " SUCCESS: {name} is valid pharos config file syntax ({} scrape jobs, {} remote_write endpoints)\n",
+                    c.scrape.len(),
+                    c.remote_write.len()
+                );
+            }
+            Err(e) => {
+                ok = false;
+                let _ = writeln!(err, "  FAILED: {e:#}\n");
+            }
+        }
+    }
+    (out, err, ok)
 }
 
 #[cfg(test)]
@@ -81,8 +131,8 @@ mod tests {
         let Command::Run(args) = cli.command else {
             panic!("not run");
         };
-        assert_eq!(args.listen, "127.0.0.1:9090");
-        assert_eq!(args.data, PathBuf::from("data"));
+        assert_eq!(args.listen, None);
+        assert_eq!(args.data, None);
         assert!(args.config.is_none());
     }
 
@@ -102,9 +152,39 @@ mod tests {
         let Command::Run(args) = cli.command else {
             panic!("not run");
         };
-        assert_eq!(args.listen, "0.0.0.0:1");
-        assert_eq!(args.data, PathBuf::from("/x"));
+        assert_eq!(args.listen.as_deref(), Some("0.0.0.0:1"));
+        assert_eq!(args.data, Some(PathBuf::from("/x")));
         assert_eq!(args.config, Some(PathBuf::from("p.toml")));
+    }
+
+    #[test]
+    fn check_config_reports_each_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let good = dir.path().join("good.toml");
+        let bad = dir.path().join("bad.toml");
+        std::fs::write(&good, "[[scrape]]\njob = \"a\"\ntargets = [\"h:1\"]\n").expect("write");
+        std::fs::write(
+            &bad,
+            "[[scrape]]\njob = \"a\"\nscrape_interval = \"1s\"\nscrape_timeout = \"2s\"\n",
+        )
+        .expect("write");
+        let (out, err, ok) = check_config(&[good.clone(), bad.clone()]);
+        assert!(!ok);
+        assert!(out.contains(&format!(" SUCCESS: {} is valid pharos config file syntax (1 scrape jobs, 0 remote_write endpoints)", good.display())), "{out}");
+        assert!(
+            out.contains(&format!("Checking {}", bad.display())),
+            "{out}"
+        );
+        assert!(
+            err.starts_with(&format!("  FAILED: {}:4:", bad.display())),
+            "{err}"
+        );
+        assert!(err.contains("scrape[0].scrape_timeout"), "{err}");
+        let cli = Cli::try_parse_from(["pharos", "check", "config", "a.toml"]).expect("parses");
+        assert!(
+            matches!(cli.command, Command::Check(CheckCommand::Config { files }) if files.len() == 1)
+        );
+        assert!(Cli::try_parse_from(["pharos", "check", "config"]).is_err());
     }
 
     #[test]

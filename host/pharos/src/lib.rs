@@ -1,5 +1,6 @@
 //! The `pharos` binary as a library: the command line ([`cli`]), the server
-//! lifecycle ([`server`]), the storage it runs on ([`storage`]) and the
+//! lifecycle ([`server`]), config reload ([`reload`]), its own metrics
+//! ([`self_metrics`]), the storage it runs on ([`storage`]) and the
 //! Prometheus-compatible HTTP API ([`api`]), so tests and other crates can
 //! mount [`router`] on any [`pharos_tsdb::Storage`].
 
@@ -7,6 +8,8 @@ pub mod api;
 pub mod build_info;
 pub mod cli;
 pub mod query_cli;
+pub mod reload;
+pub mod self_metrics;
 pub mod server;
 pub mod storage;
 

@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
-use pharos::cli::{Cli, Command};
+use pharos::cli::{CheckCommand, Cli, Command, check_config};
 use tracing_subscriber::EnvFilter;
 
 /// mimalloc: the ingestion path allocates per label; with the system
@@ -16,6 +16,16 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Check(CheckCommand::Config { files }) = &cli.command {
+        let (out, err, ok) = check_config(files);
+        print!("{out}");
+        eprint!("{err}");
+        return if ok {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        };
+    }
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
@@ -28,6 +38,7 @@ fn main() -> ExitCode {
             Command::Query(args) => runtime
                 .block_on(pharos::query_cli::run(args))
                 .map(|table| print!("{table}")),
+            Command::Check(_) => Ok(()),
         });
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,61 +1,103 @@
-//! Server lifecycle: open storage, bind, serve until SIGINT/SIGTERM, then
-//! drain connections and close the storage so everything is flushed.
+//! Server lifecycle: load the config, open storage, bind, start scraping,
+//! serve until SIGINT/SIGTERM (reloading on SIGHUP), then stop the scrape
+//! loops, drain connections and close the storage so everything is
+//! flushed.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
+use pharos_config::Config;
+use pharos_scrape::{ManagerOptions, NoDiscovery, ScrapeManager};
+use pharos_tsdb::{Db, DbOptions};
 use tokio::net::TcpListener;
 use tracing::info;
 
 use crate::api::{AppState, router};
 use crate::build_info;
 use crate::cli::RunArgs;
-use crate::storage::{ServerStorage, open_storage};
+use crate::reload::{ConfigSource, Reloader};
+use crate::self_metrics::SelfMetrics;
+
+/// How long shutdown waits for scrape loops to finish their scrape.
+const SCRAPE_STOP_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// `pharos run`.
 pub async fn run(args: RunArgs) -> anyhow::Result<()> {
-    if let Some(path) = &args.config {
-        bail!(
-            "configuration files are not supported yet (got --config {}); \
-             run without --config to use the embedded default",
-            path.display()
-        );
-    }
-    let server = Server::start(&args.listen, &args.data).await?;
+    let source = ConfigSource {
+        file: args.config,
+        listen: args.listen,
+        data: args.data,
+    };
+    let server = Server::start_with(source).await?;
     server.serve(shutdown_signal()).await
 }
 
 /// A bound server with its storage open.
 pub struct Server {
     listener: TcpListener,
-    storage: Arc<dyn ServerStorage>,
+    db: Arc<Db>,
     addr: SocketAddr,
+    source: ConfigSource,
+    config: Config,
+}
+
+/// The storage settings of `[storage]`.
+fn db_options(config: &Config) -> DbOptions {
+    let ms = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+    DbOptions {
+        retention: config.storage.retention.map(ms),
+        retention_size: config.storage.retention_size.map(|s| s.bytes()),
+        out_of_order_window: ms(config.storage.out_of_order_time_window),
+        ..DbOptions::default()
+    }
 }
 
 impl Server {
-    /// Opens the storage in `data_dir` and binds `listen` (`host:port`;
-    /// port 0 picks a free one).
+    /// Runs on the embedded default config, listening on `listen` (port 0
+    /// picks a free one) with data in `data_dir`.
     pub async fn start(listen: &str, data_dir: &Path) -> anyhow::Result<Self> {
+        Self::start_with(ConfigSource {
+            file: None,
+            listen: Some(listen.to_owned()),
+            data: Some(data_dir.to_path_buf()),
+        })
+        .await
+    }
+
+    /// Loads the config from `source`, opens the storage and binds.
+    pub async fn start_with(source: ConfigSource) -> anyhow::Result<Self> {
+        let config = source.load(None)?;
         // Bind first: a taken port fails fast, before a long WAL replay.
-        let listener = TcpListener::bind(listen)
+        let listen = config.server.listen.clone();
+        let listener = TcpListener::bind(&listen)
             .await
             .with_context(|| format!("cannot listen on {listen}"))?;
-        let storage = open_storage(data_dir)?;
         let addr = listener.local_addr()?;
+        // Now that the address is known, the default's self-scrape can
+        // point at it.
+        let config = source.load(Some(&addr.to_string()))?;
+        let data_dir = config.storage.path.clone();
+        let db = Db::open(&data_dir, db_options(&config))
+            .with_context(|| format!("cannot open storage in {}", data_dir.display()))?;
         info!(
             version = build_info::VERSION,
             revision = build_info::REVISION,
             listen = %addr,
             data_dir = %data_dir.display(),
+            config = %source.file.as_ref().map_or("<embedded default>".into(), |f| f.display().to_string()),
             "pharos started"
         );
         Ok(Server {
             listener,
-            storage,
+            db: Arc::new(db),
             addr,
+            source,
+            config,
         })
     }
 
@@ -64,22 +106,96 @@ impl Server {
         self.addr
     }
 
-    /// Serves until `shutdown` completes, lets in-flight requests finish,
-    /// then closes the storage.
+    /// The values `/api/v1/status/flags` shows.
+    fn flags(&self) -> BTreeMap<String, String> {
+        let mut f = BTreeMap::new();
+        let file = self.source.file.as_ref();
+        f.insert(
+            "config".to_owned(),
+            file.map(|p| p.display().to_string()).unwrap_or_default(),
+        );
+        f.insert("listen".to_owned(), self.config.server.listen.clone());
+        f.insert(
+            "data".to_owned(),
+            self.config.storage.path.display().to_string(),
+        );
+        f
+    }
+
+    /// Scrapes and serves until `shutdown` completes, then stops the scrape
+    /// loops, lets in-flight requests finish and closes the storage.
     pub async fn serve(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let state = AppState::new(self.storage.clone());
+        // Weak: nothing but the server keeps the storage open.
+        let db = Arc::downgrade(&self.db);
+        let metrics = Arc::new(SelfMetrics::new(Arc::new(move || {
+            db.upgrade().map(|db| db.metrics())
+        })));
+        let scrape = Arc::new(ScrapeManager::new(
+            self.db.clone(),
+            ManagerOptions {
+                user_agent: format!("Pharos/{}", build_info::VERSION),
+                observer: metrics.clone(),
+                discovery: Arc::new(NoDiscovery),
+            },
+        ));
+        metrics.set_scrape_manager(&scrape);
+        let flags = self.flags();
+        let reloader = Arc::new(Reloader::new(
+            self.source.clone(),
+            self.addr.to_string(),
+            self.config,
+            scrape.clone(),
+            metrics.clone(),
+        ));
+        reloader.start();
+        let sighup = tokio::spawn(reload_on_sighup(reloader.clone()));
+        let state = AppState::new(self.db.clone())
+            .with_scrape(scrape.clone())
+            .with_reloader(reloader)
+            .with_self_metrics(metrics)
+            .with_flags(flags);
         let served = axum::serve(self.listener, router(state))
             .with_graceful_shutdown(shutdown)
             .await;
-        info!("shutting down: closing storage");
-        let closed = self.storage.close();
+        sighup.abort();
+        let _ = sighup.await;
+        info!("shutting down: stopping scrapes");
+        scrape.stop(SCRAPE_STOP_TIMEOUT).await;
+        drop(scrape);
+        info!("closing storage");
+        let closed = self.db.close();
         served.context("HTTP server failed")?;
         closed.context("closing storage failed")?;
         info!("storage closed, bye");
         Ok(())
+    }
+}
+
+/// Reloads the config on every SIGHUP.
+async fn reload_on_sighup(reloader: Arc<Reloader>) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut hup = match signal(SignalKind::hangup()) {
+            Ok(s) => s,
+            Err(err) => {
+                tracing::error!(%err, "cannot listen for SIGHUP");
+                return;
+            }
+        };
+        while hup.recv().await.is_some() {
+            info!(signal = "SIGHUP", "reloading configuration");
+            let r = reloader.clone();
+            // Errors are logged by the reloader.
+            let _ = tokio::task::spawn_blocking(move || r.reload()).await;
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = reloader;
     }
 }
 

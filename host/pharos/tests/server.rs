@@ -134,17 +134,14 @@ fn binary_flushes_on_sigterm() {
 }
 
 #[test]
-fn config_files_are_refused_clearly() {
+fn a_missing_config_file_is_refused_clearly() {
     let out = Command::new(env!("CARGO_BIN_EXE_pharos"))
-        .args(["run", "--config", "pharos.toml"])
+        .args(["run", "--config", "does-not-exist.toml"])
         .output()
         .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("configuration files are not supported yet"),
-        "{err}"
-    );
+    assert!(err.contains("does-not-exist.toml"), "{err}");
 }
 
 #[test]

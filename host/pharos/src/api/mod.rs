@@ -2,6 +2,7 @@
 //! endpoints. Answers are shaped exactly as Prometheus' `web/api/v1/api.go`
 //! shapes them, so Grafana and promtool work unchanged.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::Router;
@@ -9,15 +10,23 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use pharos_promql::{Engine, EngineOptions};
+use pharos_scrape::ScrapeManager;
 use pharos_tsdb::Storage;
 
+use crate::reload::Reloader;
+use crate::self_metrics::SelfMetrics;
+
+mod config;
+mod federate;
 mod labels;
+mod metadata;
 mod params;
 mod query;
 mod query_json;
 mod response;
 mod series;
 mod status;
+mod targets;
 mod write;
 
 pub use response::{ApiError, ApiResponse, ErrorType};
@@ -27,6 +36,14 @@ pub use response::{ApiError, ApiResponse, ErrorType};
 pub struct AppState {
     pub storage: Arc<dyn Storage>,
     pub engine: Engine,
+    /// The scrape manager, for the targets and metadata endpoints.
+    pub scrape: Option<Arc<ScrapeManager>>,
+    /// The running config and its reload.
+    pub reloader: Option<Arc<Reloader>>,
+    /// What `/metrics` serves.
+    pub self_metrics: Option<Arc<SelfMetrics>>,
+    /// What `/api/v1/status/flags` shows.
+    pub flags: Arc<BTreeMap<String, String>>,
 }
 
 impl AppState {
@@ -34,7 +51,31 @@ impl AppState {
         AppState {
             storage,
             engine: Engine::new(EngineOptions::default()),
+            scrape: None,
+            reloader: None,
+            self_metrics: None,
+            flags: Arc::default(),
         }
+    }
+
+    pub fn with_scrape(mut self, scrape: Arc<ScrapeManager>) -> Self {
+        self.scrape = Some(scrape);
+        self
+    }
+
+    pub fn with_reloader(mut self, reloader: Arc<Reloader>) -> Self {
+        self.reloader = Some(reloader);
+        self
+    }
+
+    pub fn with_self_metrics(mut self, metrics: Arc<SelfMetrics>) -> Self {
+        self.self_metrics = Some(metrics);
+        self
+    }
+
+    pub fn with_flags(mut self, flags: BTreeMap<String, String>) -> Self {
+        self.flags = Arc::new(flags);
+        self
     }
 
     /// Runs a storage call on the blocking pool: storage may do disk I/O.
@@ -76,6 +117,14 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/query_exemplars",
             get(status::query_exemplars).post(status::query_exemplars),
         )
+        .route("/api/v1/targets", get(targets::targets))
+        .route("/api/v1/targets/metadata", get(metadata::target_metadata))
+        .route("/api/v1/metadata", get(metadata::metadata))
+        .route("/api/v1/status/config", get(config::config))
+        .route("/api/v1/status/flags", get(config::flags))
+        .route("/-/reload", post(config::reload).put(config::reload))
+        .route("/federate", get(federate::federate))
+        .route("/metrics", get(crate::self_metrics::metrics))
         .route("/-/healthy", get(status::healthy))
         .route("/-/ready", get(status::ready))
         .fallback(not_found)
