@@ -10,7 +10,7 @@
 //! no such marker: it starts each queue at the end of the WAL.)
 //!
 //! The marker is a small text file, written atomically (temporary file,
-//! fsync, rename) about once a second and when the queue stops:
+//! fsync, rename) every 250 ms while it changes and when the queue stops:
 //!
 //! ```text
 //! # pharos remote-write progress for "name" (http://…)

@@ -173,6 +173,7 @@ async fn send_batch(ctx: &SendContext, permits: &Semaphore, batch: Vec<Pending>)
     match outcome {
         None => false,
         Some(Outcome::Success) => {
+            ctx.progress.done(e.records);
             add(&ctx.counters.samples_sent, n);
             add(&ctx.counters.batches_sent, 1);
             add(&ctx.counters.bytes_sent, body.len() as u64);
@@ -180,7 +181,6 @@ async fn send_batch(ctx: &SendContext, permits: &Semaphore, batch: Vec<Pending>)
                 .highest_sent_ts
                 .fetch_max(e.max_t, Ordering::Relaxed);
             *ctx.last_success.lock() = Some(Instant::now());
-            ctx.progress.done(e.records);
             true
         }
         Some(Outcome::Fail { reason }) | Some(Outcome::Retry { reason, .. }) => {
@@ -191,9 +191,9 @@ async fn send_batch(ctx: &SendContext, permits: &Semaphore, batch: Vec<Pending>)
                 error = %reason,
                 "remote write: non-recoverable error; dropping the batch"
             );
+            ctx.progress.done(e.records);
             add(&ctx.counters.samples_failed, n);
             add(&ctx.counters.batches_failed, 1);
-            ctx.progress.done(e.records);
             true
         }
     }

@@ -110,6 +110,7 @@ async fn server_errors_are_retried_until_accepted() {
     .unwrap();
     append_n(&db, 0, 1, 1);
     eventually("accepted after retries", || receiver.accepted_count() == 1).await;
+    eventually("acknowledged", || queue(&rw).samples_sent_total == 1).await;
     let q = queue(&rw);
     rw.stop().await;
     let statuses: Vec<u16> = receiver.received().iter().map(|r| r.status).collect();
@@ -146,6 +147,7 @@ async fn too_many_requests_is_retried_after_retry_after_when_enabled() {
     let rw = RemoteWrite::start(options(&db), &cfg, &Labels::empty()).unwrap();
     append_n(&db, 0, 1, 1);
     eventually("accepted after 429", || receiver.accepted_count() == 1).await;
+    eventually("acknowledged", || queue(&rw).samples_sent_total == 1).await;
     let q = queue(&rw);
     rw.stop().await;
     let statuses: Vec<u16> = receiver.received().iter().map(|r| r.status).collect();
@@ -169,6 +171,7 @@ async fn client_errors_drop_the_batch_and_sending_goes_on() {
         eventually("failure counted", || queue(&rw).samples_failed_total == 1).await;
         append_n(&db, 1, 1, 1);
         eventually("second batch accepted", || receiver.accepted_count() == 1).await;
+        eventually("acknowledged", || queue(&rw).samples_sent_total == 1).await;
         let q = queue(&rw);
         rw.stop().await;
         let statuses: Vec<u16> = receiver.received().iter().map(|r| r.status).collect();
@@ -290,6 +293,10 @@ async fn reload_keeps_unchanged_queues_and_resumes_changed_ones() {
     append_n(&db, 0, 10, 2);
     eventually("both got 10", || {
         a.accepted_count() == 10 && b.accepted_count() == 10
+    })
+    .await;
+    eventually("both acknowledged 10", || {
+        rw.stats().iter().all(|q| q.samples_sent_total == 10)
     })
     .await;
 

@@ -182,3 +182,45 @@ async fn write(
     }
     resp
 }
+
+/// The positions in the progress markers under `state_dir`, by queue
+/// name (from the marker's header line).
+pub fn markers(state_dir: &Path) -> Vec<(String, pharos_remote_write::WalPosition)> {
+    let mut out = Vec::new();
+    let Ok(dir) = std::fs::read_dir(state_dir) else {
+        return out;
+    };
+    for e in dir {
+        let path = e.unwrap().path();
+        if path.extension().is_none_or(|x| x != "progress") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let num = |key: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(key))
+                .and_then(|v| v.trim().parse().ok())
+        };
+        let name = text
+            .lines()
+            .next()
+            .and_then(|l| l.split('"').nth(1))
+            .unwrap_or_default()
+            .to_owned();
+        if let (Some(segment), Some(offset)) = (num("segment "), num("offset ")) {
+            out.push((name, pharos_remote_write::WalPosition { segment, offset }));
+        }
+    }
+    out
+}
+
+/// Whether every queue has everything it read acknowledged and its
+/// marker says so on disk.
+pub fn settled(rw: &RemoteWrite, state_dir: &Path) -> bool {
+    let on_disk = markers(state_dir);
+    rw.stats().iter().all(|q| {
+        q.samples_pending == 0
+            && q.wal_acked_position == q.wal_read_position
+            && on_disk.contains(&(q.name.clone(), q.wal_acked_position))
+    })
+}
