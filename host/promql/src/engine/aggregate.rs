@@ -8,7 +8,7 @@ use pharos_model::{Labels, LabelsBuilder, METRIC_NAME};
 
 use super::error::EvalError;
 use super::eval::Evaluator;
-use super::value::{Point, Series, Value, by_step};
+use super::value::{ByStep, Point, Series, Value};
 use crate::functions::stats::{KahanSum, quantile};
 use crate::{AggregateExpr, AggregateOp};
 
@@ -62,7 +62,7 @@ impl Evaluator<'_> {
             }
             group_of.push(g);
         }
-        let per_step = by_step(&input, &steps);
+        let per_step = ByStep::new(&input, &steps);
 
         match a.op {
             AggregateOp::Topk
@@ -174,7 +174,7 @@ impl Evaluator<'_> {
         input: Vec<Series>,
         group_of: &[usize],
         ngroups: usize,
-        per_step: &[Vec<(u32, f64)>],
+        per_step: &ByStep,
     ) -> Result<Value, EvalError> {
         let steps = self.steps;
         let mut keep: Vec<Vec<Point>> = vec![Vec::new(); input.len()];

@@ -8,7 +8,7 @@ use pharos_model::{Labels, LabelsBuilder, METRIC_NAME};
 
 use super::error::EvalError;
 use super::eval::Evaluator;
-use super::value::{Point, Series, Steps, Value, by_step};
+use super::value::{ByStep, Point, Series, Steps, Value};
 use crate::{BinaryExpr, BinaryOp, Cardinality, VectorMatching};
 
 /// `lhs op rhs` on two floats: the value and whether a comparison holds
@@ -240,8 +240,8 @@ fn vector_vector(
         .iter()
         .map(|s| intern(&mut keys, signature(s, m)))
         .collect();
-    let many_steps = by_step(many, steps);
-    let one_steps = by_step(one, steps);
+    let many_steps = ByStep::new(many, steps);
+    let one_steps = ByStep::new(one, steps);
     let drop = drops_name(b.op, b.return_bool);
 
     let mut out: Vec<Series> = Vec::new();
@@ -250,7 +250,7 @@ fn vector_vector(
     let mut one_at: HashMap<u32, (u32, f64)> = HashMap::new();
     let mut matched: HashMap<u32, ()> = HashMap::new();
     let mut produced: HashMap<usize, ()> = HashMap::new();
-    for (i, (many_here, one_here)) in many_steps.iter().zip(&one_steps).enumerate() {
+    for (i, (many_here, one_here)) in many_steps.iter().zip(one_steps.iter()).enumerate() {
         one_at.clear();
         matched.clear();
         produced.clear();

@@ -53,7 +53,11 @@ impl Evaluator<'_> {
         for s in selected {
             let samples = s.samples();
             total += samples.len();
-            let points = samples.iter().map(|x| Point { t: x.t, f: x.v }).collect();
+            // Same layout: collected in place, no second allocation.
+            let points = samples
+                .into_iter()
+                .map(|x| Point { t: x.t, f: x.v })
+                .collect();
             out.push(Series::new(s.labels, points));
         }
         self.add_samples(total)?;

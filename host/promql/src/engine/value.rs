@@ -113,13 +113,60 @@ pub enum Value {
     Matrix(Vec<Series>),
 }
 
-/// For each step, the `(series index, value)` pairs present at it.
-pub(crate) fn by_step(series: &[Series], steps: &Steps) -> Vec<Vec<(u32, f64)>> {
-    let mut out: Vec<Vec<(u32, f64)>> = vec![Vec::new(); steps.len()];
-    for (i, s) in series.iter().enumerate() {
-        for p in &s.points {
-            out[steps.index(p.t)].push((i as u32, p.f));
+/// For each step, the `(series index, value)` pairs present at it, in one
+/// flat array (a counting sort by step: no allocation per step).
+pub(crate) struct ByStep {
+    offsets: Vec<u32>,
+    items: Vec<(u32, f64)>,
+}
+
+impl ByStep {
+    pub fn new(series: &[Series], steps: &Steps) -> Self {
+        let n = steps.len();
+        // The step of every point, worked out once.
+        let mut idx: Vec<u32> = Vec::with_capacity(series.iter().map(|s| s.points.len()).sum());
+        let mut offsets = vec![0u32; n + 1];
+        for s in series {
+            let mut next = 0;
+            for p in &s.points {
+                // Points are mostly at consecutive steps: avoid a division.
+                let i = if next < n && steps.t(next) == p.t {
+                    next
+                } else {
+                    steps.index(p.t)
+                };
+                next = i + 1;
+                idx.push(i as u32);
+                offsets[i + 1] += 1;
+            }
         }
+        for i in 0..n {
+            offsets[i + 1] += offsets[i];
+        }
+        let mut fill = offsets.clone();
+        let mut items = vec![(0u32, 0.0); offsets[n] as usize];
+        let mut k = 0;
+        for (si, s) in series.iter().enumerate() {
+            for p in &s.points {
+                let slot = &mut fill[idx[k] as usize];
+                k += 1;
+                items[*slot as usize] = (si as u32, p.f);
+                *slot += 1;
+            }
+        }
+        ByStep { offsets, items }
     }
-    out
+
+    pub fn len(&self) -> usize {
+        self.offsets.len() - 1
+    }
+
+    /// The pairs at step `i`.
+    pub fn at(&self, i: usize) -> &[(u32, f64)] {
+        &self.items[self.offsets[i] as usize..self.offsets[i + 1] as usize]
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &[(u32, f64)]> + '_ {
+        (0..self.len()).map(|i| self.at(i))
+    }
 }

@@ -10,7 +10,7 @@ use pharos_model::Labels;
 use crate::Call;
 use crate::engine::EvalError;
 use crate::engine::eval::Evaluator;
-use crate::engine::value::{Point, Series, Value, by_step};
+use crate::engine::value::{ByStep, Point, Series, Value};
 
 const BUCKET_LABEL: &str = "le";
 
@@ -71,8 +71,8 @@ fn group(ev: &mut Evaluator<'_>, c: &Call, arg: usize) -> Result<Histograms, Eva
         of.push(Some((h, upper)));
     }
     let mut per_step = vec![Vec::new(); steps.len()];
-    for (i, here) in by_step(&v, &steps).into_iter().enumerate() {
-        for (si, count) in here {
+    for (i, here) in ByStep::new(&v, &steps).iter().enumerate() {
+        for &(si, count) in here {
             if let Some((h, upper)) = of[si as usize] {
                 per_step[i].push((h, Bucket { upper, count }));
             }

@@ -168,8 +168,11 @@ pub(crate) fn eval(ev: &mut Evaluator<'_>, c: &Call) -> Result<Value, EvalError>
     let mut out = Vec::with_capacity(input.series.len());
     let mut args = vec![0.0; scalars.len()];
     let mut err = None;
-    for s in &input.series {
-        let mut points = Vec::new();
+    for (n, s) in input.series.iter().enumerate() {
+        if n % 1024 == 1023 {
+            ev.check_deadline()?;
+        }
+        let mut points = Vec::with_capacity(input.ends.len());
         input.for_each_window(s, |i, te, w| {
             if err.is_some() {
                 return;
