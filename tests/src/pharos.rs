@@ -40,14 +40,28 @@ pub struct Pharos {
     process: Process,
 }
 
+/// A config with no scrape jobs: Pharos only receives what is written to it.
+pub const NO_SCRAPE_CONFIG: &str = "[global]\nscrape_interval = \"15s\"\n";
+
 impl Pharos {
-    /// Starts `pharos run` on a free port with data in `data`, and waits until
-    /// it answers `/-/ready`.
+    /// Starts `pharos run` on a free port with data in `data` and no scrape
+    /// jobs (the config is written next to `data`), and waits until it
+    /// answers `/-/ready`.
     pub fn start(data: &Path) -> Result<Pharos> {
+        let config = data.with_extension("toml");
+        std::fs::write(&config, NO_SCRAPE_CONFIG).context("writing the config")?;
+        Self::start_with_config(data, &config)
+    }
+
+    /// Starts `pharos run --config CONFIG` on a free port with data in
+    /// `data`, and waits until it answers `/-/ready`.
+    pub fn start_with_config(data: &Path, config: &Path) -> Result<Pharos> {
         let port = free_port()?;
         let child = Command::new(pharos_bin()?)
             .args(["run", "--listen", &format!("127.0.0.1:{port}"), "--data"])
             .arg(data)
+            .arg("--config")
+            .arg(config)
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -64,6 +78,11 @@ impl Pharos {
             .wait_ready(&client, &ready, Duration::from_secs(60))
             .context("pharos")?;
         Ok(p)
+    }
+
+    /// The process id (to send it signals).
+    pub fn pid(&self) -> u32 {
+        self.process.id()
     }
 
     /// SIGKILL: no shutdown work at all.

@@ -65,11 +65,17 @@ impl Server {
         let mut cmd = Command::new(bin);
         match system {
             System::Pharos => {
+                // No scrape jobs: the server only receives remote writes.
+                let config = dir.join("pharos.toml");
+                std::fs::write(&config, crate::pharos::NO_SCRAPE_CONFIG)
+                    .with_context(|| format!("writing {config:?}"))?;
                 cmd.arg("run")
                     .arg("--listen")
                     .arg(&listen)
                     .arg("--data")
-                    .arg(&data_dir);
+                    .arg(&data_dir)
+                    .arg("--config")
+                    .arg(&config);
             }
             System::Prometheus => {
                 // No scrape jobs: the server only receives remote writes.
