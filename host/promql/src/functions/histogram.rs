@@ -258,7 +258,11 @@ pub(crate) fn quantiles(ev: &mut Evaluator<'_>, c: &Call) -> Result<Value, EvalE
         for mut s in series {
             // The label carries the quantile of the first step (a constant
             // in practice).
-            let v = super::format_value(q.first().copied().unwrap_or(f64::NAN));
+            let mut v = super::format_value(q.first().copied().unwrap_or(f64::NAN));
+            // Whole numbers keep one decimal, as Prometheus labels them.
+            if v.bytes().all(|c| c.is_ascii_digit() || c == b'-') {
+                v.push_str(".0");
+            }
             let mut b = s.labels.to_builder();
             b.set(label.clone(), v);
             s.labels = b.build();
