@@ -1,6 +1,6 @@
 //! The bindings wit-bindgen generates from `wit/`, one module per world.
 //!
-//! The three worlds share the `types` and `host` interfaces: the
+//! The three worlds share the `types`, `host` and `dns` interfaces: the
 //! `discovery` module generates them and the other two reuse its types, so
 //! a [`TargetGroup`](crate::TargetGroup) is the same Rust type everywhere.
 //!
@@ -12,7 +12,8 @@
 
 #![allow(missing_docs, clippy::all)]
 
-/// Bindings of the `discovery` world, and the shared `types` and `host`.
+/// Bindings of the `discovery` world, and the shared `types`, `host` and
+/// `dns`.
 pub mod discovery {
     wit_bindgen::generate!({
         path: "../wit",
@@ -36,6 +37,7 @@ pub mod exporter {
         with: {
             "pharos:plugin/types@0.1.0": crate::bindings::discovery::pharos::plugin::types,
             "pharos:plugin/host@0.1.0": crate::bindings::discovery::pharos::plugin::host,
+            "pharos:plugin/dns@0.1.0": crate::bindings::discovery::pharos::plugin::dns,
         },
     });
 }
@@ -52,6 +54,7 @@ pub mod notifier {
         with: {
             "pharos:plugin/types@0.1.0": crate::bindings::discovery::pharos::plugin::types,
             "pharos:plugin/host@0.1.0": crate::bindings::discovery::pharos::plugin::host,
+            "pharos:plugin/dns@0.1.0": crate::bindings::discovery::pharos::plugin::dns,
         },
     });
 }

@@ -4,8 +4,9 @@
 //! one trait — [`Discovery`], [`Exporter`] or [`Notifier`] — and invokes
 //! [`export!`] once. The SDK parses the JSON configuration the host passes
 //! into the trait's `Config` type, answers `describe` and `validate-config`,
-//! and offers logging ([`log`]) and an HTTP client ([`http`], feature
-//! `http`). The contract itself is the WIT package `pharos:plugin@0.1.0`
+//! and offers logging ([`log`]), an HTTP client ([`http`], feature `http`),
+//! DNS lookups ([`dns`]) and file reading ([`fs`]), each working only as
+//! far as the operator granted it. The contract itself is the WIT package `pharos:plugin@0.1.0`
 //! in the repository's `wit/` folder: read it for what each field means.
 //!
 //! ```no_run
@@ -37,6 +38,8 @@
 extern crate self as pharos_sdk;
 
 pub mod bindings;
+pub mod dns;
+pub mod fs;
 #[cfg(feature = "http")]
 pub mod http;
 pub mod log;
