@@ -8,6 +8,7 @@ pub(crate) mod discovery {
     wasmtime::component::bindgen!({
         path: "../../wit",
         world: "pharos:plugin/discovery",
+        imports: { "pharos:plugin/dns": async },
         exports: { default: async },
         additional_derives: [PartialEq],
     });
@@ -21,6 +22,7 @@ pub(crate) mod exporter {
         with: {
             "pharos:plugin/types": crate::bindings::discovery::pharos::plugin::types,
             "pharos:plugin/host": crate::bindings::discovery::pharos::plugin::host,
+            "pharos:plugin/dns": crate::bindings::discovery::pharos::plugin::dns,
         },
     });
 }
@@ -33,8 +35,9 @@ pub(crate) mod notifier {
         with: {
             "pharos:plugin/types": crate::bindings::discovery::pharos::plugin::types,
             "pharos:plugin/host": crate::bindings::discovery::pharos::plugin::host,
+            "pharos:plugin/dns": crate::bindings::discovery::pharos::plugin::dns,
         },
     });
 }
 
-pub(crate) use discovery::pharos::plugin::host;
+pub(crate) use discovery::pharos::plugin::{dns, host};

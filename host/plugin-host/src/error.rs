@@ -7,7 +7,7 @@
 use crate::grants::{AddressClass, GrantError};
 use crate::types::{PluginError, PluginKind};
 use std::fmt;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 /// Why a plugin could not be loaded.
@@ -115,6 +115,21 @@ pub enum Denial {
         /// Why the address is not public.
         class: AddressClass,
     },
+    /// The name is not in `allow_dns`.
+    Dns {
+        /// The name looked up, as the plugin asked it.
+        name: String,
+        /// The record type (`A`, `AAAA`, `SRV`, `MX`, `NS`).
+        record_type: &'static str,
+    },
+    /// A TCP connection to an address no `allow_tcp` entry grants, or to a
+    /// non-public address without `allow_private_ips`.
+    Tcp {
+        /// The address the plugin tried to connect to.
+        addr: SocketAddr,
+        /// Set when `allow_tcp` grants the address but it is not public.
+        class: Option<AddressClass>,
+    },
 }
 
 impl fmt::Display for Denial {
@@ -127,6 +142,22 @@ impl fmt::Display for Denial {
             Denial::Address { url, ip, class } => write!(
                 f,
                 "HTTP request to {url} denied: it resolves to {ip}, a {class} address; add \"{ip}\" to the plugin's allow_private_ips to grant it"
+            ),
+            Denial::Dns { name, record_type } => write!(
+                f,
+                "DNS lookup of {name} ({record_type}) denied: add \"{name}\" (or a pattern such as \"*.example.org\") to the plugin's allow_dns"
+            ),
+            Denial::Tcp { addr, class: None } => write!(
+                f,
+                "TCP connection to {addr} denied: add \"{addr}\" (or the host name and port) to the plugin's allow_tcp"
+            ),
+            Denial::Tcp {
+                addr,
+                class: Some(class),
+            } => write!(
+                f,
+                "TCP connection to {addr} denied: {ip} is a {class} address; add \"{ip}\" to the plugin's allow_private_ips to grant it",
+                ip = addr.ip()
             ),
         }
     }

@@ -12,11 +12,16 @@
 //!   `127.0.0.1` or `169.254.169.254` is still refused without this grant
 //!   (no SSRF through DNS). Public addresses need no entry.
 //!
+//! - `allow_dns`, `allow_tcp`, `allow_read`: DNS names, TCP `host:port`
+//!   pairs and read-only directories (see [`crate::capabilities`]).
+//!
 //! Nothing is granted by default.
 
+use crate::capabilities::{NamePattern, TcpRule, normalize_name, parse_read_dir};
 use ipnet::IpNet;
 use std::fmt;
 use std::net::IpAddr;
+use std::path::PathBuf;
 
 /// The grants as an operator writes them (`[plugins.<name>]` in the TOML).
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
@@ -28,6 +33,15 @@ pub struct Grants {
     /// Non-public networks the plugin may connect to.
     #[serde(default)]
     pub allow_private_ips: Vec<String>,
+    /// DNS names the plugin may look up (`name`, `*.domain`, `*`).
+    #[serde(default)]
+    pub allow_dns: Vec<String>,
+    /// `host:port` pairs the plugin may open TCP connections to.
+    #[serde(default)]
+    pub allow_tcp: Vec<String>,
+    /// Absolute directories the plugin may read (recursively, read-only).
+    #[serde(default)]
+    pub allow_read: Vec<PathBuf>,
 }
 
 /// A grant that does not parse.
@@ -46,6 +60,30 @@ pub enum GrantError {
     Ip {
         /// The entry as written.
         entry: String,
+    },
+    /// An `allow_dns` entry is malformed.
+    #[error("allow_dns entry {entry:?}: {reason}")]
+    Dns {
+        /// The entry as written.
+        entry: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// An `allow_tcp` entry is malformed.
+    #[error("allow_tcp entry {entry:?}: {reason}")]
+    Tcp {
+        /// The entry as written.
+        entry: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// An `allow_read` entry is not an acceptable directory.
+    #[error("allow_read entry {entry:?}: {reason}")]
+    Read {
+        /// The entry as written.
+        entry: PathBuf,
+        /// What is wrong with it.
+        reason: &'static str,
     },
 }
 
@@ -75,6 +113,9 @@ struct OriginRule {
 pub struct AllowList {
     origins: Vec<OriginRule>,
     private: Vec<IpNet>,
+    dns: Vec<NamePattern>,
+    pub(crate) tcp: Vec<TcpRule>,
+    pub(crate) read: Vec<PathBuf>,
 }
 
 fn default_port(scheme: &str) -> Option<u16> {
@@ -175,7 +216,45 @@ impl AllowList {
                     .map_err(|_| GrantError::Ip { entry: e.clone() })
             })
             .collect::<Result<_, _>>()?;
-        Ok(AllowList { origins, private })
+        let dns = grants
+            .allow_dns
+            .iter()
+            .map(|e| NamePattern::parse(e))
+            .collect::<Result<_, _>>()?;
+        let tcp = grants
+            .allow_tcp
+            .iter()
+            .map(|e| TcpRule::parse(e))
+            .collect::<Result<_, _>>()?;
+        let read = grants
+            .allow_read
+            .iter()
+            .map(|e| parse_read_dir(e))
+            .collect::<Result<_, _>>()?;
+        Ok(AllowList {
+            origins,
+            private,
+            dns,
+            tcp,
+            read,
+        })
+    }
+
+    /// Whether looking up `name` is granted: by `allow_dns`, or, for
+    /// address lookups (`address_lookup`), by being the host of an
+    /// `allow_tcp` entry.
+    pub fn allows_dns(&self, name: &str, address_lookup: bool) -> bool {
+        let name = normalize_name(name);
+        self.dns.iter().any(|p| p.matches(&name))
+            || (address_lookup
+                && self.tcp.iter().any(
+                    |r| matches!(&r.host, crate::capabilities::TcpHost::Name(n) if *n == name),
+                ))
+    }
+
+    /// The directories granted for reading.
+    pub fn read_dirs(&self) -> &[PathBuf] {
+        &self.read
     }
 
     /// Whether a request to `scheme://host:port` is granted.
@@ -310,6 +389,7 @@ mod tests {
         AllowList::parse(&Grants {
             allow_http: http.iter().map(|s| s.to_string()).collect(),
             allow_private_ips: ips.iter().map(|s| s.to_string()).collect(),
+            ..Grants::default()
         })
         .unwrap()
     }

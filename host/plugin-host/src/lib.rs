@@ -28,7 +28,9 @@
 
 mod bindings;
 mod cache;
+mod capabilities;
 pub mod components;
+mod dns;
 mod error;
 mod grants;
 mod limits;

@@ -44,17 +44,14 @@ impl Outbound {
         plugin: Arc<str>,
         allow: Arc<AllowList>,
         tls: Arc<rustls::ClientConfig>,
+        denials: Arc<Mutex<Vec<Denial>>>,
     ) -> Self {
         Outbound {
             plugin,
             allow,
             tls,
-            denials: Arc::default(),
+            denials,
         }
-    }
-
-    pub(crate) fn denials(&self) -> Vec<Denial> {
-        self.denials.lock().clone()
     }
 }
 

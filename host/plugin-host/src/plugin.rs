@@ -13,7 +13,6 @@ use crate::error::{Budget, CallError};
 use crate::grants::AllowList;
 use crate::limits::{CpuBudgetExceeded, Limiter, Limits, MemoryLimitExceeded};
 use crate::metrics::{Backoff, CallRecord, MetricsSnapshot, PluginMetrics};
-use crate::outbound::Outbound;
 use crate::runtime::RuntimeInner;
 use crate::state::State;
 use crate::types::{MetricFamily, Notification, PluginError, PluginInfo, PluginKind, TargetGroup};
@@ -129,14 +128,11 @@ impl Plugin {
 
     fn new_store(&self) -> Store<State> {
         let inner = &self.inner;
-        let outbound = Outbound::new(
+        let state = State::new(
             inner.name.clone(),
             inner.allow.clone(),
             inner.runtime.tls.clone(),
-        );
-        let state = State::new(
-            inner.name.clone(),
-            outbound,
+            inner.runtime.resolver.clone(),
             Limiter::new(inner.limits.memory),
         );
         let mut store = Store::new(&inner.runtime.engine, state);

@@ -10,12 +10,14 @@
 
 use crate::bindings;
 use crate::cache::{ArtifactCache, CacheOutcome, component_sha};
+use crate::dns::Resolver;
 use crate::error::LoadError;
 use crate::grants::{AllowList, Grants};
 use crate::limits::Limits;
 use crate::plugin::{LoadInfo, Plugin, WorldPre};
 use crate::state::State;
 use crate::types::PluginKind;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -39,6 +41,11 @@ pub struct RuntimeOptions {
     /// Where to keep compiled artifacts (e.g. `<data>/plugins/cache`);
     /// `None` compiles every component at every load.
     pub cache_dir: Option<PathBuf>,
+    /// Nameservers for the plugins' `dns` lookups and `allow_tcp` names;
+    /// empty (the default): the machine's `/etc/resolv.conf`.
+    pub dns_servers: Vec<SocketAddr>,
+    /// How long one DNS query waits for an answer (default 5 s).
+    pub dns_timeout: Duration,
 }
 
 impl Default for RuntimeOptions {
@@ -49,6 +56,8 @@ impl Default for RuntimeOptions {
             max_memory: 256 << 20,
             pooling: Some(64),
             cache_dir: None,
+            dns_servers: Vec::new(),
+            dns_timeout: Duration::from_secs(5),
         }
     }
 }
@@ -81,6 +90,7 @@ pub(crate) struct RuntimeInner {
     linker: Linker<State>,
     cache: Option<ArtifactCache>,
     pub(crate) tls: Arc<rustls::ClientConfig>,
+    pub(crate) resolver: Arc<Resolver>,
     pub(crate) options: RuntimeOptions,
     _ticker: Ticker,
 }
@@ -121,6 +131,8 @@ impl Runtime {
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(engine_error)?;
         bindings::host::add_to_linker::<State, HasSelf<State>>(&mut linker, |s| s)
             .map_err(engine_error)?;
+        bindings::dns::add_to_linker::<State, HasSelf<State>>(&mut linker, |s| s)
+            .map_err(engine_error)?;
 
         let cache = match &options.cache_dir {
             Some(dir) => {
@@ -134,6 +146,10 @@ impl Runtime {
             None => None,
         };
         let tls = Arc::new(crate::outbound::tls_config().map_err(engine_error)?);
+        let resolver = Arc::new(Resolver::new(
+            options.dns_servers.clone(),
+            options.dns_timeout,
+        ));
 
         let stop = Arc::new(AtomicBool::new(false));
         let handle = {
@@ -156,6 +172,7 @@ impl Runtime {
                 linker,
                 cache,
                 tls,
+                resolver,
                 options,
                 _ticker: Ticker {
                     stop,

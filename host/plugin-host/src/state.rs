@@ -1,17 +1,27 @@
-//! What one call's `Store` holds: an empty WASI context (no preopens, no
-//! environment, no sockets; stderr captured to report panics), the
-//! `wasi:http` context with Pharos' outbound hooks, the resource limiter
-//! and the `host` interface's state (the plugin's name and its log budget).
+//! What one call's `Store` holds: the WASI context (no environment; stderr
+//! captured to report panics; the plugin's `allow_read` directories
+//! preopened read-only at their own paths; TCP connect checked against
+//! `allow_tcp`, everything else on sockets refused), the `wasi:http`
+//! context with Pharos' outbound hooks, the DNS capability, the resource
+//! limiter and the `host` interface's state (the plugin's name and its log
+//! budget).
 
 use crate::bindings::host;
+use crate::capabilities::TcpHost;
+use crate::dns::{Dns, Resolver};
 use crate::error::Denial;
+use crate::grants::{AllowList, non_public_class};
 use crate::limits::Limiter;
 use crate::outbound::Outbound;
+use parking_lot::Mutex;
+use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi::sockets::SocketAddrUse;
+use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 /// Bytes of a plugin's stderr kept to explain a trap (a panic message).
@@ -26,6 +36,8 @@ pub(crate) struct State {
     wasi: WasiCtx,
     http: WasiHttpCtx,
     pub(crate) outbound: Outbound,
+    pub(crate) dns: Dns,
+    denials: Arc<Mutex<Vec<Denial>>>,
     pub(crate) limiter: Limiter,
     pub(crate) stderr: MemoryOutputPipe,
     plugin: Arc<str>,
@@ -34,14 +46,46 @@ pub(crate) struct State {
 }
 
 impl State {
-    pub(crate) fn new(plugin: Arc<str>, outbound: Outbound, limiter: Limiter) -> Self {
+    pub(crate) fn new(
+        plugin: Arc<str>,
+        allow: Arc<AllowList>,
+        tls: Arc<rustls::ClientConfig>,
+        resolver: Arc<Resolver>,
+        limiter: Limiter,
+    ) -> Self {
+        let denials: Arc<Mutex<Vec<Denial>>> = Arc::default();
         let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);
-        let wasi = WasiCtx::builder().stderr(stderr.clone()).build();
+        let mut wasi = WasiCtx::builder();
+        wasi.stderr(stderr.clone())
+            .allow_ip_name_lookup(false)
+            .allow_udp(false);
+        grant_read_dirs(&mut wasi, &plugin, &allow);
+        if !allow.tcp.is_empty() {
+            let check = TcpCheck {
+                plugin: plugin.clone(),
+                allow: allow.clone(),
+                resolver: resolver.clone(),
+                denials: denials.clone(),
+            };
+            wasi.allow_tcp(true)
+                .socket_addr_check(move |addr, usage| check.check(addr, usage));
+        } else {
+            wasi.allow_tcp(false);
+        }
+        let outbound = Outbound::new(plugin.clone(), allow.clone(), tls, denials.clone());
+        let dns = Dns {
+            resolver,
+            allow,
+            plugin: plugin.clone(),
+            denials: denials.clone(),
+        };
         State {
             table: ResourceTable::new(),
-            wasi,
+            wasi: wasi.build(),
             http: WasiHttpCtx::new(),
             outbound,
+            dns,
+            denials,
             limiter,
             stderr,
             plugin,
@@ -50,8 +94,9 @@ impl State {
         }
     }
 
+    /// The requests refused during this call, in order.
     pub(crate) fn denials(&self) -> Vec<Denial> {
-        self.outbound.denials()
+        self.denials.lock().clone()
     }
 
     /// What the plugin wrote to stderr, as text.
@@ -59,6 +104,80 @@ impl State {
         String::from_utf8_lossy(&self.stderr.contents())
             .trim()
             .to_owned()
+    }
+}
+
+/// Preopens each granted directory read-only at its own absolute path. A
+/// directory that cannot be opened (missing, no permission) is left out
+/// with a warning: the plugin then fails to open paths under it.
+fn grant_read_dirs(wasi: &mut WasiCtxBuilder, plugin: &str, allow: &AllowList) {
+    for dir in allow.read_dirs() {
+        let Some(guest) = dir.to_str() else { continue };
+        if let Err(e) = wasi.preopened_dir(dir, guest, FsPerms::ReadOnly) {
+            tracing::warn!(plugin, dir = guest, error = %e, "cannot open a directory granted in allow_read");
+        }
+    }
+}
+
+type CheckFuture = Pin<Box<dyn Future<Output = bool> + Send + Sync>>;
+
+/// The `wasi:sockets` check of a plugin with `allow_tcp` grants: TCP
+/// connects to granted addresses (non-public ones also need
+/// `allow_private_ips`) and the implicit wildcard bind that precedes a
+/// connect; nothing else.
+struct TcpCheck {
+    plugin: Arc<str>,
+    allow: Arc<AllowList>,
+    resolver: Arc<Resolver>,
+    denials: Arc<Mutex<Vec<Denial>>>,
+}
+
+impl TcpCheck {
+    fn check(&self, addr: SocketAddr, usage: SocketAddrUse) -> CheckFuture {
+        match usage {
+            SocketAddrUse::TcpBind => {
+                let ok = addr.ip().is_unspecified() && addr.port() == 0;
+                return Box::pin(async move { ok });
+            }
+            SocketAddrUse::TcpConnect => {}
+            _ => return Box::pin(async { false }),
+        }
+        let plugin = self.plugin.clone();
+        let allow = self.allow.clone();
+        let resolver = self.resolver.clone();
+        let denials = self.denials.clone();
+        let task = tokio::spawn(async move {
+            let mut granted = allow.tcp.iter().any(|r| r.matches_literally(addr));
+            if !granted {
+                for rule in allow.tcp.iter().filter(|r| r.port_matches(addr.port())) {
+                    if let TcpHost::Name(name) = &rule.host
+                        && resolver.addresses(name).await.contains(&addr.ip())
+                    {
+                        granted = true;
+                        break;
+                    }
+                }
+            }
+            let denial = if !granted {
+                Some(Denial::Tcp { addr, class: None })
+            } else if !allow.allows_ip(addr.ip()) {
+                Some(Denial::Tcp {
+                    addr,
+                    class: non_public_class(addr.ip()),
+                })
+            } else {
+                None
+            };
+            match denial {
+                None => true,
+                Some(denial) => {
+                    tracing::warn!(plugin = &*plugin, %denial, "plugin request denied");
+                    denials.lock().push(denial);
+                    false
+                }
+            }
+        });
+        Box::pin(async move { task.await.unwrap_or(false) })
     }
 }
 
