@@ -123,6 +123,25 @@ impl WalTail {
         Ok(tail)
     }
 
+    /// A tail at the first record of the oldest segment: it returns every
+    /// record the segments hold (not the checkpoint's).
+    pub fn at_start(dir: &Path) -> Result<WalTail, WalError> {
+        let listing = segment::list(dir)?;
+        let first = match listing.segments.first() {
+            Some(&(n, _)) => n,
+            None => listing.checkpoints.last().map_or(0, |&(n, _)| n),
+        };
+        let mut tail = WalTail::empty(
+            dir,
+            WalPosition {
+                segment: first,
+                offset: 0,
+            },
+        );
+        tail.open_current()?;
+        Ok(tail)
+    }
+
     /// A tail that starts at `pos`, typically saved from an earlier
     /// [`WalTail::position`]. A position the WAL no longer holds is moved
     /// to the nearest place that exists, with a warning: to the oldest

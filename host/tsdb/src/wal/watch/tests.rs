@@ -150,6 +150,17 @@ fn positions_that_no_longer_exist_are_moved() {
         w.append(&rec(i)).unwrap();
     }
     w.checkpoint(2, [b"cp".as_slice()]).unwrap();
+    // The oldest segment left is 2.
+    let mut tail = WalTail::at_start(dir.path()).unwrap();
+    assert_eq!(
+        tail.position(),
+        WalPosition {
+            segment: 2,
+            offset: 0
+        }
+    );
+    assert_eq!(drain(&mut tail), (6..9).map(rec).collect::<Vec<_>>());
+    assert_eq!(tail.stats(), TailStats::default());
     // Segment 0 was deleted: resume at the start of 2.
     let mut tail = WalTail::open_at(dir.path(), WalPosition::default()).unwrap();
     assert_eq!(
