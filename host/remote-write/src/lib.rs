@@ -99,6 +99,10 @@ pub struct Options {
     pub flush_deadline: Duration,
     /// How often a caught-up reader looks for new WAL records.
     pub poll_interval: Duration,
+    /// Where a queue without a progress marker starts: `false` (default,
+    /// as Prometheus) at the end of the WAL; `true` at the oldest segment,
+    /// sending everything the WAL still holds (backfill, benchmarks).
+    pub new_queues_from_oldest: bool,
     pub user_agent: String,
 }
 
@@ -112,6 +116,7 @@ impl Options {
             series: None,
             flush_deadline: DEFAULT_FLUSH_DEADLINE,
             poll_interval: Duration::from_millis(20),
+            new_queues_from_oldest: false,
             user_agent: USER_AGENT.to_owned(),
         }
     }
@@ -125,6 +130,7 @@ impl std::fmt::Debug for Options {
             .field("series", &self.series.is_some())
             .field("flush_deadline", &self.flush_deadline)
             .field("poll_interval", &self.poll_interval)
+            .field("new_queues_from_oldest", &self.new_queues_from_oldest)
             .field("user_agent", &self.user_agent)
             .finish()
     }

@@ -112,7 +112,11 @@ impl Queue {
             Some(pos) => WalTail::open_at(&opts.wal_dir, pos).map_err(wal_err)?,
             None => {
                 ensure_dir(&opts.wal_dir)?;
-                WalTail::at_end(&opts.wal_dir).map_err(wal_err)?
+                if opts.new_queues_from_oldest {
+                    WalTail::at_start(&opts.wal_dir).map_err(wal_err)?
+                } else {
+                    WalTail::at_end(&opts.wal_dir).map_err(wal_err)?
+                }
             }
         };
         let start = tail.position();
