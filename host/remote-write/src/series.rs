@@ -10,16 +10,17 @@
 use std::sync::Arc;
 
 use pharos_model::{Labels, LabelsBuilder};
-use pharos_prompb::Label as PbLabel;
 use pharos_relabel::{Relabel, process_builder};
 use pharos_tsdb::wal::watch::SeriesLookup;
 use rustc_hash::FxHashMap as HashMap;
 
-/// A series as sent: its labels in wire form.
+use crate::batch::encode_labels;
+
+/// A series as sent: its labels in wire form (see [`encode_labels`]).
 #[derive(Debug, PartialEq)]
 pub(crate) struct SeriesEntry {
     pub(crate) id: u64,
-    pub(crate) labels: Vec<PbLabel>,
+    pub(crate) wire: Vec<u8>,
 }
 
 /// What the cache knows about an id.
@@ -114,15 +115,8 @@ impl SeriesCache {
         if labels.is_empty() {
             return None;
         }
-        let labels = labels
-            .into_vec()
-            .into_iter()
-            .map(|l| PbLabel {
-                name: l.name,
-                value: l.value,
-            })
-            .collect();
-        Some(Arc::new(SeriesEntry { id, labels }))
+        let wire = encode_labels(labels.iter().map(|l| (l.name.as_str(), l.value.as_str())));
+        Some(Arc::new(SeriesEntry { id, wire }))
     }
 }
 
@@ -144,10 +138,15 @@ mod tests {
         }
     }
 
-    fn pairs(e: &SeriesEntry) -> Vec<(&str, &str)> {
-        e.labels
-            .iter()
-            .map(|l| (l.name.as_str(), l.value.as_str()))
+    fn pairs(e: &SeriesEntry) -> Vec<(String, String)> {
+        use prost::Message;
+        let ts = pharos_prompb::TimeSeries::decode(e.wire.as_slice()).unwrap();
+        ts.labels.into_iter().map(|l| (l.name, l.value)).collect()
+    }
+
+    fn owned(v: &[(&str, &str)]) -> Vec<(String, String)> {
+        v.iter()
+            .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
             .collect()
     }
 
@@ -186,12 +185,12 @@ mod tests {
         };
         assert_eq!(
             pairs(&e),
-            vec![
+            owned(&[
                 ("__name__", "up"),
                 ("job", "node"),
                 ("region", "eu"),
                 ("zone", "eu")
-            ]
+            ])
         );
         assert!(matches!(c.get(2, 0), Lookup::Dropped));
         assert!(matches!(c.get(3, 0), Lookup::Unknown));
@@ -204,7 +203,7 @@ mod tests {
         let Lookup::Send(e) = c.get(7, 3) else {
             panic!()
         };
-        assert_eq!((e.id, pairs(&e)), (7, vec![("__name__", "a")]));
+        assert_eq!((e.id, pairs(&e)), (7, owned(&[("__name__", "a")])));
         assert_eq!(c.len(), 1);
         c.forget_idle(4);
         assert_eq!(c.len(), 1);
