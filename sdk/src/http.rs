@@ -122,9 +122,16 @@ impl Request {
         if !self.body.is_empty() && !has_length {
             builder = builder.header("content-length", self.body.len().to_string());
         }
-        let request = builder
-            .body(Body::from(self.body))
-            .map_err(|e| invalid(e.to_string()))?;
+        // No body: one that yields no frame, so nothing is written to the
+        // request's body stream. (An empty write races with the host
+        // closing that stream once it has sent a bodiless request, and
+        // then fails the whole request.)
+        let body = if self.body.is_empty() {
+            Body::from_http_body(wstd::http::body::util::Empty::<wstd::http::body::Bytes>::new())
+        } else {
+            Body::from(self.body)
+        };
+        let request = builder.body(body).map_err(|e| invalid(e.to_string()))?;
         let mut client = Client::new();
         if let Some(t) = self.timeout {
             client.set_connect_timeout(t);
