@@ -69,7 +69,7 @@ async fn a_path_outside_the_granted_directories_is_denied() {
     let file = plugin(&[granted.path()]).await;
     let outside = format!("{}/secret.json", other.path().display());
     let err = file
-        .discover(&config(&[outside.clone()]))
+        .discover(&config(std::slice::from_ref(&outside)))
         .await
         .unwrap_err();
     match &err {
