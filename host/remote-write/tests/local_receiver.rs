@@ -383,3 +383,48 @@ async fn checkpoint_overtaking_a_stalled_queue_is_counted() {
     assert!(q.wal_segments_skipped_total > 0, "{q:?}");
     assert!(receiver.accepted_count() < 65, "{q:?}");
 }
+
+/// Credentials as configured: basic auth, a bearer token, and a bearer
+/// token file read on each request (so a rotated token is picked up).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credentials_are_sent_and_token_files_reread() {
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, "first-token\n").unwrap();
+    let cases = [
+        (
+            r#"basic_auth = { username = "alice", password = "s3cret" }"#.to_owned(),
+            // base64("alice:s3cret")
+            "Basic YWxpY2U6czNjcmV0",
+        ),
+        (r#"bearer_token = "tok-123""#.to_owned(), "Bearer tok-123"),
+        (
+            format!("bearer_token_file = {:?}", token_file.display().to_string()),
+            "Bearer first-token",
+        ),
+    ];
+    for (auth, want) in cases {
+        let receiver = Receiver::start().await;
+        let db_dir = tempfile::tempdir().unwrap();
+        let db = open_db(db_dir.path());
+        let cfg = remote_write(&receiver.url(), &format!("{FAST}\n{auth}"));
+        let rw = RemoteWrite::start(options(&db), &cfg, &Labels::empty()).unwrap();
+        append_n(&db, 0, 1, 1);
+        eventually("sent", || receiver.accepted_count() == 1).await;
+        if want == "Bearer first-token" {
+            std::fs::write(&token_file, "second-token\n").unwrap();
+            append_n(&db, 1, 1, 1);
+            eventually("sent again", || receiver.accepted_count() == 2).await;
+        }
+        rw.stop().await;
+        let got: Vec<String> = receiver
+            .received()
+            .iter()
+            .map(|r| r.headers["authorization"].to_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(got[0], want, "{auth}");
+        if want == "Bearer first-token" {
+            assert_eq!(got[1], "Bearer second-token");
+        }
+    }
+}
