@@ -22,6 +22,9 @@ use crate::sharding::Rates;
 /// How often the shard count is reconsidered (Prometheus: 10s).
 const RESHARD_EVERY: Duration = Duration::from_secs(10);
 
+/// Longest sleep between looks at the stop flag.
+const STOP_CHECK: Duration = Duration::from_millis(20);
+
 /// Wait after a WAL read error before trying again.
 const ERROR_WAIT: Duration = Duration::from_secs(1);
 
@@ -221,14 +224,20 @@ impl Reader {
     }
 
     /// Sleeps for `d`; true if the queue was asked to stop meanwhile.
+    /// A plain thread sleep in short steps: it needs no runtime driver, so
+    /// it works even while the runtime shuts down.
     fn wait(&mut self, d: Duration) -> bool {
-        let mut stop = self.stop.clone();
-        self.rt.block_on(async move {
-            tokio::select! {
-                () = tokio::time::sleep(d) => false,
-                () = crate::until_set(&mut stop) => true,
+        let until = Instant::now() + d;
+        loop {
+            if *self.stop.borrow() {
+                return true;
             }
-        })
+            let now = Instant::now();
+            if now >= until {
+                return false;
+            }
+            std::thread::sleep((until - now).min(STOP_CHECK));
+        }
     }
 }
 
