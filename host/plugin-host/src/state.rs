@@ -60,18 +60,16 @@ impl State {
             .allow_ip_name_lookup(false)
             .allow_udp(false);
         grant_read_dirs(&mut wasi, &plugin, &allow);
-        if !allow.tcp.is_empty() {
-            let check = TcpCheck {
-                plugin: plugin.clone(),
-                allow: allow.clone(),
-                resolver: resolver.clone(),
-                denials: denials.clone(),
-            };
-            wasi.allow_tcp(true)
-                .socket_addr_check(move |addr, usage| check.check(addr, usage));
-        } else {
-            wasi.allow_tcp(false);
-        }
+        // TCP stays on so that every connect reaches the check, which
+        // refuses what `allow_tcp` does not grant and records why.
+        let check = TcpCheck {
+            plugin: plugin.clone(),
+            allow: allow.clone(),
+            resolver: resolver.clone(),
+            denials: denials.clone(),
+        };
+        wasi.allow_tcp(true)
+            .socket_addr_check(move |addr, usage| check.check(addr, usage));
         let outbound = Outbound::new(plugin.clone(), allow.clone(), tls, denials.clone());
         let dns = Dns {
             resolver,
