@@ -34,7 +34,7 @@ async fn connect(allow_tcp: &[String], private: &[&str], addr: &str) -> Result<(
 async fn a_granted_address_connects() {
     let (l, port) = listener().await;
     let addr = format!("127.0.0.1:{port}");
-    connect(&[addr.clone()], &["127.0.0.1"], &addr)
+    connect(std::slice::from_ref(&addr), &["127.0.0.1"], &addr)
         .await
         .unwrap();
     // The listener saw the connection.
@@ -66,7 +66,9 @@ async fn other_addresses_and_ports_are_denied_with_the_grant_to_add() {
         assert!(err.to_string().contains("allow_tcp"), "{err}");
     }
     // Granted, but loopback without allow_private_ips.
-    let err = connect(&[addr.clone()], &[], &addr).await.unwrap_err();
+    let err = connect(std::slice::from_ref(&addr), &[], &addr)
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Denied, "{err}");
     match &err {
         CallError::Denied {
