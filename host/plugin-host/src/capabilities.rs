@@ -49,10 +49,10 @@ impl NamePattern {
             entry: entry.to_owned(),
             reason,
         };
-        let name = normalize_name(entry.trim());
-        if name == "*" {
+        if entry.trim() == "*" {
             return Ok(NamePattern::Any);
         }
+        let name = normalize_name(entry.trim());
         if let Some(domain) = name.strip_prefix("*.") {
             if !is_valid_name(domain) {
                 return Err(err("a wildcard is * or *.domain with a valid domain"));

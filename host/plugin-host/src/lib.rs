@@ -39,6 +39,7 @@ mod outbound;
 mod plugin;
 mod runtime;
 mod state;
+pub mod template;
 pub mod types;
 
 pub use cache::CacheOutcome;
