@@ -94,7 +94,9 @@ pub(crate) fn first_delay(hash: u64, interval: Duration, now: SystemTime) -> Dur
 }
 
 impl ScrapeLoop {
-    /// Runs until `stop` says otherwise (or its sender is dropped).
+    /// Runs until `stop` says otherwise (or its sender is dropped). A stop
+    /// cancels a fetch in flight but never a fetched scrape's append, so
+    /// the cache (and with it the series to mark stale) is never lost.
     pub(crate) async fn run(mut self, mut stop: watch::Receiver<Stop>) {
         let delay = first_delay(self.target.hash(), self.target.interval, SystemTime::now());
         let start = tokio::time::Instant::now() + delay;
@@ -105,22 +107,23 @@ impl ScrapeLoop {
                 _ = ticker.tick() => {}
                 r = stop.changed() => break stopped(r, &stop),
             }
-            tokio::select! {
-                () = self.scrape_once() => {}
+            let started = SystemTime::now();
+            let t0 = Instant::now();
+            let fetched = tokio::select! {
+                f = self.fetch() => f,
                 r = stop.changed() => break stopped(r, &stop),
-            }
+            };
+            self.ingest(fetched, started, t0.elapsed()).await;
         };
         if how == Stop::Stale {
             self.end_of_run_staleness().await;
         }
     }
 
-    /// One scrape: fetch, process, append, update the status.
-    pub(crate) async fn scrape_once(&mut self) {
-        let started = SystemTime::now();
-        let t0 = Instant::now();
+    /// The HTTP part of a scrape (or the target-limit error).
+    async fn fetch(&self) -> Result<Response, ScrapeError> {
         let forced = *self.job.target_limit_exceeded.lock();
-        let fetched = match forced {
+        match forced {
             Some((count, limit)) => Err(ScrapeError::TargetLimit { count, limit }),
             None => {
                 self.job
@@ -128,8 +131,17 @@ impl ScrapeLoop {
                     .scrape(&self.target.url, self.target.timeout)
                     .await
             }
-        };
-        let duration = t0.elapsed();
+        }
+    }
+
+    /// Processes and appends a fetched scrape on the blocking pool, then
+    /// updates the status and tells the observer.
+    async fn ingest(
+        &mut self,
+        fetched: Result<Response, ScrapeError>,
+        started: SystemTime,
+        duration: Duration,
+    ) {
         let cache = std::mem::take(&mut self.cache);
         let (job, target) = (self.job.clone(), self.target.clone());
         let done = tokio::task::spawn_blocking(move || {
