@@ -77,6 +77,8 @@ pub(crate) struct ScrapeCache {
     metadata_seen: usize,
     /// How many entries the last published list had.
     metadata_published: usize,
+    /// The batch of the last scrape, kept for reuse.
+    pub(crate) batch: crate::batch::Batch,
 }
 
 impl ScrapeCache {

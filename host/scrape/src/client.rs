@@ -85,9 +85,15 @@ impl ScrapeClient {
         })
     }
 
-    /// GETs `url`, reading the whole body within `timeout`.
-    pub async fn scrape(&self, url: &url::Url, timeout: Duration) -> Result<Response, ScrapeError> {
-        let fut = self.scrape_inner(url, timeout);
+    /// GETs `url`, reading the whole body within `timeout`; `size_hint`
+    /// (the last body's size) saves regrowing the buffer.
+    pub async fn scrape(
+        &self,
+        url: &url::Url,
+        timeout: Duration,
+        size_hint: usize,
+    ) -> Result<Response, ScrapeError> {
+        let fut = self.scrape_inner(url, timeout, size_hint);
         match tokio::time::timeout(timeout, fut).await {
             Ok(r) => r,
             Err(_) => Err(ScrapeError::Timeout {
@@ -100,6 +106,7 @@ impl ScrapeClient {
         &self,
         url: &url::Url,
         timeout: Duration,
+        size_hint: usize,
     ) -> Result<Response, ScrapeError> {
         let http_err = |e: reqwest::Error| ScrapeError::Http {
             url: url.to_string(),
@@ -128,7 +135,9 @@ impl ScrapeClient {
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let mut body = BytesMut::new();
+        let hint = resp.content_length().map_or(size_hint, |n| n as usize);
+        let limit = usize::try_from(self.body_limit).unwrap_or(usize::MAX);
+        let mut body = BytesMut::with_capacity(if limit > 0 { hint.min(limit) } else { hint });
         while let Some(chunk) = resp.chunk().await.map_err(http_err)? {
             if self.body_limit > 0 && (body.len() + chunk.len()) as u64 > self.body_limit {
                 return Err(ScrapeError::BodySizeLimit);

@@ -31,6 +31,7 @@
 //! # }
 //! ```
 
+mod batch;
 mod cache;
 mod client;
 pub mod discovery;

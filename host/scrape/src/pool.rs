@@ -221,6 +221,7 @@ impl ScrapePool {
             job: self.ctx.clone(),
             status: status.clone(),
             cache: ScrapeCache::default(),
+            body_hint: 0,
         };
         let handle = tokio::spawn(sl.run(rx));
         Running {

@@ -19,6 +19,7 @@ use pharos_textparse::{Entry, Format, Parser};
 use pharos_tsdb::SeriesAppend;
 use rustc_hash::FxHasher;
 
+use crate::batch::{Batch, REPORT_ID_BASE};
 use crate::cache::{ScrapeCache, TextEntry, TextRef};
 use crate::error::ScrapeError;
 
@@ -47,8 +48,8 @@ pub struct Counts {
     pub duplicates: usize,
 }
 
-/// Parses `body` and appends its samples (and staleness markers) to
-/// `batch`. On error `batch` may hold part of the scrape: discard it.
+/// Parses `body` and adds its samples (and staleness markers) to `batch`.
+/// On error `batch` may hold part of the scrape: discard it.
 pub(crate) fn process_body(
     cache: &mut ScrapeCache,
     settings: &SampleSettings,
@@ -56,7 +57,7 @@ pub(crate) fn process_body(
     body: &[u8],
     format: Format,
     ts: i64,
-    batch: &mut Vec<SeriesAppend>,
+    batch: &mut Batch,
 ) -> Result<Counts, ScrapeError> {
     let iter = cache.begin();
     let mut counts = Counts::default();
@@ -157,10 +158,8 @@ pub(crate) fn process_body(
                 ts
             }
         };
-        batch.push(SeriesAppend {
-            labels: series.labels.clone(),
-            samples: vec![Sample::new(t, s.value)],
-        });
+        let labels = &series.labels;
+        batch.push_with(u64::from(id), || labels.clone(), Sample::new(t, s.value));
     }
     if limit_hit {
         return Err(ScrapeError::SampleLimit);
@@ -169,12 +168,14 @@ pub(crate) fn process_body(
         if let Some(s) = cache.series(id)
             && s.last_iter != iter
         {
-            batch.push(stale(&s.labels, ts));
+            batch.push_once(&s.labels, Sample::new(ts, stale_nan()));
         }
     }
     cache.prev = current;
     if cache.should_evict(counts.scraped) {
         cache.evict();
+        // Freed series ids will be reused: entries must not match them.
+        batch.forget_ids();
     }
     Ok(counts)
 }
@@ -307,9 +308,9 @@ pub(crate) struct Report {
     pub(crate) counts: Counts,
 }
 
-/// The report series, Prometheus' names and meanings.
-pub(crate) fn report_series(target: &Labels, ts: i64, r: &Report, batch: &mut Vec<SeriesAppend>) {
-    let values = [
+/// The report series' names and values, Prometheus' names and meanings.
+pub(crate) fn report_values(r: &Report) -> [(&'static str, f64); 5] {
+    [
         ("up", if r.up { 1.0 } else { 0.0 }),
         ("scrape_duration_seconds", r.duration.as_secs_f64()),
         ("scrape_samples_scraped", r.counts.scraped as f64),
@@ -318,12 +319,32 @@ pub(crate) fn report_series(target: &Labels, ts: i64, r: &Report, batch: &mut Ve
             r.counts.post_relabel as f64,
         ),
         ("scrape_series_added", r.counts.series_added as f64),
-    ];
-    for (name, v) in values {
-        let mut lb = target.to_builder();
-        lb.set(pharos_model::METRIC_NAME, name);
+    ]
+}
+
+/// The labels of report series `name` of a target.
+pub(crate) fn report_labels(target: &Labels, name: &str) -> Labels {
+    let mut lb = target.to_builder();
+    lb.set(pharos_model::METRIC_NAME, name);
+    lb.build()
+}
+
+/// Adds the report series to a reused batch.
+pub(crate) fn report_to_batch(target: &Labels, ts: i64, r: &Report, batch: &mut Batch) {
+    for (k, (name, v)) in report_values(r).into_iter().enumerate() {
+        batch.push_with(
+            REPORT_ID_BASE + k as u64,
+            || report_labels(target, name),
+            Sample::new(ts, v),
+        );
+    }
+}
+
+/// Adds the report series to a plain batch.
+pub(crate) fn report_series(target: &Labels, ts: i64, r: &Report, batch: &mut Vec<SeriesAppend>) {
+    for (name, v) in report_values(r) {
         batch.push(SeriesAppend {
-            labels: lb.build(),
+            labels: report_labels(target, name),
             samples: vec![Sample::new(ts, v)],
         });
     }

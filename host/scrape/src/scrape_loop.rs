@@ -21,7 +21,9 @@ use tokio::time::MissedTickBehavior;
 use crate::cache::ScrapeCache;
 use crate::client::{Response, ScrapeClient};
 use crate::error::ScrapeError;
-use crate::process::{Counts, Report, SampleSettings, process_body, report_series, stale_all};
+use crate::process::{
+    Counts, Report, SampleSettings, process_body, report_series, report_to_batch, stale_all,
+};
 use crate::status::{Health, SharedStatus};
 use crate::target::Target;
 
@@ -75,6 +77,8 @@ pub(crate) struct ScrapeLoop {
     pub(crate) job: Arc<JobContext>,
     pub(crate) status: Arc<SharedStatus>,
     pub(crate) cache: ScrapeCache,
+    /// The size of the last body, to size the next one's buffer.
+    pub(crate) body_hint: usize,
 }
 
 /// Milliseconds since the epoch.
@@ -128,7 +132,7 @@ impl ScrapeLoop {
             None => {
                 self.job
                     .client
-                    .scrape(&self.target.url, self.target.timeout)
+                    .scrape(&self.target.url, self.target.timeout, self.body_hint)
                     .await
             }
         }
@@ -142,6 +146,10 @@ impl ScrapeLoop {
         started: SystemTime,
         duration: Duration,
     ) {
+        if let Ok(resp) = &fetched {
+            // A little headroom: bodies grow a bit between scrapes.
+            self.body_hint = resp.body.len() + resp.body.len() / 8;
+        }
         let cache = std::mem::take(&mut self.cache);
         let (job, target) = (self.job.clone(), self.target.clone());
         let done = tokio::task::spawn_blocking(move || {
@@ -195,7 +203,7 @@ impl ScrapeLoop {
             let mut batch = Vec::new();
             stale_all(&mut cache, ts, &mut batch);
             report_stale(&target.series_labels, ts, &mut batch);
-            if let Err(e) = append_atomic(job.storage.as_ref(), batch) {
+            if let Err(e) = append_atomic(job.storage.as_ref(), &batch) {
                 tracing::warn!(job = %job.job, target = %target.url, error = %e, "cannot write staleness markers");
             }
         })
@@ -223,7 +231,8 @@ pub(crate) fn ingest(
     ts: i64,
     duration: Duration,
 ) -> Result<Counts, ScrapeError> {
-    let mut batch = Vec::new();
+    let mut batch = std::mem::take(&mut cache.batch);
+    batch.begin();
     let processed = fetched.and_then(|resp| {
         let format =
             Format::from_content_type(resp.content_type.as_deref()).unwrap_or(Format::PromText);
@@ -243,19 +252,21 @@ pub(crate) fn ingest(
             duration,
             counts,
         };
-        report_series(&target.series_labels, ts, &report, &mut batch);
-        append_atomic(job.storage.as_ref(), std::mem::take(&mut batch)).map(|_| counts)
+        report_to_batch(&target.series_labels, ts, &report, &mut batch);
+        append_atomic(job.storage.as_ref(), batch.as_slice()).map(|_| counts)
     });
+    batch.shrink();
+    cache.batch = batch;
     if let Err(e) = &appended {
-        batch.clear();
-        stale_all(cache, ts, &mut batch);
+        let mut failed = Vec::new();
+        stale_all(cache, ts, &mut failed);
         let report = Report {
             up: false,
             duration,
             counts: Counts::default(),
         };
-        report_series(&target.series_labels, ts, &report, &mut batch);
-        if let Err(e2) = append_atomic(job.storage.as_ref(), batch) {
+        report_series(&target.series_labels, ts, &report, &mut failed);
+        if let Err(e2) = append_atomic(job.storage.as_ref(), &failed) {
             tracing::warn!(job = %job.job, target = %target.url, scrape_error = %e, error = %e2, "cannot store the report of a failed scrape");
         }
     }
@@ -283,24 +294,30 @@ const MAX_REFUSED: usize = 64;
 /// series, as Prometheus skips such samples and keeps the rest.
 pub(crate) fn append_atomic(
     storage: &dyn Appendable,
-    mut batch: Vec<SeriesAppend>,
+    batch: &[SeriesAppend],
 ) -> Result<AppendStats, ScrapeError> {
+    let refused = match storage.append(batch) {
+        Ok(stats) => return Ok(stats),
+        Err(pharos_tsdb::Error::Append(e)) => e,
+        Err(e) => return Err(e.into()),
+    };
+    let mut batch = batch.to_vec();
+    let mut refused = refused;
     for _ in 0..MAX_REFUSED {
+        let series = match &refused {
+            AppendError::OutOfOrder { series, .. }
+            | AppendError::DuplicateSample { series, .. }
+            | AppendError::InvalidSeries { series, .. } => series.clone(),
+        };
+        let before = batch.len();
+        batch.retain(|s| s.labels.to_string() != series);
+        if batch.len() == before {
+            return Err(pharos_tsdb::Error::Append(refused).into());
+        }
+        tracing::debug!(%series, error = %refused, "sample refused by storage, dropped from the scrape");
         match storage.append(&batch) {
             Ok(stats) => return Ok(stats),
-            Err(pharos_tsdb::Error::Append(e)) => {
-                let series = match &e {
-                    AppendError::OutOfOrder { series, .. }
-                    | AppendError::DuplicateSample { series, .. }
-                    | AppendError::InvalidSeries { series, .. } => series.clone(),
-                };
-                let before = batch.len();
-                batch.retain(|s| s.labels.to_string() != series);
-                if batch.len() == before {
-                    return Err(pharos_tsdb::Error::Append(e).into());
-                }
-                tracing::debug!(%series, error = %e, "sample refused by storage, dropped from the scrape");
-            }
+            Err(pharos_tsdb::Error::Append(e)) => refused = e,
             Err(e) => return Err(e.into()),
         }
     }

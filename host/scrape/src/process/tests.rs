@@ -18,7 +18,8 @@ fn run(
     body: &str,
     ts: i64,
 ) -> Result<(Counts, Vec<String>), ScrapeError> {
-    let mut batch = Vec::new();
+    let mut batch = std::mem::take(&mut cache.batch);
+    batch.begin();
     let counts = process_body(
         cache,
         settings,
@@ -27,8 +28,10 @@ fn run(
         Format::PromText,
         ts,
         &mut batch,
-    )?;
-    Ok((counts, lines(&batch)))
+    );
+    let out = lines(batch.as_slice());
+    cache.batch = batch;
+    Ok((counts?, out))
 }
 
 fn lines(batch: &[SeriesAppend]) -> Vec<String> {
