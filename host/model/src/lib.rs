@@ -5,6 +5,7 @@
 //! Prometheus' staleness marker, and durations in Prometheus' form
 //! ([`parse_duration`], [`format_duration`], [`PromDuration`]).
 
+pub mod civil;
 mod duration;
 mod labels;
 mod matcher;

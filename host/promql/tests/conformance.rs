@@ -10,14 +10,11 @@
 mod promqltest;
 
 use std::collections::BTreeMap;
+mod shared;
+
 use std::path::{Path, PathBuf};
 
-fn scripts_dir() -> PathBuf {
-    match std::env::var_os("PHAROS_SHARED_DIR") {
-        Some(d) => Path::new(&d).join("conformance/promql"),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/promql"),
-    }
-}
+use shared::scripts_dir;
 
 fn expected_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance_expected.txt")

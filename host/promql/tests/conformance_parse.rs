@@ -8,16 +8,13 @@
 //! `tests/parse_skip.txt` are not required to parse.
 
 use std::collections::HashSet;
+mod shared;
+
 use std::path::{Path, PathBuf};
 
-use pharos_promql::parse;
+use shared::scripts_dir;
 
-fn scripts_dir() -> PathBuf {
-    match std::env::var_os("PHAROS_SHARED_DIR") {
-        Some(d) => Path::new(&d).join("conformance/promql"),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/promql"),
-    }
-}
+use pharos_promql::parse;
 
 /// `(file, query)` pairs from the skip list.
 fn skip_list() -> HashSet<(String, String)> {

@@ -9,7 +9,7 @@ use pharos_model::{Labels, LabelsBuilder, METRIC_NAME};
 use super::error::EvalError;
 use super::eval::Evaluator;
 use super::value::{ByStep, Point, Series, Value};
-use crate::functions::stats::{KahanSum, quantile};
+use crate::functions::stats::{KahanSum, cmp_nan_last, quantile};
 use crate::{AggregateExpr, AggregateOp};
 
 /// The group a series falls into: its labels reduced by `by`/`without`.
@@ -227,8 +227,8 @@ impl Evaluator<'_> {
                             param as usize
                         };
                         match op {
-                            AggregateOp::Topk => m.sort_by(|a, b| desc_nan_last(a.1, b.1)),
-                            AggregateOp::Bottomk => m.sort_by(|a, b| asc_nan_last(a.1, b.1)),
+                            AggregateOp::Topk => m.sort_by(|a, b| cmp_nan_last(a.1, b.1, true)),
+                            AggregateOp::Bottomk => m.sort_by(|a, b| cmp_nan_last(a.1, b.1, false)),
                             _ => m.sort_by(|a, b| {
                                 input[a.0 as usize].labels.cmp(&input[b.0 as usize].labels)
                             }),
@@ -261,24 +261,6 @@ enum Param {
     None,
     Scalar(Vec<f64>),
     String(String),
-}
-
-fn desc_nan_last(a: f64, b: f64) -> std::cmp::Ordering {
-    match (a.is_nan(), b.is_nan()) {
-        (true, true) => std::cmp::Ordering::Equal,
-        (true, false) => std::cmp::Ordering::Greater,
-        (false, true) => std::cmp::Ordering::Less,
-        _ => b.partial_cmp(&a).unwrap_or(std::cmp::Ordering::Equal),
-    }
-}
-
-fn asc_nan_last(a: f64, b: f64) -> std::cmp::Ordering {
-    match (a.is_nan(), b.is_nan()) {
-        (true, true) => std::cmp::Ordering::Equal,
-        (true, false) => std::cmp::Ordering::Greater,
-        (false, true) => std::cmp::Ordering::Less,
-        _ => a.partial_cmp(&b).unwrap_or(std::cmp::Ordering::Equal),
-    }
 }
 
 /// Whether `limit_ratio(ratio, …)` keeps a series: a stable pseudo-random

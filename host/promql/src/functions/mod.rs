@@ -264,24 +264,8 @@ fn absent_labels(e: &Expr) -> Labels {
 fn sort(name: &str, v: &mut [Series], by: &[String]) {
     let value = |s: &Series| s.points.first().map_or(f64::NAN, |p| p.f);
     match name {
-        "sort" => v.sort_by(|a, b| {
-            let (x, y) = (value(a), value(b));
-            match (x.is_nan(), y.is_nan()) {
-                (true, true) => std::cmp::Ordering::Equal,
-                (true, false) => std::cmp::Ordering::Greater,
-                (false, true) => std::cmp::Ordering::Less,
-                _ => x.partial_cmp(&y).unwrap_or(std::cmp::Ordering::Equal),
-            }
-        }),
-        "sort_desc" => v.sort_by(|a, b| {
-            let (x, y) = (value(a), value(b));
-            match (x.is_nan(), y.is_nan()) {
-                (true, true) => std::cmp::Ordering::Equal,
-                (true, false) => std::cmp::Ordering::Greater,
-                (false, true) => std::cmp::Ordering::Less,
-                _ => y.partial_cmp(&x).unwrap_or(std::cmp::Ordering::Equal),
-            }
-        }),
+        "sort" => v.sort_by(|a, b| stats::cmp_nan_last(value(a), value(b), false)),
+        "sort_desc" => v.sort_by(|a, b| stats::cmp_nan_last(value(a), value(b), true)),
         _ => {
             let desc = name == "sort_by_label_desc";
             v.sort_by(|a, b| {

@@ -93,6 +93,19 @@ pub(crate) fn linear_regression(points: &[Point], intercept_t: i64) -> (f64, f64
     (slope, intercept)
 }
 
+/// Orders floats ascending or descending with NaN last either way (the
+/// order of `topk`, `bottomk`, `sort` and `sort_desc`).
+pub(crate) fn cmp_nan_last(a: f64, b: f64, descending: bool) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    match (a.is_nan(), b.is_nan()) {
+        (true, true) => Ordering::Equal,
+        (true, false) => Ordering::Greater,
+        (false, true) => Ordering::Less,
+        _ if descending => b.partial_cmp(&a).unwrap_or(Ordering::Equal),
+        _ => a.partial_cmp(&b).unwrap_or(Ordering::Equal),
+    }
+}
+
 /// A float as Go's `strconv.FormatFloat(f, 'f', -1, 64)` writes it (what
 /// `count_values` uses for label values), with Prometheus' `+Inf`/`-Inf`.
 pub fn format_value(f: f64) -> String {
