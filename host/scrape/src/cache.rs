@@ -10,8 +10,9 @@
 
 use std::sync::Arc;
 
-use pharos_model::Labels;
+use pharos_model::{Labels, Sample};
 use pharos_textparse::MetricType;
+use pharos_tsdb::SeriesAppend;
 use rustc_hash::FxHashMap;
 
 /// Scrapes after which an entry not seen again is forgotten.
@@ -32,15 +33,20 @@ pub(crate) struct TextEntry {
     pub(crate) last_iter: u64,
 }
 
-/// A series this target produces.
-#[derive(Debug)]
-pub(crate) struct CachedSeries {
-    pub(crate) labels: Labels,
+/// What the cache knows of a series besides its labels.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SlotMeta {
+    pub(crate) id: u32,
     pub(crate) hash: u64,
-    /// The scrape that last produced it (to find duplicates within one
-    /// scrape and series that went away).
+    /// The scrape that last produced it (to find series that went away,
+    /// and for eviction).
     pub(crate) last_iter: u64,
+    /// The scrape whose batch it is in (a sample or a staleness marker).
+    pub(crate) placed_iter: u64,
 }
+
+/// Marks a free id in [`ScrapeCache::pos`].
+const FREE: u32 = u32::MAX;
 
 /// One metric family's metadata, as the metadata APIs report it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,19 +63,30 @@ pub(crate) struct MetadataEntry {
     pub(crate) last_iter: u64,
 }
 
+/// The cache. Series live in `slots`, each a `SeriesAppend` holding the
+/// series' only copy of its labels and a one-sample buffer: a scrape moves
+/// the series it produces to the front (`slots[..placed]`), so that
+/// prefix is the scrape's storage batch, built without copying a label.
 #[derive(Debug, Default)]
 pub(crate) struct ScrapeCache {
     pub(crate) by_text: FxHashMap<Box<str>, TextEntry>,
-    pub(crate) series: Vec<Option<CachedSeries>>,
+    slots: Vec<SeriesAppend>,
+    meta: Vec<SlotMeta>,
+    /// Series id to its position in `slots` ([`FREE`] if unused).
+    pos: Vec<u32>,
     free: Vec<u32>,
     /// Label-set hash to series: finds a series reached through another
     /// text (two spellings, or relabeling that merges series).
     by_hash: FxHashMap<u64, u32>,
+    /// How many slots the current scrape has placed.
+    placed: usize,
     /// The current scrape number; bumped at the start of each scrape.
     pub(crate) iter: u64,
     /// Series the last successful scrape stored (without explicit
     /// timestamps): the candidates for staleness markers.
     pub(crate) prev: Vec<u32>,
+    /// Ids of the report series, once interned.
+    pub(crate) report_ids: Option<[u32; 5]>,
     pub(crate) metadata: FxHashMap<String, MetadataEntry>,
     /// Set when metadata changed in the current scrape.
     pub(crate) metadata_changed: bool,
@@ -77,71 +94,135 @@ pub(crate) struct ScrapeCache {
     metadata_seen: usize,
     /// How many entries the last published list had.
     metadata_published: usize,
-    /// The batch of the last scrape, kept for reuse.
-    pub(crate) batch: crate::batch::Batch,
+}
+
+/// What placing a sample did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Placed {
+    New,
+    /// The series already has a sample in this scrape.
+    Duplicate,
 }
 
 impl ScrapeCache {
     /// Starts a scrape.
     pub(crate) fn begin(&mut self) -> u64 {
         self.iter += 1;
+        self.placed = 0;
         self.metadata_changed = false;
         self.metadata_seen = 0;
         self.iter
     }
 
     /// The series with `labels` (hashed to `hash`), added if new. Returns
-    /// its index and whether it was added.
+    /// its id and whether it was added.
     pub(crate) fn intern(&mut self, labels: Labels, hash: u64) -> (u32, bool) {
         if let Some(&id) = self.by_hash.get(&hash)
-            && let Some(Some(s)) = self.series.get(id as usize)
-            && s.labels == labels
+            && let Some(l) = self.labels(id)
+            && *l == labels
         {
             return (id, false);
         }
-        let entry = CachedSeries {
+        let id = match self.free.pop() {
+            Some(id) => id,
+            None => {
+                self.pos.push(FREE);
+                (self.pos.len() - 1) as u32
+            }
+        };
+        self.pos[id as usize] = self.slots.len() as u32;
+        self.slots.push(SeriesAppend {
             labels,
+            samples: Vec::with_capacity(1),
+        });
+        self.meta.push(SlotMeta {
+            id,
             hash,
             last_iter: 0,
-        };
-        let id = match self.free.pop() {
-            Some(id) => {
-                self.series[id as usize] = Some(entry);
-                id
-            }
-            None => {
-                self.series.push(Some(entry));
-                (self.series.len() - 1) as u32
-            }
-        };
+            placed_iter: 0,
+        });
         self.by_hash.insert(hash, id);
         (id, true)
     }
 
-    pub(crate) fn series(&self, id: u32) -> Option<&CachedSeries> {
-        self.series.get(id as usize).and_then(Option::as_ref)
+    fn slot(&self, id: u32) -> Option<usize> {
+        let p = *self.pos.get(id as usize)?;
+        (p != FREE).then_some(p as usize)
     }
 
-    pub(crate) fn series_mut(&mut self, id: u32) -> Option<&mut CachedSeries> {
-        self.series.get_mut(id as usize).and_then(Option::as_mut)
+    pub(crate) fn labels(&self, id: u32) -> Option<&Labels> {
+        self.slot(id).map(|p| &self.slots[p].labels)
+    }
+
+    pub(crate) fn meta(&self, id: u32) -> Option<&SlotMeta> {
+        self.slot(id).map(|p| &self.meta[p])
+    }
+
+    /// Marks `id` as produced by the current scrape.
+    pub(crate) fn seen(&mut self, id: u32) {
+        if let Some(p) = self.slot(id) {
+            self.meta[p].last_iter = self.iter;
+        }
+    }
+
+    /// Puts `sample` of series `id` into the current batch. A series
+    /// already placed keeps its first sample (`Duplicate`) unless
+    /// `overwrite`.
+    pub(crate) fn place(&mut self, id: u32, sample: Sample, overwrite: bool) -> Placed {
+        let Some(p) = self.slot(id) else {
+            return Placed::Duplicate;
+        };
+        if self.meta[p].placed_iter == self.iter {
+            if overwrite {
+                self.slots[p].samples.clear();
+                self.slots[p].samples.push(sample);
+            }
+            return Placed::Duplicate;
+        }
+        let to = self.placed;
+        if p != to {
+            self.slots.swap(p, to);
+            self.meta.swap(p, to);
+            self.pos[self.meta[p].id as usize] = p as u32;
+            self.pos[id as usize] = to as u32;
+        }
+        self.meta[to].placed_iter = self.iter;
+        let buf = &mut self.slots[to].samples;
+        buf.clear();
+        buf.push(sample);
+        self.placed += 1;
+        Placed::New
+    }
+
+    /// The current scrape's batch.
+    pub(crate) fn batch(&self) -> &[SeriesAppend] {
+        &self.slots[..self.placed]
     }
 
     /// Forgets entries not seen for [`EVICT_AFTER`] scrapes. A text entry
     /// seen implies its series seen, so live texts never point at freed
-    /// series.
+    /// series. Placed slots are never old, and stay where they are.
     pub(crate) fn evict(&mut self) {
         let iter = self.iter;
         let old = |last: u64| last + EVICT_AFTER < iter;
         self.by_text.retain(|_, e| !old(e.last_iter));
-        for (i, slot) in self.series.iter_mut().enumerate() {
-            if let Some(s) = slot
-                && old(s.last_iter)
-            {
-                if self.by_hash.get(&s.hash) == Some(&(i as u32)) {
-                    self.by_hash.remove(&s.hash);
-                }
-                *slot = None;
-                self.free.push(i as u32);
+        let reserved = self.report_ids.unwrap_or([FREE; 5]);
+        let mut p = self.placed;
+        while p < self.slots.len() {
+            let m = self.meta[p];
+            if !old(m.last_iter) || reserved.contains(&m.id) {
+                p += 1;
+                continue;
+            }
+            if self.by_hash.get(&m.hash) == Some(&m.id) {
+                self.by_hash.remove(&m.hash);
+            }
+            self.pos[m.id as usize] = FREE;
+            self.free.push(m.id);
+            self.slots.swap_remove(p);
+            self.meta.swap_remove(p);
+            if p < self.slots.len() {
+                self.pos[self.meta[p].id as usize] = p as u32;
             }
         }
         self.metadata.retain(|_, m| !old(m.last_iter));
@@ -222,16 +303,49 @@ mod tests {
         // Same hash, other labels: a separate series.
         let (other, added) = c.intern(Labels::from_pairs([("__name__", "b")]), 7);
         assert!(added && other != id);
-        if let Some(s) = c.series_mut(id) {
-            s.last_iter = 1;
-        }
+        c.seen(id);
         for _ in 0..=EVICT_AFTER {
             c.begin();
         }
         c.evict();
-        assert!(c.series(id).is_none());
+        assert!(c.labels(id).is_none() && c.labels(other).is_none());
         let (again, added) = c.intern(l, 7);
         assert!(added);
         assert!(again == id || again == other);
+    }
+
+    #[test]
+    fn placed_series_form_the_batch_in_placement_order() {
+        let mut c = ScrapeCache::default();
+        c.begin();
+        let ids: Vec<u32> = ["a", "b", "c"]
+            .iter()
+            .map(|n| {
+                c.intern(
+                    Labels::from_pairs([("__name__", *n)]),
+                    n.len() as u64 + n.as_bytes()[0] as u64,
+                )
+                .0
+            })
+            .collect();
+        for &id in &ids {
+            assert_eq!(c.place(id, Sample::new(1, 1.0), false), Placed::New);
+        }
+        assert_eq!(
+            c.place(ids[0], Sample::new(1, 9.0), false),
+            Placed::Duplicate
+        );
+        assert_eq!(c.batch().len(), 3);
+        c.begin();
+        c.place(ids[2], Sample::new(2, 3.0), false);
+        c.place(ids[0], Sample::new(2, 1.0), false);
+        let names: Vec<&str> = c
+            .batch()
+            .iter()
+            .map(|s| s.labels.metric_name().unwrap())
+            .collect();
+        assert_eq!(names, ["c", "a"]);
+        assert_eq!(c.batch()[0].samples, [Sample::new(2, 3.0)]);
+        assert_eq!(c.labels(ids[1]).and_then(|l| l.metric_name()), Some("b"));
     }
 }

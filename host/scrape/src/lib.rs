@@ -31,7 +31,6 @@
 //! # }
 //! ```
 
-mod batch;
 mod cache;
 mod client;
 pub mod discovery;

@@ -19,7 +19,6 @@ use pharos_textparse::{Entry, Format, Parser};
 use pharos_tsdb::SeriesAppend;
 use rustc_hash::FxHasher;
 
-use crate::batch::{Batch, REPORT_ID_BASE};
 use crate::cache::{ScrapeCache, TextEntry, TextRef};
 use crate::error::ScrapeError;
 
@@ -48,8 +47,9 @@ pub struct Counts {
     pub duplicates: usize,
 }
 
-/// Parses `body` and adds its samples (and staleness markers) to `batch`.
-/// On error `batch` may hold part of the scrape: discard it.
+/// Parses `body` and places its samples (and staleness markers) in the
+/// cache's batch ([`ScrapeCache::batch`]). On error the batch holds part
+/// of the scrape: discard it.
 pub(crate) fn process_body(
     cache: &mut ScrapeCache,
     settings: &SampleSettings,
@@ -57,7 +57,6 @@ pub(crate) fn process_body(
     body: &[u8],
     format: Format,
     ts: i64,
-    batch: &mut Batch,
 ) -> Result<Counts, ScrapeError> {
     let iter = cache.begin();
     let mut counts = Counts::default();
@@ -135,14 +134,14 @@ pub(crate) fn process_body(
                 }
             }
         };
-        let Some(series) = cache.series_mut(id) else {
+        let Some(meta) = cache.meta(id) else {
             continue;
         };
-        if series.last_iter == iter {
+        if meta.last_iter == iter {
             counts.duplicates += 1;
             continue;
         }
-        series.last_iter = iter;
+        cache.seen(id);
         counts.post_relabel += 1;
         if settings.sample_limit > 0 && counts.post_relabel as u64 > settings.sample_limit {
             // Keep parsing to report how many samples the target exposed.
@@ -158,24 +157,19 @@ pub(crate) fn process_body(
                 ts
             }
         };
-        let labels = &series.labels;
-        batch.push_with(u64::from(id), || labels.clone(), Sample::new(t, s.value));
+        cache.place(id, Sample::new(t, s.value), false);
     }
     if limit_hit {
         return Err(ScrapeError::SampleLimit);
     }
-    for &id in &cache.prev {
-        if let Some(s) = cache.series(id)
-            && s.last_iter != iter
-        {
-            batch.push_once(&s.labels, Sample::new(ts, stale_nan()));
+    for id in std::mem::take(&mut cache.prev) {
+        if cache.meta(id).is_some_and(|m| m.last_iter != iter) {
+            cache.place(id, Sample::new(ts, stale_nan()), false);
         }
     }
     cache.prev = current;
     if cache.should_evict(counts.scraped) {
         cache.evict();
-        // Freed series ids will be reused: entries must not match them.
-        batch.forget_ids();
     }
     Ok(counts)
 }
@@ -184,8 +178,8 @@ pub(crate) fn process_body(
 /// scrape failed, or the target went away). Forgets them.
 pub(crate) fn stale_all(cache: &mut ScrapeCache, ts: i64, batch: &mut Vec<SeriesAppend>) {
     for id in std::mem::take(&mut cache.prev) {
-        if let Some(s) = cache.series(id) {
-            batch.push(stale(&s.labels, ts));
+        if let Some(l) = cache.labels(id) {
+            batch.push(stale(l, ts));
         }
     }
 }
@@ -329,14 +323,25 @@ pub(crate) fn report_labels(target: &Labels, name: &str) -> Labels {
     lb.build()
 }
 
-/// Adds the report series to a reused batch.
-pub(crate) fn report_to_batch(target: &Labels, ts: i64, r: &Report, batch: &mut Batch) {
-    for (k, (name, v)) in report_values(r).into_iter().enumerate() {
-        batch.push_with(
-            REPORT_ID_BASE + k as u64,
-            || report_labels(target, name),
-            Sample::new(ts, v),
-        );
+/// Places the report series in the cache's batch (their label sets are
+/// built once per target and kept in the cache).
+pub(crate) fn report_to_cache(cache: &mut ScrapeCache, target: &Labels, ts: i64, r: &Report) {
+    let values = report_values(r);
+    let ids = match cache.report_ids {
+        Some(ids) => ids,
+        None => {
+            let ids = values.map(|(name, _)| {
+                let labels = report_labels(target, name);
+                let hash = hash_labels(&labels);
+                cache.intern(labels, hash).0
+            });
+            cache.report_ids = Some(ids);
+            ids
+        }
+    };
+    for (id, (_, v)) in ids.into_iter().zip(values) {
+        cache.seen(id);
+        cache.place(id, Sample::new(ts, v), true);
     }
 }
 

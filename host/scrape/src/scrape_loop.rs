@@ -22,7 +22,7 @@ use crate::cache::ScrapeCache;
 use crate::client::{Response, ScrapeClient};
 use crate::error::ScrapeError;
 use crate::process::{
-    Counts, Report, SampleSettings, process_body, report_series, report_to_batch, stale_all,
+    Counts, Report, SampleSettings, process_body, report_series, report_to_cache, stale_all,
 };
 use crate::status::{Health, SharedStatus};
 use crate::target::Target;
@@ -231,8 +231,6 @@ pub(crate) fn ingest(
     ts: i64,
     duration: Duration,
 ) -> Result<Counts, ScrapeError> {
-    let mut batch = std::mem::take(&mut cache.batch);
-    batch.begin();
     let processed = fetched.and_then(|resp| {
         let format =
             Format::from_content_type(resp.content_type.as_deref()).unwrap_or(Format::PromText);
@@ -243,7 +241,6 @@ pub(crate) fn ingest(
             &resp.body,
             format,
             ts,
-            &mut batch,
         )
     });
     let appended = processed.and_then(|counts| {
@@ -252,11 +249,9 @@ pub(crate) fn ingest(
             duration,
             counts,
         };
-        report_to_batch(&target.series_labels, ts, &report, &mut batch);
-        append_atomic(job.storage.as_ref(), batch.as_slice()).map(|_| counts)
+        report_to_cache(cache, &target.series_labels, ts, &report);
+        append_atomic(job.storage.as_ref(), cache.batch()).map(|_| counts)
     });
-    batch.shrink();
-    cache.batch = batch;
     if let Err(e) = &appended {
         let mut failed = Vec::new();
         stale_all(cache, ts, &mut failed);

@@ -18,8 +18,6 @@ fn run(
     body: &str,
     ts: i64,
 ) -> Result<(Counts, Vec<String>), ScrapeError> {
-    let mut batch = std::mem::take(&mut cache.batch);
-    batch.begin();
     let counts = process_body(
         cache,
         settings,
@@ -27,11 +25,8 @@ fn run(
         body.as_bytes(),
         Format::PromText,
         ts,
-        &mut batch,
-    );
-    let out = lines(batch.as_slice());
-    cache.batch = batch;
-    Ok((counts?, out))
+    )?;
+    Ok((counts, lines(cache.batch())))
 }
 
 fn lines(batch: &[SeriesAppend]) -> Vec<String> {
