@@ -275,3 +275,119 @@ fn report_series_names_and_values() {
         ]
     );
 }
+
+/// One `testdata/scrapes/*.txt` case file (see its README).
+struct CaseFile {
+    config: String,
+    scrapes: Vec<(i64, Format, String, Result<Vec<String>, String>)>,
+}
+
+fn parse_case(text: &str) -> CaseFile {
+    let mut config = String::new();
+    let mut scrapes = Vec::new();
+    let mut section = "";
+    let mut current: Option<(i64, Format, String)> = None;
+    let mut expect: Vec<String> = Vec::new();
+    let mut error: Option<String> = None;
+    let flush = |current: &mut Option<(i64, Format, String)>,
+                 expect: &mut Vec<String>,
+                 error: &mut Option<String>,
+                 scrapes: &mut Vec<_>| {
+        if let Some((ts, format, body)) = current.take() {
+            let want = match error.take() {
+                Some(e) => Err(e),
+                None => Ok(std::mem::take(expect)),
+            };
+            scrapes.push((ts, format, body, want));
+        }
+    };
+    for line in text.lines() {
+        if let Some(head) = line.strip_prefix("== ") {
+            let mut words = head.split_whitespace();
+            match words.next() {
+                Some("config") => section = "config",
+                Some("scrape") => {
+                    flush(&mut current, &mut expect, &mut error, &mut scrapes);
+                    let ts = words.next().unwrap().parse().unwrap();
+                    let format = match words.next() {
+                        Some("openmetrics") => Format::OpenMetrics,
+                        _ => Format::PromText,
+                    };
+                    current = Some((ts, format, String::new()));
+                    section = "scrape";
+                }
+                Some("expect") => section = "expect",
+                Some("error") => section = "error",
+                other => panic!("unknown section {other:?}"),
+            }
+            continue;
+        }
+        match section {
+            "config" => {
+                config.push_str(line);
+                config.push('\n');
+            }
+            "scrape" => {
+                let body = &mut current.as_mut().unwrap().2;
+                body.push_str(line);
+                body.push('\n');
+            }
+            "expect" if !line.is_empty() => expect.push(line.to_owned()),
+            "error" if !line.is_empty() => error = Some(line.to_owned()),
+            _ => {}
+        }
+    }
+    flush(&mut current, &mut expect, &mut error, &mut scrapes);
+    CaseFile { config, scrapes }
+}
+
+#[test]
+fn scrape_cases_from_files() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/scrapes");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 10, "{files:?}");
+    let mut failures = Vec::new();
+    for path in &files {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let case = parse_case(&std::fs::read_to_string(path).unwrap());
+        let toml_text = format!("[[scrape]]\njob = \"node\"\n{}", case.config);
+        let cfg = pharos_config::Config::from_toml(&toml_text, &name)
+            .unwrap_or_else(|e| panic!("{name}: {e}"))
+            .scrape
+            .remove(0);
+        let settings = SampleSettings {
+            honor_labels: cfg.honor_labels,
+            honor_timestamps: cfg.honor_timestamps,
+            metric_relabel: cfg.metric_relabel_configs.clone(),
+            sample_limit: cfg.sample_limit,
+            label_limit: cfg.label_limit,
+            label_name_length_limit: cfg.label_name_length_limit,
+            label_value_length_limit: cfg.label_value_length_limit,
+        };
+        let mut cache = ScrapeCache::default();
+        for (i, (ts, format, body, want)) in case.scrapes.iter().enumerate() {
+            let got = process_body(
+                &mut cache,
+                &settings,
+                &target(),
+                body.as_bytes(),
+                *format,
+                *ts,
+            )
+            .map(|_| lines(cache.batch()))
+            .map_err(|e| e.to_string());
+            if got != *want {
+                failures.push(format!(
+                    "{name}, scrape {} (@{ts}):\n  want {want:#?}\n  got  {got:#?}",
+                    i + 1
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
