@@ -276,10 +276,14 @@ fn report_series_names_and_values() {
     );
 }
 
+/// One scrape of a case: time, format, body, and the batch lines or the
+/// error it must give.
+type CaseScrape = (i64, Format, String, Result<Vec<String>, String>);
+
 /// One `testdata/scrapes/*.txt` case file (see its README).
 struct CaseFile {
     config: String,
-    scrapes: Vec<(i64, Format, String, Result<Vec<String>, String>)>,
+    scrapes: Vec<CaseScrape>,
 }
 
 fn parse_case(text: &str) -> CaseFile {
