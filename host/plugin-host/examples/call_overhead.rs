@@ -5,10 +5,12 @@
 //! cargo run --release -p pharos-plugin-host --example call_overhead
 //! ```
 //!
-//! Prints, for the pooling and the on-demand allocator: the mean time of a
-//! no-op call (`describe`, and `discover` returning nothing) and of a
-//! `discover` returning 10 000 targets (two labels each), sequentially on
-//! one thread, plus the same no-op with 2 concurrent callers.
+//! Prints, for the pooling allocator (keeping 1 MiB of each memory resident
+//! between instances, and keeping nothing) and the on-demand allocator: the
+//! mean time of a no-op call (`describe`, and `discover` returning nothing)
+//! and of a `discover` returning 10 000 targets (two labels each),
+//! sequentially on one thread, plus the same no-op with 2 concurrent
+//! callers.
 
 use pharos_plugin_host::{Plugin, PluginKind, PluginSettings, Runtime, RuntimeOptions};
 use std::time::{Duration, Instant};
@@ -56,9 +58,15 @@ async fn main() {
         .expect("fixture-noop is built");
     let bytes = std::fs::read(path).expect("read fixture-noop");
     println!("component: fixture-noop, {} bytes", bytes.len());
-    for (label, pooling) in [("pooling", Some(64)), ("on-demand", None)] {
+    let configs = [
+        ("pooling, keep 1 MiB resident", Some(64), 1 << 20),
+        ("pooling, keep nothing resident", Some(64), 0),
+        ("on-demand", None, 0),
+    ];
+    for (label, pooling, memory_keep_resident) in configs {
         let runtime = Runtime::new(RuntimeOptions {
             pooling,
+            memory_keep_resident,
             ..RuntimeOptions::default()
         })
         .expect("runtime");
@@ -76,7 +84,7 @@ async fn main() {
         let noop_2 = concurrent(&plugin, 2, 10_000).await;
         let big = mean(&plugin, r#"{"targets":10000}"#, 200).await;
         println!(
-            "{label:>9}: describe {:>6.1} µs/call | no-op discover {:>6.1} µs/call | 2 callers {:>6.1} µs/call (throughput) | discover 10k targets {:>6.2} ms/call",
+            "{label:>30}: describe {:>6.1} µs/call | no-op discover {:>6.1} µs/call | 2 callers {:>6.1} µs/call (throughput) | discover 10k targets {:>6.2} ms/call",
             describe.as_secs_f64() * 1e6,
             noop.as_secs_f64() * 1e6,
             noop_2.as_secs_f64() * 1e6,

@@ -432,6 +432,40 @@ mod tests {
     }
 
     #[test]
+    fn dns_grants_and_tcp_hosts() {
+        let l = AllowList::parse(&Grants {
+            allow_dns: vec!["*.example.org".into()],
+            allow_tcp: vec!["smtp.mail.test:587".into(), "10.0.0.1:25".into()],
+            ..Grants::default()
+        })
+        .unwrap();
+        assert!(l.allows_dns("_x._tcp.example.org", false));
+        assert!(l.allows_dns("A.Example.Org.", true));
+        assert!(!l.allows_dns("example.org", false));
+        // A TCP host may be resolved to addresses, but not asked for SRV.
+        assert!(l.allows_dns("smtp.mail.test", true));
+        assert!(!l.allows_dns("smtp.mail.test", false));
+        assert!(!l.allows_dns("other.mail.test", true));
+        assert!(AllowList::default().read_dirs().is_empty());
+        for bad in [
+            Grants {
+                allow_dns: vec!["a..b".into()],
+                ..Grants::default()
+            },
+            Grants {
+                allow_tcp: vec!["no-port".into()],
+                ..Grants::default()
+            },
+            Grants {
+                allow_read: vec!["relative".into()],
+                ..Grants::default()
+            },
+        ] {
+            assert!(AllowList::parse(&bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
     fn bad_entries_are_refused() {
         for bad in [
             "example.org",
