@@ -193,9 +193,17 @@ fn probe_tcp(target: &str, timeout: Duration) -> Result<Outcome, Error> {
     for ip in &addrs {
         let left = timeout.saturating_sub(started.elapsed());
         match TcpStream::connect_timeout(&SocketAddr::new(*ip, port), left) {
-            Ok(_) => {
+            // WASI's non-blocking connect can report success before the
+            // handshake failed: only a socket with a peer is connected.
+            Ok(stream) if stream.peer_addr().is_ok() && matches!(stream.take_error(), Ok(None)) => {
                 success = true;
                 break;
+            }
+            Ok(_) => {
+                pharos_sdk::log::info(
+                    "probe failed",
+                    &[("target", target), ("error", "connection refused")],
+                );
             }
             Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
                 return Err(Error::config(format!(
