@@ -22,7 +22,7 @@ use crate::discovery::{DiscoveryRegistry, NoDiscovery};
 use crate::error::ClientError;
 use crate::pool::{ActiveTarget, DroppedTarget, ScrapePool};
 use crate::process::SampleSettings;
-use crate::scrape_loop::{JobContext, NoObserver, ScrapeObserver};
+use crate::scrape_loop::{JobContext, NoObserver, ScrapeObserver, fallback_format};
 
 /// How the manager scrapes, besides the config.
 pub struct ManagerOptions {
@@ -107,6 +107,7 @@ impl ScrapeManager {
                 },
                 storage: self.storage.clone(),
                 observer: self.options.observer.clone(),
+                fallback_format: fallback_format(cfg.fallback_scrape_protocol.as_deref()),
                 target_limit_exceeded: Mutex::new(None),
             });
             let pool = Arc::new(ScrapePool::new(cfg.clone(), fp, ctx));

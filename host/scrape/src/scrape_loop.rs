@@ -56,6 +56,9 @@ pub(crate) struct JobContext {
     pub(crate) settings: SampleSettings,
     pub(crate) storage: Arc<dyn Appendable>,
     pub(crate) observer: Arc<dyn ScrapeObserver>,
+    /// `fallback_scrape_protocol`: the format for a body whose
+    /// Content-Type is missing or neither format's.
+    pub(crate) fallback_format: Option<Format>,
     /// Set while the job has more targets than `target_limit`: (targets,
     /// limit). Every scrape then fails without fetching.
     pub(crate) target_limit_exceeded: parking_lot::Mutex<Option<(usize, u64)>>,
@@ -268,6 +271,38 @@ pub(crate) fn ingest(
     appended
 }
 
+/// The parser for a body: from its Content-Type as Prometheus 2.42 picks
+/// it; with a fallback (Prometheus 3's `fallback_scrape_protocol`), a
+/// missing or foreign Content-Type takes the fallback instead of the text
+/// format.
+pub(crate) fn choose_format(content_type: Option<&str>, fallback: Option<Format>) -> Format {
+    let parsed = Format::from_content_type(content_type);
+    let Some(fallback) = fallback else {
+        return parsed.unwrap_or(Format::PromText);
+    };
+    let Some(ct) = content_type else {
+        return fallback;
+    };
+    let media = ct.split(';').next().unwrap_or("").trim();
+    match parsed {
+        Ok(Format::OpenMetrics) => Format::OpenMetrics,
+        Ok(Format::PromText) if media.eq_ignore_ascii_case("text/plain") => Format::PromText,
+        _ => fallback,
+    }
+}
+
+/// The format a `fallback_scrape_protocol` names (`PrometheusProto` is
+/// not read by Pharos: the text format is used).
+pub(crate) fn fallback_format(protocol: Option<&str>) -> Option<Format> {
+    protocol.map(|p| {
+        if p.starts_with("OpenMetrics") {
+            Format::OpenMetrics
+        } else {
+            Format::PromText
+        }
+    })
+}
+
 /// Staleness markers for the report series of a target that went away.
 fn report_stale(target: &Labels, ts: i64, batch: &mut Vec<SeriesAppend>) {
     for name in REPORT_SERIES {
@@ -325,6 +360,33 @@ pub(crate) fn append_atomic(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn content_types_and_fallback() {
+        let om = Some(Format::OpenMetrics);
+        let cases = [
+            (
+                Some("application/openmetrics-text; version=1.0.0"),
+                None,
+                Format::OpenMetrics,
+            ),
+            (Some("text/plain; version=0.0.4"), om, Format::PromText),
+            (None, None, Format::PromText),
+            (None, om, Format::OpenMetrics),
+            (Some("application/json"), None, Format::PromText),
+            (Some("application/json"), om, Format::OpenMetrics),
+            (Some("///"), om, Format::OpenMetrics),
+        ];
+        for (ct, fb, want) in cases {
+            assert_eq!(choose_format(ct, fb), want, "{ct:?} {fb:?}");
+        }
+        assert_eq!(fallback_format(Some("OpenMetricsText1.0.0")), om);
+        assert_eq!(
+            fallback_format(Some("PrometheusText0.0.4")),
+            Some(Format::PromText)
+        );
+        assert_eq!(fallback_format(None), None);
+    }
 
     #[test]
     fn offsets_fall_on_the_hash_inside_the_interval() {

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::routing::get;
 use parking_lot::Mutex;
 use pharos_config::Config;
@@ -30,6 +30,7 @@ struct Answer {
 struct TargetServer {
     answer: Arc<Mutex<Option<Answer>>>,
     last_headers: Arc<Mutex<Option<HeaderMap>>>,
+    last_uri: Arc<Mutex<Option<Uri>>>,
 }
 
 impl TargetServer {
@@ -39,9 +40,10 @@ impl TargetServer {
         let st = s.clone();
         let app = Router::new().route(
             "/metrics",
-            get(move |headers: HeaderMap| {
+            get(move |uri: Uri, headers: HeaderMap| {
                 let st = st.clone();
                 async move {
+                    *st.last_uri.lock() = Some(uri);
                     *st.last_headers.lock() = Some(headers);
                     let a = st.answer.lock().clone().unwrap();
                     tokio::time::sleep(a.delay).await;
@@ -320,6 +322,43 @@ async fn sample_body_and_target_limits() {
         })
         .await;
         assert_eq!(t.status.health, Health::Down);
+    }
+    m.stop(Duration::from_secs(5)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auth_params_and_compression_settings_reach_the_target() {
+    let (server, addr) = TargetServer::start("m 1\n").await;
+    let storage = Arc::new(MemStorage::new());
+    let m = manager(&storage);
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("token");
+    std::fs::write(&token, "s3cret\n").unwrap();
+    let cases = [
+        (
+            "basic_auth = { username = \"u\", password = \"p\" }".to_owned(),
+            "Basic dTpw",
+        ),
+        (
+            format!("bearer_token_file = {:?}", token.display().to_string()),
+            "Bearer s3cret",
+        ),
+    ];
+    for (auth, want) in cases {
+        *server.last_headers.lock() = None;
+        let cfg = config(&format!(
+            "[[scrape]]\njob = \"t\"\nscrape_interval = \"100ms\"\ntargets = [\"{addr}\"]\n\
+             params = {{ module = [\"a b\"], x = [\"1\", \"2\"] }}\nenable_compression = false\n{auth}\n"
+        ));
+        assert!(m.apply(&cfg.scrape).is_empty());
+        let h = eventually("a scrape", || server.last_headers.lock().clone()).await;
+        assert_eq!(h[header::AUTHORIZATION], want);
+        assert!(
+            h.get(header::ACCEPT_ENCODING)
+                .is_none_or(|v| !v.to_str().unwrap().contains("gzip"))
+        );
+        let uri = server.last_uri.lock().clone().unwrap();
+        assert_eq!(uri.query(), Some("module=a+b&x=1&x=2"));
     }
     m.stop(Duration::from_secs(5)).await;
 }
