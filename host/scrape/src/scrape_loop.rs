@@ -235,8 +235,7 @@ pub(crate) fn ingest(
     duration: Duration,
 ) -> Result<Counts, ScrapeError> {
     let processed = fetched.and_then(|resp| {
-        let format =
-            Format::from_content_type(resp.content_type.as_deref()).unwrap_or(Format::PromText);
+        let format = choose_format(resp.content_type.as_deref(), job.fallback_format);
         process_body(
             cache,
             &job.settings,
