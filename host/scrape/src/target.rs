@@ -304,4 +304,77 @@ mod tests {
         );
         assert_eq!(t.instance(), "web-1");
     }
+
+    /// What a case file expects of one target.
+    fn describe(p: &Result<Populated, TargetError>, keys: &[&str]) -> Vec<String> {
+        match p {
+            Err(e) => vec![format!("error {e}")],
+            Ok(Populated::Dropped(_)) => vec!["dropped".into()],
+            Ok(Populated::Active(t)) => keys
+                .iter()
+                .map(|k| match *k {
+                    "discovered" => format!("discovered {}", t.discovered_labels),
+                    "labels" => format!("labels {}", t.series_labels),
+                    "url" => format!("url {}", t.url),
+                    "interval" => format!("interval {}", format_duration(t.interval)),
+                    "timeout" => format!("timeout {}", format_duration(t.timeout)),
+                    other => format!("unknown key {other}"),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn target_cases_from_files() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/targets");
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+            .collect();
+        files.sort();
+        assert!(files.len() >= 6, "{files:?}");
+        let mut failures = Vec::new();
+        let mut checked = 0;
+        for path in &files {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            let text = std::fs::read_to_string(path).unwrap();
+            let mut config = String::new();
+            let mut cases: Vec<(String, Vec<String>)> = Vec::new();
+            let mut in_config = false;
+            for line in text.lines() {
+                if line == "== config" {
+                    in_config = true;
+                } else if let Some(json) = line.strip_prefix("== target ") {
+                    in_config = false;
+                    cases.push((json.to_owned(), Vec::new()));
+                } else if in_config {
+                    config.push_str(line);
+                    config.push('\n');
+                } else if let Some((_, want)) = cases.last_mut()
+                    && !line.is_empty()
+                    && !line.starts_with('#')
+                {
+                    want.push(line.to_owned());
+                }
+            }
+            let cfg = job(&config);
+            for (json, want) in cases {
+                let pairs: std::collections::BTreeMap<String, String> =
+                    serde_json::from_str(&json).unwrap_or_else(|e| panic!("{name}: {json}: {e}"));
+                let got = populate(&Labels::from_pairs(pairs), &cfg);
+                let keys: Vec<&str> = want
+                    .iter()
+                    .filter_map(|l| l.split_whitespace().next())
+                    .collect();
+                let got = describe(&got, &keys);
+                checked += 1;
+                if got != want {
+                    failures.push(format!("{name}: {json}\n  want {want:#?}\n  got  {got:#?}"));
+                }
+            }
+        }
+        assert!(checked >= 10, "{checked}");
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
 }
