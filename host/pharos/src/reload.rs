@@ -17,6 +17,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use parking_lot::Mutex;
 use pharos_config::Config;
+use pharos_remote_write::{Options as RemoteWriteOptions, RemoteWrite};
 use pharos_scrape::ScrapeManager;
 
 use crate::self_metrics::SelfMetrics;
@@ -70,6 +71,9 @@ pub struct Reloader {
     metrics: Arc<SelfMetrics>,
     /// Serializes reloads.
     reloading: Mutex<()>,
+    /// Remote-write sending: how to start it, and the running queues.
+    remote_write_opts: Option<RemoteWriteOptions>,
+    remote_write: tokio::sync::Mutex<Option<RemoteWrite>>,
 }
 
 impl Reloader {
@@ -87,7 +91,33 @@ impl Reloader {
             scrape,
             metrics,
             reloading: Mutex::new(()),
+            remote_write_opts: None,
+            remote_write: tokio::sync::Mutex::new(None),
         }
+    }
+
+    /// Enables `[[remote_write]]`: queues read the storage's WAL as
+    /// `opts` says.
+    pub fn with_remote_write(mut self, opts: RemoteWriteOptions) -> Self {
+        self.remote_write_opts = Some(opts);
+        self
+    }
+
+    /// Stops the remote-write queues, sending what they can within their
+    /// flush deadline. Call before the storage is closed (closing
+    /// checkpoints the WAL they read).
+    pub async fn stop_remote_write(&self) {
+        if let Some(rw) = self.remote_write.lock().await.take() {
+            rw.stop().await;
+        }
+    }
+
+    /// Remote-write queue statistics, for self metrics.
+    pub fn remote_write_stats(&self) -> Vec<pharos_remote_write::QueueStats> {
+        self.remote_write
+            .try_lock()
+            .map(|rw| rw.as_ref().map(RemoteWrite::stats).unwrap_or_default())
+            .unwrap_or_default()
     }
 
     /// The running config.
@@ -111,14 +141,37 @@ impl Reloader {
         for e in self.scrape.apply(&config.scrape) {
             tracing::error!(error = %e, "scrape job not started");
         }
-        // Seam for remote-write sending: the queues of
-        // `config.remote_write` are started (and on reload, re-synced)
-        // here once the remote-write crate provides them.
-        if !config.remote_write.is_empty() {
-            tracing::debug!(
-                endpoints = config.remote_write.len(),
-                "remote_write configured"
-            );
+        self.apply_remote_write(config);
+    }
+
+    /// Starts the remote-write queues (at start, inside the runtime) or
+    /// re-syncs them (on reload, from a blocking thread): unchanged queues
+    /// keep running.
+    fn apply_remote_write(&self, config: &Config) {
+        let Some(opts) = &self.remote_write_opts else {
+            return;
+        };
+        let labels = &config.global.external_labels;
+        // Reloads are serialized, so nothing else holds the lock here.
+        let started = match self.remote_write.try_lock() {
+            Ok(mut rw) if rw.is_none() => Some(
+                RemoteWrite::start(opts.clone(), &config.remote_write, labels).map(|r| {
+                    *rw = Some(r);
+                }),
+            ),
+            _ => None,
+        };
+        let result = match started {
+            Some(r) => r,
+            None => tokio::runtime::Handle::current().block_on(async {
+                match self.remote_write.lock().await.as_mut() {
+                    Some(rw) => rw.apply_config(&config.remote_write, labels).await,
+                    None => Ok(()),
+                }
+            }),
+        };
+        if let Err(e) = result {
+            tracing::error!(error = %e, "remote_write not applied");
         }
     }
 

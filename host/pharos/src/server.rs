@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use pharos_config::Config;
+use pharos_remote_write::Options as RemoteWriteOptions;
 use pharos_scrape::{ManagerOptions, NoDiscovery, ScrapeManager};
 use pharos_tsdb::{Db, DbOptions};
 use tokio::net::TcpListener;
@@ -143,18 +144,27 @@ impl Server {
         ));
         metrics.set_scrape_manager(&scrape);
         let flags = self.flags();
-        let reloader = Arc::new(Reloader::new(
-            self.source.clone(),
-            self.addr.to_string(),
-            self.config,
-            scrape.clone(),
-            metrics.clone(),
-        ));
+        let mut rw_opts = RemoteWriteOptions::new(
+            self.config.storage.path.join("wal"),
+            self.config.storage.path.join("remote_write"),
+        );
+        rw_opts.series = Some(self.db.clone());
+        rw_opts.user_agent = format!("Pharos/{}", build_info::VERSION);
+        let reloader = Arc::new(
+            Reloader::new(
+                self.source.clone(),
+                self.addr.to_string(),
+                self.config,
+                scrape.clone(),
+                metrics.clone(),
+            )
+            .with_remote_write(rw_opts),
+        );
         reloader.start();
         let sighup = tokio::spawn(reload_on_sighup(reloader.clone()));
         let state = AppState::new(self.db.clone())
             .with_scrape(scrape.clone())
-            .with_reloader(reloader)
+            .with_reloader(reloader.clone())
             .with_self_metrics(metrics)
             .with_flags(flags);
         let served = axum::serve(self.listener, router(state))
@@ -165,6 +175,8 @@ impl Server {
         info!("shutting down: stopping scrapes");
         scrape.stop(SCRAPE_STOP_TIMEOUT).await;
         drop(scrape);
+        info!("stopping remote write");
+        reloader.stop_remote_write().await;
         info!("closing storage");
         let closed = self.db.close();
         served.context("HTTP server failed")?;
