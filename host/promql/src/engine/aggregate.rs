@@ -78,7 +78,8 @@ impl Evaluator<'_> {
                 let Param::String(label) = param else {
                     return Err(EvalError::exec("missing parameter"));
                 };
-                if !pharos_model::is_valid_legacy_label_name(&label) && label.is_empty() {
+                // Prometheus 3 accepts any UTF-8 label name but the empty one.
+                if label.is_empty() {
                     return Err(EvalError::exec(format!("invalid label name {label:?}")));
                 }
                 let mut out: Vec<Series> = Vec::new();

@@ -1,7 +1,7 @@
 //! `label_replace` and `label_join`. Writing `__name__` keeps the name
 //! even where an earlier function would have dropped it.
 
-use pharos_model::{METRIC_NAME, is_valid_legacy_label_name};
+use pharos_model::METRIC_NAME;
 use regex::Regex;
 
 use crate::Call;
@@ -10,9 +10,8 @@ use crate::engine::eval::Evaluator;
 use crate::engine::value::Value;
 
 fn check_dst(func: &str, dst: &str) -> Result<(), EvalError> {
-    if !is_valid_legacy_label_name(dst)
-        && (dst.is_empty() || std::str::from_utf8(dst.as_bytes()).is_err())
-    {
+    // Prometheus 3 accepts any UTF-8 label name but the empty one.
+    if dst.is_empty() {
         return Err(EvalError::BadData(format!(
             "invalid destination label name in {func}(): {dst}"
         )));
@@ -56,7 +55,7 @@ pub(crate) fn join(ev: &mut Evaluator<'_>, c: &Call) -> Result<Value, EvalError>
     let mut srcs = Vec::new();
     for a in &c.args[3..] {
         let name = ev.eval_string(a)?;
-        if !is_valid_legacy_label_name(&name) && name.is_empty() {
+        if name.is_empty() {
             return Err(EvalError::BadData(format!(
                 "invalid source label name in label_join(): {name}"
             )));
