@@ -21,6 +21,7 @@ mod federate;
 mod labels;
 mod metadata;
 mod params;
+mod parse_query;
 mod query;
 mod query_json;
 mod response;
@@ -104,6 +105,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/v1/format_query",
             get(query::format).post(query::format),
+        )
+        .route(
+            "/api/v1/parse_query",
+            get(parse_query::parse_query).post(parse_query::parse_query),
         )
         .route("/api/v1/series", get(series::series).post(series::series))
         .route(
