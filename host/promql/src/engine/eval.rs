@@ -201,10 +201,10 @@ impl<'a> Evaluator<'a> {
         steps: Steps,
         f: impl FnOnce(&mut Self) -> Result<T, EvalError>,
     ) -> Result<T, EvalError> {
-        let saved = (self.steps, self.dctx);
-        self.steps = steps;
+        // `step()` and `range()` (dctx) keep meaning the outer query's.
+        let saved = std::mem::replace(&mut self.steps, steps);
         let r = f(self);
-        (self.steps, self.dctx) = saved;
+        self.steps = saved;
         r
     }
 }
