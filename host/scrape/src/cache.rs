@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use pharos_model::{Labels, Sample};
 use pharos_textparse::MetricType;
-use pharos_tsdb::SeriesAppend;
+use pharos_tsdb::{SeriesAppend, SeriesRef};
 use rustc_hash::FxHashMap;
 
 /// Scrapes after which an entry not seen again is forgotten.
@@ -72,6 +72,9 @@ pub(crate) struct ScrapeCache {
     pub(crate) by_text: FxHashMap<Box<str>, TextEntry>,
     slots: Vec<SeriesAppend>,
     meta: Vec<SlotMeta>,
+    /// Storage references of the slots' series (same order as `slots`):
+    /// appends pass them so storage skips matching labels.
+    refs: Vec<SeriesRef>,
     /// Series id to its position in `slots` ([`FREE`] if unused).
     pos: Vec<u32>,
     free: Vec<u32>,
@@ -141,6 +144,7 @@ impl ScrapeCache {
             last_iter: 0,
             placed_iter: 0,
         });
+        self.refs.push(SeriesRef::NONE);
         self.by_hash.insert(hash, id);
         (id, true)
     }
@@ -183,6 +187,7 @@ impl ScrapeCache {
         if p != to {
             self.slots.swap(p, to);
             self.meta.swap(p, to);
+            self.refs.swap(p, to);
             self.pos[self.meta[p].id as usize] = p as u32;
             self.pos[id as usize] = to as u32;
         }
@@ -195,8 +200,15 @@ impl ScrapeCache {
     }
 
     /// The current scrape's batch.
+    #[cfg(test)]
     pub(crate) fn batch(&self) -> &[SeriesAppend] {
         &self.slots[..self.placed]
+    }
+
+    /// The current scrape's batch with its series' storage references,
+    /// for the storage to use and fill in.
+    pub(crate) fn batch_with_refs(&mut self) -> (&[SeriesAppend], &mut [SeriesRef]) {
+        (&self.slots[..self.placed], &mut self.refs[..self.placed])
     }
 
     /// Forgets entries not seen for [`EVICT_AFTER`] scrapes. A text entry
@@ -221,6 +233,7 @@ impl ScrapeCache {
             self.free.push(m.id);
             self.slots.swap_remove(p);
             self.meta.swap_remove(p);
+            self.refs.swap_remove(p);
             if p < self.slots.len() {
                 self.pos[self.meta[p].id as usize] = p as u32;
             }

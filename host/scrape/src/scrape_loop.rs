@@ -14,7 +14,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use pharos_model::{Labels, Sample, stale_nan};
 use pharos_textparse::Format;
-use pharos_tsdb::{AppendError, AppendStats, Appendable, SeriesAppend};
+use pharos_tsdb::{AppendError, AppendStats, Appendable, SeriesAppend, SeriesRef};
 use tokio::sync::watch;
 use tokio::time::MissedTickBehavior;
 
@@ -206,7 +206,7 @@ impl ScrapeLoop {
             let mut batch = Vec::new();
             stale_all(&mut cache, ts, &mut batch);
             report_stale(&target.series_labels, ts, &mut batch);
-            if let Err(e) = append_atomic(job.storage.as_ref(), &batch) {
+            if let Err(e) = append_atomic(job.storage.as_ref(), &batch, None) {
                 tracing::warn!(job = %job.job, target = %target.url, error = %e, "cannot write staleness markers");
             }
         })
@@ -252,7 +252,8 @@ pub(crate) fn ingest(
             counts,
         };
         report_to_cache(cache, &target.series_labels, ts, &report);
-        append_atomic(job.storage.as_ref(), cache.batch()).map(|_| counts)
+        let (batch, refs) = cache.batch_with_refs();
+        append_atomic(job.storage.as_ref(), batch, Some(refs)).map(|_| counts)
     });
     if let Err(e) = &appended {
         let mut failed = Vec::new();
@@ -263,7 +264,7 @@ pub(crate) fn ingest(
             counts: Counts::default(),
         };
         report_series(&target.series_labels, ts, &report, &mut failed);
-        if let Err(e2) = append_atomic(job.storage.as_ref(), &failed) {
+        if let Err(e2) = append_atomic(job.storage.as_ref(), &failed, None) {
             tracing::warn!(job = %job.job, target = %target.url, scrape_error = %e, error = %e2, "cannot store the report of a failed scrape");
         }
     }
@@ -324,28 +325,45 @@ const MAX_REFUSED: usize = 64;
 pub(crate) fn append_atomic(
     storage: &dyn Appendable,
     batch: &[SeriesAppend],
+    mut refs: Option<&mut [SeriesRef]>,
 ) -> Result<AppendStats, ScrapeError> {
-    let refused = match storage.append(batch) {
+    let first = match refs.as_deref_mut() {
+        Some(refs) => storage.append_with_refs(batch, refs),
+        None => storage.append(batch),
+    };
+    let mut refused = match first {
         Ok(stats) => return Ok(stats),
         Err(pharos_tsdb::Error::Append(e)) => e,
         Err(e) => return Err(e.into()),
     };
-    let mut batch = batch.to_vec();
-    let mut refused = refused;
+    // Positions in `batch` still in the retry.
+    let mut keep: Vec<usize> = (0..batch.len()).collect();
     for _ in 0..MAX_REFUSED {
         let series = match &refused {
             AppendError::OutOfOrder { series, .. }
             | AppendError::DuplicateSample { series, .. }
             | AppendError::InvalidSeries { series, .. } => series.clone(),
         };
-        let before = batch.len();
-        batch.retain(|s| s.labels.to_string() != series);
-        if batch.len() == before {
+        let before = keep.len();
+        keep.retain(|&i| batch[i].labels.to_string() != series);
+        if keep.len() == before {
             return Err(pharos_tsdb::Error::Append(refused).into());
         }
         tracing::debug!(%series, error = %refused, "sample refused by storage, dropped from the scrape");
-        match storage.append(&batch) {
-            Ok(stats) => return Ok(stats),
+        let retry: Vec<SeriesAppend> = keep.iter().map(|&i| batch[i].clone()).collect();
+        let mut retry_refs: Vec<SeriesRef> = keep
+            .iter()
+            .map(|&i| refs.as_deref().map_or(SeriesRef::NONE, |r| r[i]))
+            .collect();
+        match storage.append_with_refs(&retry, &mut retry_refs) {
+            Ok(stats) => {
+                if let Some(refs) = refs.as_deref_mut() {
+                    for (&i, r) in keep.iter().zip(retry_refs) {
+                        refs[i] = r;
+                    }
+                }
+                return Ok(stats);
+            }
             Err(pharos_tsdb::Error::Append(e)) => refused = e,
             Err(e) => return Err(e.into()),
         }

@@ -3,7 +3,8 @@
 //! target reports `up` 0 with its error and gets staleness markers, a
 //! reload keeps the loops of unchanged targets and marks removed ones
 //! stale, limits fail scrapes with Prometheus' wording, and the request
-//! carries Prometheus' headers.
+//! carries Prometheus' headers. Repeated scrapes reach their series in
+//! the on-disk storage through the references the cache keeps.
 #![allow(clippy::unwrap_used)]
 
 use std::sync::Arc;
@@ -16,7 +17,9 @@ use parking_lot::Mutex;
 use pharos_config::Config;
 use pharos_model::{Matcher, is_stale_nan};
 use pharos_scrape::{ActiveTarget, Health, ManagerOptions, ScrapeManager};
-use pharos_tsdb::{MemStorage, Queryable};
+use pharos_tsdb::{
+    AppendStats, Appendable, Db, DbOptions, MemStorage, Queryable, SeriesAppend, SeriesRef,
+};
 
 /// What a test target answers: status, body, delay.
 #[derive(Clone)]
@@ -361,4 +364,63 @@ async fn auth_params_and_compression_settings_reach_the_target() {
         assert_eq!(uri.query(), Some("module=a+b&x=1&x=2"));
     }
     m.stop(Duration::from_secs(5)).await;
+}
+
+/// The real storage, noting for every append how many of its series came
+/// with a reference.
+struct RefAudit {
+    db: Db,
+    /// (series with a reference, series) per append.
+    appends: Mutex<Vec<(usize, usize)>>,
+}
+
+impl Appendable for RefAudit {
+    fn append(&self, batch: &[SeriesAppend]) -> Result<AppendStats, pharos_tsdb::Error> {
+        self.appends.lock().push((0, batch.len()));
+        self.db.append(batch)
+    }
+
+    fn append_with_refs(
+        &self,
+        batch: &[SeriesAppend],
+        refs: &mut [SeriesRef],
+    ) -> Result<AppendStats, pharos_tsdb::Error> {
+        let known = refs.iter().filter(|r| !r.is_none()).count();
+        self.appends.lock().push((known, batch.len()));
+        self.db.append_with_refs(batch, refs)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeated_scrapes_append_through_series_references() {
+    let (_server, addr) = TargetServer::start("a 1\nb{x=\"1\"} 2\nb{x=\"2\"} 3\n").await;
+    let dir = tempfile::tempdir().unwrap();
+    let audit = Arc::new(RefAudit {
+        db: Db::open(dir.path(), DbOptions::default()).unwrap(),
+        appends: Mutex::new(Vec::new()),
+    });
+    let m = ScrapeManager::new(audit.clone(), ManagerOptions::default());
+    let cfg = config(&format!(
+        "[[scrape]]\njob = \"t\"\nscrape_interval = \"50ms\"\nscrape_timeout = \"40ms\"\ntargets = [\"{addr}\"]\n"
+    ));
+    m.apply(&cfg.scrape);
+    eventually("three scrapes", || {
+        (audit.appends.lock().len() >= 3).then_some(())
+    })
+    .await;
+    m.stop(Duration::from_secs(5)).await;
+    let appends = audit.appends.lock().clone();
+    // 3 samples and 5 report series per scrape; the first finds none by
+    // reference, every later one finds all (the last append is the
+    // staleness markers of the stopped target, written by labels).
+    assert_eq!(appends[0], (0, 8));
+    assert_eq!(appends[1], (8, 8));
+    assert_eq!(appends[2], (8, 8));
+    let stored = audit
+        .db
+        .select(&[Matcher::equal("__name__", "b")], i64::MIN, i64::MAX)
+        .unwrap();
+    assert_eq!(stored.len(), 2);
+    assert!(stored.iter().all(|s| s.samples().len() >= 3));
+    audit.db.close().unwrap();
 }

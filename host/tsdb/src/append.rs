@@ -21,10 +21,44 @@ pub struct AppendStats {
     pub series_created: usize,
 }
 
+/// A storage's reference to one of its series. A caller that appends to the
+/// same series again and again (a scrape target's cache) keeps the
+/// reference from one append and passes it to the next, so the storage
+/// finds the series without matching its labels — Prometheus' series refs.
+/// [`SeriesRef::NONE`] means "not known yet".
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct SeriesRef(pub(crate) u64);
+
+impl SeriesRef {
+    /// No reference: the storage finds the series by its labels.
+    pub const NONE: SeriesRef = SeriesRef(0);
+
+    pub fn is_none(self) -> bool {
+        self.0 == 0
+    }
+}
+
 /// Appends batches atomically: a batch is stored whole and acknowledged only
 /// after its WAL write, or refused whole with an [`crate::AppendError`].
 pub trait Appendable: Send + Sync {
     fn append(&self, batch: &[SeriesAppend]) -> Result<AppendStats, Error>;
+
+    /// [`Appendable::append`] with a reference per series: `refs[i]`
+    /// belongs to `batch[i]` (series past the end of `refs` go by labels). A reference this storage returned for the
+    /// same labels is used instead of the labels; a stale one (the series
+    /// was deleted meanwhile) or [`SeriesRef::NONE`] falls back to the
+    /// labels. When the batch is accepted, every `refs[i]` is set to its
+    /// series' reference; when it is refused, `refs` is left as it was.
+    ///
+    /// The default ignores references (storages without them).
+    fn append_with_refs(
+        &self,
+        batch: &[SeriesAppend],
+        refs: &mut [SeriesRef],
+    ) -> Result<AppendStats, Error> {
+        let _ = refs;
+        self.append(batch)
+    }
 }
 
 /// The numbers behind `/api/v1/status/tsdb`.

@@ -23,7 +23,7 @@ mod record;
 mod store;
 pub mod wal;
 
-pub use append::{AppendStats, Appendable, SeriesAppend, Storage, TsdbStatus};
+pub use append::{AppendStats, Appendable, SeriesAppend, SeriesRef, Storage, TsdbStatus};
 pub use db::Db;
 pub use error::{AppendError, Error};
 pub use mem::MemStorage;

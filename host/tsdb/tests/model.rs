@@ -1,12 +1,16 @@
 //! The storage against a simple in-memory model: random appends (in order,
 //! out of order, duplicates), queries, flushes, checkpoints, clean restarts
 //! and crashes (dropping the storage without closing it). After every step
-//! both must agree.
+//! both must agree. Even-numbered series are appended through the series
+//! references earlier appends returned (kept across restarts, as ids are
+//! stable), odd ones by labels.
 
 #![allow(clippy::unwrap_used)]
 
 use pharos_model::{Labels, MatchOp, Matcher, Sample, stale_nan};
-use pharos_tsdb::{Appendable, Db, DbOptions, Error, MemStorage, Queryable, SeriesAppend};
+use pharos_tsdb::{
+    Appendable, Db, DbOptions, Error, MemStorage, Queryable, SeriesAppend, SeriesRef,
+};
 use proptest::prelude::*;
 use std::time::Duration;
 
@@ -104,6 +108,7 @@ fn run(ops: Vec<Op>) {
     let mut db = Some(Db::open_without_worker(dir.path(), options()).unwrap());
     // Each series advances its own clock, so most appends are in order.
     let mut clock = [0i64; SERIES];
+    let mut known = [SeriesRef::NONE; SERIES];
     for op in ops {
         let store = db.as_ref().unwrap();
         match op {
@@ -121,9 +126,29 @@ fn run(ops: Vec<Op>) {
                         }),
                     }
                 }
+                let index = |b: &SeriesAppend| (0..SERIES).find(|i| labels(*i) == b.labels);
+                let mut refs: Vec<SeriesRef> = batch
+                    .iter()
+                    .map(|b| match index(b) {
+                        Some(i) if i % 2 == 0 => known[i],
+                        _ => SeriesRef::NONE,
+                    })
+                    .collect();
+                let before = refs.clone();
                 let want = model.append(&batch);
-                let got = store.append(&batch);
+                let got = store.append_with_refs(&batch, &mut refs);
                 assert_eq!(kind(&got), kind(&want), "batch {batch:?}");
+                if got.is_ok() {
+                    for (b, r) in batch.iter().zip(&refs) {
+                        assert!(!r.is_none(), "no reference returned");
+                        if let Some(i) = index(b) {
+                            assert!(known[i].is_none() || known[i] == *r, "reference changed");
+                            known[i] = *r;
+                        }
+                    }
+                } else {
+                    assert_eq!(refs, before, "a refused batch changed references");
+                }
             }
             Op::Query(m, mint, maxt) => {
                 let m = matchers(m);

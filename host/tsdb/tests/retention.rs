@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use pharos_model::{Labels, MatchOp, Matcher, Sample};
-use pharos_tsdb::{Appendable, Db, DbOptions, Queryable, SeriesAppend};
+use pharos_tsdb::{Appendable, Db, DbOptions, Queryable, SeriesAppend, SeriesRef};
 
 fn options() -> DbOptions {
     DbOptions {
@@ -118,4 +118,38 @@ fn size_retention_deletes_oldest_chunks_first() {
         assert_eq!(s.samples().last().unwrap().t, 199_000);
     }
     assert!(db.metrics().retention_chunks_deleted > 0);
+}
+
+#[test]
+fn a_reference_to_a_deleted_series_falls_back_to_its_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open_without_worker(
+        dir.path(),
+        DbOptions {
+            retention: Some(50_000),
+            ..options()
+        },
+    )
+    .unwrap();
+    let mut refs = [SeriesRef::NONE; 2];
+    db.append_with_refs(&[series("old", 0, 30), series("live", 0, 100)], &mut refs)
+        .unwrap();
+    let old_ref = refs[0];
+    db.checkpoint().unwrap();
+    db.apply_retention().unwrap();
+    // "old" is gone; its reference is stale and the labels win.
+    db.append_with_refs(
+        &[series("old", 200, 201), series("live", 100, 101)],
+        &mut refs,
+    )
+    .unwrap();
+    assert_ne!(
+        refs[0], old_ref,
+        "a deleted series' reference is never reused"
+    );
+    let got = db
+        .select(&[Matcher::equal("__name__", "old")], i64::MIN, i64::MAX)
+        .unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].samples(), [Sample::new(200_000, 200.0)]);
 }

@@ -8,10 +8,10 @@ use std::sync::atomic::Ordering;
 use pharos_model::{Labels, Sample};
 
 use super::Inner;
-use crate::head::{SeriesRef, key_hash, series_key};
+use crate::head::{SeriesCell, key_hash, series_key};
 use crate::metrics::inc;
 use crate::record;
-use crate::{AppendError, AppendStats, Error, SeriesAppend};
+use crate::{AppendError, AppendStats, Error, SeriesAppend, SeriesRef};
 
 /// Where an accepted sample goes.
 #[derive(Clone, Copy, PartialEq)]
@@ -20,83 +20,136 @@ enum Kind {
     OutOfOrder,
 }
 
+/// How a series of the batch was found before validation.
+enum Found {
+    /// Through the caller's reference.
+    Ref(u64, SeriesCell),
+    /// Its key is `keys[start..end]`: looked up (or created) by labels.
+    Key(usize, usize),
+}
+
+/// Whether `s` has these labels (checks callers' references in tests).
+fn same_series(s: &SeriesCell, labels: &Labels) -> bool {
+    let mut key = Vec::new();
+    series_key(&mut key, labels);
+    *s.lock().key == *key
+}
+
+fn set_refs(refs: Option<&mut [SeriesRef]>, ids: &[u64]) {
+    if let Some(refs) = refs {
+        for (r, id) in refs.iter_mut().zip(ids) {
+            *r = SeriesRef(*id);
+        }
+    }
+}
+
 /// What validation knows about one series of the batch.
 struct Staged<'b> {
-    series: Option<SeriesRef>,
+    series: Option<SeriesCell>,
     labels: &'b Labels,
     last: Sample,
     /// Out-of-order samples accepted earlier in this batch.
     ooo: Vec<i64>,
 }
 
-pub(crate) fn append(db: &Inner, batch: &[SeriesAppend]) -> Result<AppendStats, Error> {
+pub(crate) fn append(
+    db: &Inner,
+    batch: &[SeriesAppend],
+    refs: Option<&mut [SeriesRef]>,
+) -> Result<AppendStats, Error> {
     let mut wal = db.wal.lock();
     if db.closed.load(Ordering::SeqCst) {
         return Err(Error::Closed);
     }
     let first_new_id = db.next_id.load(Ordering::SeqCst);
     let mut next_id = first_new_id;
-    // Series keys of the whole batch in one buffer, each hashed once.
+    // Series given by a live reference need no key; the others' keys go
+    // into one buffer, each hashed once.
     let mut keys = Vec::new();
-    let mut spans = Vec::with_capacity(batch.len());
-    for sa in batch {
+    let mut found: Vec<Found> = Vec::with_capacity(batch.len());
+    for (i, sa) in batch.iter().enumerate() {
+        let r = refs.as_deref().and_then(|r| r.get(i)).copied();
+        if let Some(r) = r.filter(|r| !r.is_none())
+            && let Some(s) = db.head.get(r.0)
+        {
+            debug_assert!(same_series(&s, &sa.labels), "a reference of other labels");
+            found.push(Found::Ref(r.0, s));
+            continue;
+        }
         let start = keys.len();
         series_key(&mut keys, &sa.labels);
-        spans.push((start, keys.len()));
+        found.push(Found::Key(start, keys.len()));
     }
     let mut ids: HashMap<&[u8], u64> = HashMap::default();
     let mut staged: HashMap<u64, Staged<'_>> = HashMap::default();
     let mut new_series: Vec<(u64, &Labels, &[u8])> = Vec::new();
     let mut accepted: Vec<(u64, Sample, Kind)> = Vec::with_capacity(batch.len());
+    let mut batch_ids: Vec<u64> = Vec::with_capacity(batch.len());
     let max_time = db.max_time.load(Ordering::Relaxed);
     let window = db.opts.out_of_order_window;
 
     let result = (|| {
-        for (sa, &(start, end)) in batch.iter().zip(&spans) {
-            let key = &keys[start..end];
+        for (sa, found) in batch.iter().zip(found) {
             if sa.labels.is_empty() {
                 return Err(AppendError::InvalidSeries {
                     series: "{}".into(),
                     reason: "empty label set",
                 });
             }
-            let id = match ids.get(key) {
-                Some(id) => *id,
-                None => {
-                    let id = match db.head.lookup(key, key_hash(key)) {
-                        Some((id, s)) => {
-                            let last = s.lock().last;
-                            staged.insert(
-                                id,
-                                Staged {
-                                    series: Some(s),
-                                    labels: &sa.labels,
-                                    last,
-                                    ooo: Vec::new(),
-                                },
-                            );
-                            id
+            let id = match found {
+                Found::Ref(id, s) => {
+                    staged.entry(id).or_insert_with(|| {
+                        let last = s.lock().last;
+                        Staged {
+                            series: Some(s),
+                            labels: &sa.labels,
+                            last,
+                            ooo: Vec::new(),
                         }
-                        None => {
-                            let id = next_id;
-                            next_id += 1;
-                            new_series.push((id, &sa.labels, key));
-                            staged.insert(
-                                id,
-                                Staged {
-                                    series: None,
-                                    labels: &sa.labels,
-                                    last: Sample::new(i64::MIN, 0.0),
-                                    ooo: Vec::new(),
-                                },
-                            );
-                            id
-                        }
-                    };
-                    ids.insert(key, id);
+                    });
                     id
                 }
+                Found::Key(start, end) => {
+                    let key = &keys[start..end];
+                    match ids.get(key) {
+                        Some(id) => *id,
+                        None => {
+                            let id = match db.head.lookup(key, key_hash(key)) {
+                                Some((id, s)) => {
+                                    staged.entry(id).or_insert_with(|| {
+                                        let last = s.lock().last;
+                                        Staged {
+                                            series: Some(s),
+                                            labels: &sa.labels,
+                                            last,
+                                            ooo: Vec::new(),
+                                        }
+                                    });
+                                    id
+                                }
+                                None => {
+                                    let id = next_id;
+                                    next_id += 1;
+                                    new_series.push((id, &sa.labels, key));
+                                    staged.insert(
+                                        id,
+                                        Staged {
+                                            series: None,
+                                            labels: &sa.labels,
+                                            last: Sample::new(i64::MIN, 0.0),
+                                            ooo: Vec::new(),
+                                        },
+                                    );
+                                    id
+                                }
+                            };
+                            ids.insert(key, id);
+                            id
+                        }
+                    }
+                }
             };
+            batch_ids.push(id);
             let Some(st) = staged.get_mut(&id) else {
                 continue;
             };
@@ -157,6 +210,8 @@ pub(crate) fn append(db: &Inner, batch: &[SeriesAppend]) -> Result<AppendStats, 
         .filter(|r| !r.is_empty())
         .collect();
     if recs.is_empty() {
+        // Nothing new: every series exists already.
+        set_refs(refs, &batch_ids);
         return Ok(AppendStats::default());
     }
     wal.append_many(&recs)?;
@@ -205,6 +260,7 @@ pub(crate) fn append(db: &Inner, batch: &[SeriesAppend]) -> Result<AppendStats, 
     if !dirty.is_empty() {
         db.dirty.lock().extend(dirty);
     }
+    set_refs(refs, &batch_ids);
     inc(&db.counters.samples_appended, accepted.len() as u64);
     inc(&db.counters.out_of_order_accepted, ooo_count);
     Ok(AppendStats {

@@ -9,8 +9,8 @@ use super::{Db, append};
 use crate::append::top;
 use crate::querier::{add_names, add_value};
 use crate::{
-    AppendStats, Appendable, Error, Queryable, SampleBlock, Series, SeriesAppend, Storage,
-    TsdbStatus,
+    AppendStats, Appendable, Error, Queryable, SampleBlock, Series, SeriesAppend, SeriesRef,
+    Storage, TsdbStatus,
 };
 
 impl Db {
@@ -41,7 +41,15 @@ impl Db {
 
 impl Appendable for Db {
     fn append(&self, batch: &[SeriesAppend]) -> Result<AppendStats, Error> {
-        append::append(&self.inner, batch)
+        append::append(&self.inner, batch, None)
+    }
+
+    fn append_with_refs(
+        &self,
+        batch: &[SeriesAppend],
+        refs: &mut [SeriesRef],
+    ) -> Result<AppendStats, Error> {
+        append::append(&self.inner, batch, Some(refs))
     }
 }
 

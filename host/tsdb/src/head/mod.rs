@@ -158,11 +158,11 @@ impl MemSeries {
     }
 }
 
-pub(crate) type SeriesRef = Arc<Mutex<MemSeries>>;
+pub(crate) type SeriesCell = Arc<Mutex<MemSeries>>;
 
 #[derive(Debug, Default)]
 pub(crate) struct HeadInner {
-    pub(crate) series: HashMap<u64, SeriesRef>,
+    pub(crate) series: HashMap<u64, SeriesCell>,
     by_hash: HashMap<u64, Vec<u64>>,
     pub(crate) index: Index,
 }
@@ -187,7 +187,7 @@ pub(crate) fn key_hash(key: &[u8]) -> u64 {
 
 impl Head {
     /// The id of the series with this key (see [`series_key`]).
-    pub(crate) fn lookup(&self, key: &[u8], hash: u64) -> Option<(u64, SeriesRef)> {
+    pub(crate) fn lookup(&self, key: &[u8], hash: u64) -> Option<(u64, SeriesCell)> {
         let inner = self.inner.read();
         for id in inner.by_hash.get(&hash)? {
             if let Some(s) = inner.series.get(id)
@@ -199,13 +199,13 @@ impl Head {
         None
     }
 
-    pub(crate) fn get(&self, id: u64) -> Option<SeriesRef> {
+    pub(crate) fn get(&self, id: u64) -> Option<SeriesCell> {
         self.inner.read().series.get(&id).cloned()
     }
 
     /// Adds a series with these labels; returns it (or the existing one
     /// with that id).
-    pub(crate) fn insert(&self, id: u64, labels: &Labels) -> SeriesRef {
+    pub(crate) fn insert(&self, id: u64, labels: &Labels) -> SeriesCell {
         let mut inner = self.inner.write();
         if let Some(s) = inner.series.get(&id) {
             return s.clone();
@@ -240,7 +240,7 @@ impl Head {
     }
 
     /// Series matching the matchers, sorted by id.
-    pub(crate) fn select(&self, matchers: &[Matcher]) -> Vec<(u64, SeriesRef)> {
+    pub(crate) fn select(&self, matchers: &[Matcher]) -> Vec<(u64, SeriesCell)> {
         let inner = self.inner.read();
         inner
             .index
@@ -255,7 +255,7 @@ impl Head {
     }
 
     /// Every series, for checkpoints and retention.
-    pub(crate) fn all(&self) -> Vec<(u64, SeriesRef)> {
+    pub(crate) fn all(&self) -> Vec<(u64, SeriesCell)> {
         let inner = self.inner.read();
         let mut v: Vec<_> = inner.series.iter().map(|(k, v)| (*k, v.clone())).collect();
         v.sort_unstable_by_key(|x| x.0);
