@@ -41,10 +41,15 @@
 //! # }
 //! ```
 //!
-//! What is lost: segments that a WAL checkpoint deletes before a queue has
-//! read them (an endpoint down for longer than the checkpoint interval);
-//! they are counted in [`QueueStats::wal_segments_skipped_total`] and
-//! logged. Prometheus loses the same when its WAL is truncated.
+//! What is lost: nothing while the endpoint is down, up to a limit. Each
+//! queue holds the WAL segments from its marker on (`pharos_tsdb::wal::hold`),
+//! so checkpoints keep them. Past the storage's `wal_hold_max_bytes`
+//! (4 GiB by default) the oldest held segments are deleted; a queue that
+//! had not read them skips them, counts them in
+//! [`QueueStats::wal_segments_skipped_total`] and logs it. (Prometheus
+//! loses whatever its WAL truncation removes before the queue read it,
+//! after about two hours.) A queue removed from the config gives its hold
+//! up.
 
 mod batch;
 mod client;
@@ -71,6 +76,7 @@ pub use metrics::QueueStats;
 pub use pharos_tsdb::wal::watch::WalPosition;
 
 use client::Client;
+use progress::{HOLD_PREFIX, Marker};
 use queue::{Queue, QueueSpec};
 
 /// The `User-Agent` sent by default.
@@ -172,6 +178,16 @@ impl RemoteWrite {
             queues: Vec::new(),
         };
         let specs = specs(configs, external_labels)?;
+        // Holds of queues no longer configured keep nothing any more.
+        let wanted: Vec<String> = specs
+            .iter()
+            .map(|s| Marker::new(&rw.opts.state_dir, &s.key, &s.name, "").hold_name())
+            .collect();
+        for (name, _) in pharos_tsdb::wal::hold::list(&rw.opts.wal_dir) {
+            if name.starts_with(HOLD_PREFIX) && !wanted.contains(&name) {
+                release_hold(&rw.opts.wal_dir, &name);
+            }
+        }
         let clients = specs
             .iter()
             .map(|s| Client::new(&s.name, &s.cfg, &rw.opts.user_agent))
@@ -213,9 +229,17 @@ impl RemoteWrite {
                     .any(|s| q.spec.key == s.key && q.spec.fingerprint == s.fingerprint)
             });
         self.queues = keep;
+        let removed: Vec<String> = retire
+            .iter()
+            .filter(|q| !specs.iter().any(|s| s.key == q.spec.key))
+            .map(Queue::hold_name)
+            .collect();
         let deadline =
             tokio::time::Instant::now() + self.opts.flush_deadline.min(RELOAD_FLUSH_DEADLINE);
         finish_all(retire, deadline).await;
+        for name in removed {
+            release_hold(&self.opts.wal_dir, &name);
+        }
         let mut first_err = None;
         for (spec, client) in to_start {
             match Queue::start(spec, client, &self.opts, self.opts.series.clone(), &self.rt) {
@@ -244,6 +268,14 @@ impl RemoteWrite {
     /// A snapshot of every queue's counters, in config order.
     pub fn stats(&self) -> Vec<QueueStats> {
         self.queues.iter().map(Queue::stats).collect()
+    }
+}
+
+/// Gives up a removed queue's hold on the WAL (its marker stays).
+fn release_hold(wal_dir: &std::path::Path, name: &str) {
+    match pharos_tsdb::wal::hold::release(wal_dir, name) {
+        Ok(()) => tracing::info!(hold = name, "remote write: released the WAL hold of a removed queue"),
+        Err(error) => tracing::warn!(hold = name, %error, "remote write: cannot release a WAL hold"),
     }
 }
 

@@ -9,6 +9,11 @@
 //! samples of records that were not wholly acknowledged. (Prometheus keeps
 //! no such marker: it starts each queue at the end of the WAL.)
 //!
+//! The marker also moves the queue's hold on the WAL
+//! (`pharos_tsdb::wal::hold`, named [`HOLD_PREFIX`] + the marker's file
+//! stem): segments from the marker's on outlive checkpoints, so an endpoint
+//! that is down for long loses nothing until the WAL's hold limit.
+//!
 //! The marker is a small text file, written atomically (temporary file,
 //! fsync, rename) every 250 ms while it changes and when the queue stops:
 //!
@@ -24,6 +29,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use parking_lot::Mutex;
+use pharos_tsdb::wal::hold::WalHold;
 use pharos_tsdb::wal::watch::WalPosition;
 
 use crate::Error;
@@ -134,9 +140,15 @@ impl Track {
 pub(crate) struct Marker {
     path: PathBuf,
     header: String,
+    queue: String,
     /// The last position written; writes are serialized and never go back.
     saved: Mutex<Option<WalPosition>>,
+    /// The queue's hold on the WAL, once taken.
+    hold: Mutex<Option<WalHold>>,
 }
+
+/// Names of remote-write holds start with this.
+pub(crate) const HOLD_PREFIX: &str = "remote-write-";
 
 impl Marker {
     /// The marker for queue `key` in `dir`: the key made safe for a file
@@ -157,8 +169,27 @@ impl Marker {
         Marker {
             path: dir.join(file),
             header: format!("# pharos remote-write progress for {name:?} ({url})\n"),
+            queue: name.to_owned(),
             saved: Mutex::new(None),
+            hold: Mutex::new(None),
         }
+    }
+
+    /// The name of the queue's WAL hold.
+    pub(crate) fn hold_name(&self) -> String {
+        let stem = self.path.file_stem().unwrap_or_default().to_string_lossy();
+        format!("{HOLD_PREFIX}{stem}")
+    }
+
+    /// Takes the queue's hold on the WAL in `wal_dir`; [`Marker::save`]
+    /// moves it along.
+    pub(crate) fn hold_wal(&self, wal_dir: &Path) -> Result<(), Error> {
+        let hold = WalHold::acquire(wal_dir, &self.hold_name()).map_err(|source| Error::Wal {
+            queue: self.queue.clone(),
+            source,
+        })?;
+        *self.hold.lock() = Some(hold);
+        Ok(())
     }
 
     pub(crate) fn path(&self) -> &Path {
@@ -207,6 +238,12 @@ impl Marker {
         drop(f);
         fs::rename(&tmp, &self.path).map_err(io)?;
         *saved = Some(pos);
+        if let Some(hold) = self.hold.lock().as_mut() {
+            hold.advance(pos.segment).map_err(|source| Error::Wal {
+                queue: self.queue.clone(),
+                source,
+            })?;
+        }
         Ok(())
     }
 }

@@ -120,6 +120,7 @@ impl Queue {
             }
         };
         let start = tail.position();
+        marker.hold_wal(&opts.wal_dir)?;
         marker.save(start)?;
         tracing::info!(queue = %spec.name, %url, position = %start, marker = %marker.path().display(), "remote write: queue started");
 
@@ -180,6 +181,11 @@ impl Queue {
             reader_done: Some(done_rx),
             saver,
         })
+    }
+
+    /// The name of the queue's WAL hold.
+    pub(crate) fn hold_name(&self) -> String {
+        self.marker.hold_name()
     }
 
     pub(crate) fn stats(&self) -> QueueStats {

@@ -1,7 +1,7 @@
 //! The sender against a receiver in the test: what goes on the wire
 //! (headers, protobuf content), retries on 5xx and 429, drops on 4xx,
 //! restarts that resume from the progress marker, reloads, and WAL
-//! checkpoints that overtake a stalled queue.
+//! checkpoints while a queue is stalled (held segments, the hold limit).
 
 #![allow(clippy::unwrap_used)]
 
@@ -333,10 +333,20 @@ async fn reload_keeps_unchanged_queues_and_resumes_changed_ones() {
         .collect();
     assert!(new_b.iter().all(|l| l.contains("via=\"b2\"")), "{new_b:?}");
 
-    // Removing a stops it; a bad config changes nothing.
+    // Each queue holds the WAL; removing a stops it and gives its hold up;
+    // a bad config changes nothing.
+    let holds = || -> Vec<String> {
+        pharos_tsdb::wal::hold::list(&dir.path().join("wal"))
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect()
+    };
+    assert_eq!(holds().len(), 2, "{:?}", holds());
     let only_b = two(relabel).split_off(1);
     rw.apply_config(&only_b, &Labels::empty()).await.unwrap();
     assert_eq!(rw.stats().len(), 1);
+    let left = holds();
+    assert!(left.len() == 1 && left[0].starts_with("remote-write-b-"), "{left:?}");
     let mut dup = only_b.clone();
     dup.extend(only_b.clone());
     assert!(rw.apply_config(&dup, &Labels::empty()).await.is_err());
@@ -345,11 +355,37 @@ async fn reload_keeps_unchanged_queues_and_resumes_changed_ones() {
     assert_eq!(a.accepted_count(), 20);
 }
 
-/// A checkpoint that deletes segments a stalled queue has not read: the
-/// queue jumps to the oldest segment left, counts what it skipped, and
-/// sends what follows.
+/// A stalled queue holds the WAL segments it has not sent: a checkpoint
+/// keeps them, and once the endpoint recovers every sample arrives.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn checkpoint_overtaking_a_stalled_queue_is_counted() {
+async fn checkpoint_keeps_what_a_stalled_queue_has_not_sent() {
+    let (receiver, q) = stall_and_checkpoint(DbOptions::default().wal_hold_max_bytes, 65).await;
+    assert_eq!(q.wal_segments_skipped_total, 0, "{q:?}");
+    let times: BTreeSet<i64> = receiver
+        .accepted_samples()
+        .iter()
+        .map(|(_, t, _)| *t)
+        .collect();
+    assert_eq!(times, (0..65).map(|i| 1000 * i).collect());
+}
+
+/// Past the WAL's hold limit the oldest held segments go: the queue jumps
+/// to the oldest segment left, counts what it skipped, and sends what
+/// follows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn checkpoint_past_the_hold_limit_drops_the_oldest_and_counts_them() {
+    let (receiver, q) = stall_and_checkpoint(512, 5).await;
+    assert!(q.wal_segments_skipped_total > 0, "{q:?}");
+    assert!(receiver.accepted_count() < 65, "{q:?}");
+}
+
+/// Appends 60 samples while the endpoint fails, checkpoints, lets the
+/// endpoint recover, appends 5 more and waits until `want` of them (the
+/// last ones) have arrived.
+async fn stall_and_checkpoint(
+    hold_max_bytes: u64,
+    want: usize,
+) -> (Receiver, pharos_remote_write::QueueStats) {
     let receiver = Receiver::start().await;
     receiver.script(std::iter::repeat_n(Answer::status(500), 100_000));
     let dir = tempfile::tempdir().unwrap();
@@ -358,6 +394,7 @@ async fn checkpoint_overtaking_a_stalled_queue_is_counted() {
             dir.path(),
             DbOptions {
                 wal_segment_size: 256,
+                wal_hold_max_bytes: hold_max_bytes,
                 ..DbOptions::default()
             },
         )
@@ -373,15 +410,14 @@ async fn checkpoint_overtaking_a_stalled_queue_is_counted() {
     db.checkpoint().unwrap();
     receiver.state.script.lock().clear();
     append_n(&db, 60, 5, 3);
-    eventually("the new 5", || {
+    eventually("the samples", || {
         let got = receiver.accepted_samples();
-        (60..65).all(|i| got.iter().any(|(_, t, _)| *t == 1000 * i))
+        (65 - want..65).all(|i| got.iter().any(|(_, t, _)| *t == 1000 * i as i64))
     })
     .await;
     let q = queue(&rw);
     rw.stop().await;
-    assert!(q.wal_segments_skipped_total > 0, "{q:?}");
-    assert!(receiver.accepted_count() < 65, "{q:?}");
+    (receiver, q)
 }
 
 /// Credentials as configured: basic auth, a bearer token, and a bearer

@@ -13,6 +13,9 @@ pub struct DbOptions {
     pub out_of_order_window: i64,
     /// WAL segment size in bytes.
     pub wal_segment_size: u64,
+    /// Most bytes of WAL segments kept past a checkpoint for readers that
+    /// hold them (remote-write queues behind), see `wal::hold`.
+    pub wal_hold_max_bytes: u64,
     /// Samples per chunk before it is cut.
     pub chunk_samples: usize,
     /// A chunk is cut before it would span more than this.
@@ -45,6 +48,7 @@ impl Default for DbOptions {
             retention_size: None,
             out_of_order_window: 0,
             wal_segment_size: 128 << 20,
+            wal_hold_max_bytes: 4 << 30,
             chunk_samples: 120,
             max_chunk_span: 2 * 3600 * 1000,
             flush_interval: Duration::from_secs(10),

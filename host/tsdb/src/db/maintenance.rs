@@ -33,7 +33,7 @@ pub(crate) fn run(db: &Inner, stop: &mpsc::Receiver<()>) {
         if let Err(error) = db.wal.lock().sync() {
             tracing::error!(%error, "syncing the WAL failed");
         }
-        let wal_size = db.wal.lock().size_bytes();
+        let wal_size = db.wal.lock().live_bytes();
         let due = db.last_checkpoint.lock().elapsed() >= db.opts.checkpoint_interval
             || wal_size >= db.opts.checkpoint_wal_size;
         if due && let Err(error) = checkpoint(db) {

@@ -82,6 +82,7 @@ impl Db {
             &dir.join("wal"),
             WalOptions {
                 segment_size: opts.wal_segment_size,
+                hold_max_bytes: opts.wal_hold_max_bytes,
             },
             |rec| state.apply(rec).map_err(Into::into),
         )?;

@@ -45,6 +45,7 @@
 //! ```
 
 mod checkpoint;
+pub mod hold;
 mod reader;
 mod record;
 mod segment;
@@ -84,12 +85,16 @@ pub struct WalOptions {
     /// would push it past this many bytes. A record larger than this still
     /// goes (alone) into a fresh segment. Default: [`DEFAULT_SEGMENT_SIZE`].
     pub segment_size: u64,
+    /// Most bytes of segments kept past a checkpoint for readers' holds
+    /// ([`hold`]); the oldest beyond it are deleted. Default 4 GiB.
+    pub hold_max_bytes: u64,
 }
 
 impl Default for WalOptions {
     fn default() -> Self {
         WalOptions {
             segment_size: DEFAULT_SEGMENT_SIZE,
+            hold_max_bytes: 4 << 30,
         }
     }
 }
@@ -169,6 +174,8 @@ pub struct Wal {
     cur_size: u64,
     /// Sizes of the other segments on disk, by number.
     closed: BTreeMap<u64, u64>,
+    /// Segments a checkpoint covers, kept for readers' holds ([`hold`]).
+    held: BTreeMap<u64, u64>,
     /// `(number, size)` of the checkpoint on disk.
     checkpoint: Option<(u64, u64)>,
     /// Scratch buffer for `append_many` and checkpoints.
@@ -238,6 +245,7 @@ impl Wal {
         let checkpoint = listing.checkpoints.last().copied();
         let mut segments = listing.segments;
         let mut findings: Vec<String> = Vec::new();
+        let mut held = BTreeMap::new();
         if let Some((cp, size)) = checkpoint {
             let path = dir.join(checkpoint_name(cp));
             if let Some((offset, what)) = replay_file(&path, size, &mut on_record, &mut report)? {
@@ -259,8 +267,14 @@ impl Wal {
                 remove(&path)?;
                 removed = true;
             }
+            // Covered segments a reader holds stay, unreplayed.
+            let floor = hold::floor(dir).unwrap_or(u64::MAX);
             let covered = segments.partition_point(|&(n, _)| n < cp);
-            for &(n, _) in &segments[..covered] {
+            for &(n, size) in &segments[..covered] {
+                if n >= floor {
+                    held.insert(n, size);
+                    continue;
+                }
                 let path = dir.join(segment_name(n));
                 tracing::info!(path = %path.display(), checkpoint = cp, "wal: removing segment covered by checkpoint");
                 remove(&path)?;
@@ -350,6 +364,7 @@ impl Wal {
             cur_seg: next,
             cur_size: 0,
             closed: kept,
+            held,
             checkpoint,
             buf: Vec::new(),
             poisoned: false,
@@ -450,11 +465,12 @@ impl Wal {
         self.restore_buf(buf);
         let (path, size) = written?;
         let old = self.checkpoint.replace((seg, size));
-        let covered: Vec<u64> = self.closed.range(..seg).map(|(&n, _)| n).collect();
-        for n in covered {
-            remove(&self.dir.join(segment_name(n)))?;
+        let covered: Vec<(u64, u64)> = self.closed.range(..seg).map(|(&n, &s)| (n, s)).collect();
+        for (n, size) in covered {
             self.closed.remove(&n);
+            self.held.insert(n, size);
         }
+        self.prune_held()?;
         if let Some((cp, _)) = old.filter(|&(cp, _)| cp != seg) {
             remove(&self.dir.join(checkpoint_name(cp)))?;
         }
@@ -464,10 +480,47 @@ impl Wal {
     }
 
     /// Total bytes of segments and checkpoint on disk, tracked as they are
-    /// written and deleted (no `stat`).
+    /// written and deleted (no `stat`), segments kept for holds included.
     pub fn size_bytes(&self) -> u64 {
+        self.live_bytes() + self.held_bytes()
+    }
+
+    /// Bytes of the checkpoint and the segments after it: what replay
+    /// reads, and what decides when to take the next checkpoint.
+    pub fn live_bytes(&self) -> u64 {
         let closed: u64 = self.closed.values().sum();
         closed + self.cur_size + self.checkpoint.map_or(0, |(_, size)| size)
+    }
+
+    /// Bytes of segments covered by the checkpoint but kept for holds.
+    pub fn held_bytes(&self) -> u64 {
+        self.held.values().sum()
+    }
+
+    /// Deletes the covered segments no hold needs, then the oldest held
+    /// ones beyond [`WalOptions::hold_max_bytes`].
+    fn prune_held(&mut self) -> Result<(), WalError> {
+        let floor = hold::floor(&self.dir).unwrap_or(u64::MAX);
+        let unneeded: Vec<u64> = self.held.range(..floor).map(|(&n, _)| n).collect();
+        for n in unneeded {
+            remove(&self.dir.join(segment_name(n)))?;
+            self.held.remove(&n);
+        }
+        let mut total = self.held_bytes();
+        while total > self.opts.hold_max_bytes {
+            let Some((n, size)) = self.held.pop_first() else {
+                break;
+            };
+            tracing::warn!(
+                segment = %segment_name(n),
+                held_bytes = total,
+                limit = self.opts.hold_max_bytes,
+                "wal: deleting a segment a reader still holds: the segments kept for readers exceed the limit"
+            );
+            remove(&self.dir.join(segment_name(n)))?;
+            total -= size;
+        }
+        Ok(())
     }
 
     /// The WAL directory.

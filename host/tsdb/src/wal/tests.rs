@@ -12,7 +12,10 @@ use proptest::prelude::*;
 use super::*;
 
 fn opts(segment_size: u64) -> WalOptions {
-    WalOptions { segment_size }
+    WalOptions {
+        segment_size,
+        ..WalOptions::default()
+    }
 }
 
 /// Opens `dir`, collecting every replayed record.

@@ -7,11 +7,14 @@ use std::fs::OpenOptions;
 use std::io::Write;
 
 use super::*;
-use crate::wal::{Wal, WalOptions};
+use crate::wal::{Wal, WalOptions, hold};
 use crate::{Appendable, Db, DbOptions, SeriesAppend};
 
 fn wal(dir: &Path, segment_size: u64) -> Wal {
-    Wal::open(dir, WalOptions { segment_size }, |_| Ok(()))
+    Wal::open(dir, WalOptions {
+            segment_size,
+            ..WalOptions::default()
+        }, |_| Ok(()))
         .unwrap()
         .0
 }
@@ -258,4 +261,76 @@ fn a_db_wal_decodes_to_series_and_samples() {
     assert_eq!(recs.len(), 2);
     assert_eq!(db.series_labels(*id), Some(up));
     assert_eq!(db.series_labels(id + 100), None);
+}
+
+#[test]
+fn held_segments_outlive_checkpoints_and_restarts_until_released() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut w = wal(dir.path(), 64);
+    let mut tail = WalTail::open_at(dir.path(), WalPosition::default()).unwrap();
+    let mut hold = hold::WalHold::acquire(dir.path(), "rw-queue").unwrap();
+    hold.advance(0).unwrap();
+    for i in 0..20 {
+        w.append(&rec(i)).unwrap();
+    }
+    // The reader has read nothing; a checkpoint covers every segment.
+    let cut = w.rotate().unwrap();
+    w.checkpoint(cut, std::iter::empty()).unwrap();
+    assert!(w.held_bytes() > 0);
+    assert_eq!(w.live_bytes() + w.held_bytes(), w.size_bytes());
+    drop(w);
+    // A restart neither replays nor deletes them.
+    let mut replayed = 0;
+    let (mut w, _) = Wal::open(dir.path(), WalOptions::default(), |_| {
+        replayed += 1;
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(replayed, 0);
+    let got = drain(&mut tail);
+    assert_eq!(got, (0..20).map(rec).collect::<Vec<_>>());
+    assert_eq!(tail.stats().segments_skipped, 0);
+
+    // Moving the hold on frees what is behind it at the next checkpoint.
+    hold.advance(cut).unwrap();
+    w.append(&rec(20)).unwrap();
+    let cut2 = w.rotate().unwrap();
+    w.checkpoint(cut2, std::iter::empty()).unwrap();
+    let left: Vec<u64> = segment::list(dir.path())
+        .unwrap()
+        .segments
+        .iter()
+        .map(|&(n, _)| n)
+        .collect();
+    assert!(left.iter().all(|&n| n >= cut), "{left:?} still has segments before {cut}");
+    hold.release().unwrap();
+    w.append(&rec(21)).unwrap();
+    let cut3 = w.rotate().unwrap();
+    w.checkpoint(cut3, std::iter::empty()).unwrap();
+    assert_eq!(w.held_bytes(), 0);
+}
+
+#[test]
+fn held_segments_beyond_the_limit_go_oldest_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = WalOptions {
+        segment_size: 64,
+        hold_max_bytes: 100,
+    };
+    let mut w = Wal::open(dir.path(), opts, |_| Ok(())).unwrap().0;
+    hold::WalHold::acquire(dir.path(), "slow")
+        .unwrap()
+        .advance(0)
+        .unwrap();
+    for i in 0..20 {
+        w.append(&rec(i)).unwrap();
+    }
+    let cut = w.rotate().unwrap();
+    w.checkpoint(cut, std::iter::empty()).unwrap();
+    assert!(w.held_bytes() <= 100 && w.held_bytes() > 0);
+    // The reader loses the oldest, counted as skipped, and reads the rest.
+    let mut tail = WalTail::open_at(dir.path(), WalPosition::default()).unwrap();
+    let got = drain(&mut tail);
+    assert!(tail.stats().segments_skipped > 0);
+    assert_eq!(got.last(), Some(&rec(19)));
 }
