@@ -100,6 +100,18 @@ impl Locator<'_> {
         })
     }
 
+    /// A [`Location`](crate::Location) for later errors about `key`.
+    pub(crate) fn location(&self, span: Option<Range<usize>>, key: String) -> crate::Location {
+        let (line, column) = span.map_or((0, 0), |s| self.line_column(s.start));
+        crate::Location {
+            file: self.file.to_owned(),
+            line,
+            column,
+            job: self.job_of(&key),
+            key,
+        }
+    }
+
     /// The job named by a key inside `scrape[i]` or `exporter[i]`.
     fn job_of(&self, key: &str) -> Option<String> {
         let (section, rest) = key.split_once('[')?;

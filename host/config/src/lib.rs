@@ -44,9 +44,12 @@
 //!
 //! # Rules
 //! - Unknown keys are errors everywhere except in plugin-owned tables
-//!   (`config = {…}` of discovery and exporter entries, and the keys of
-//!   `[plugins.<name>]` other than `allow_http`, `memory_limit`, `timeout`,
-//!   kept in [`PluginConfig::other`]).
+//!   (`config = {…}` of discovery and exporter entries, which the plugin
+//!   validates). `[plugins.<name>]` takes the grants `allow_http`,
+//!   `allow_private_ips`, `allow_dns`, `allow_tcp`, `allow_read` and the
+//!   limits `memory_limit`, `cpu_budget`, `timeout`; the plugin platform
+//!   parses the grants and checks the plugin configs, and reports what it
+//!   refuses at the place it is written ([`Location`]).
 //! - Semantic checks use Prometheus' texts where Prometheus has the check
 //!   (timeout greater than interval, duplicate job names, label names,
 //!   relabel steps, auth combinations, reserved remote-write headers).

@@ -25,7 +25,7 @@ pub(crate) struct RawConfig {
     #[serde(default)]
     pub exporter: Vec<Spanned<RawExporter>>,
     #[serde(default)]
-    pub plugins: BTreeMap<String, RawPlugin>,
+    pub plugins: BTreeMap<String, Spanned<RawPlugin>>,
     #[serde(default)]
     pub remote_write: Vec<Spanned<RawRemoteWrite>>,
 }
@@ -150,20 +150,32 @@ pub(crate) struct RawExporter {
     pub job: Spanned<String>,
     pub plugin: Spanned<String>,
     pub interval: Option<PromDuration>,
+    pub instance: Option<Spanned<String>>,
+    #[serde(default)]
+    pub labels: BTreeMap<Spanned<String>, String>,
     #[serde(default)]
     pub config: toml::Table,
 }
 
-/// `[plugins.<name>]`: the typed keys, and the rest kept for the plugin
-/// host (this table alone accepts keys it does not know).
+/// `[plugins.<name>]`: the plugin's grants and limits. Unknown keys are
+/// refused like everywhere else; entries keep their spans so the plugin
+/// platform can point at a grant it cannot parse.
 #[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct RawPlugin {
     #[serde(default)]
-    pub allow_http: Vec<String>,
-    pub memory_limit: Option<ByteSize>,
+    pub allow_http: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub allow_private_ips: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub allow_dns: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub allow_tcp: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub allow_read: Vec<Spanned<String>>,
+    pub memory_limit: Option<Spanned<ByteSize>>,
+    pub cpu_budget: Option<PromDuration>,
     pub timeout: Option<PromDuration>,
-    #[serde(flatten)]
-    pub other: toml::Table,
 }
 
 #[derive(Debug, Deserialize)]

@@ -18,7 +18,7 @@ use toml::Spanned;
 use url::Url;
 
 use crate::error::{ConfigError, Locator};
-use crate::raw::{RawConfig, RawHttp, RawRemoteWrite, RawScrape};
+use crate::raw::{RawConfig, RawHttp, RawPlugin, RawRemoteWrite, RawScrape};
 use crate::types::*;
 
 type Result<T> = std::result::Result<T, ConfigError>;
@@ -71,9 +71,9 @@ pub(crate) fn resolve(raw: RawConfig, loc: &Locator<'_>) -> Result<Config> {
         scrape.push(c);
     }
     let mut exporters = Vec::with_capacity(raw.exporter.len());
-    for (i, e) in raw.exporter.iter().enumerate() {
+    for (i, spanned) in raw.exporter.iter().enumerate() {
         let key = format!("exporter[{i}]");
-        let e = e.get_ref();
+        let e = spanned.get_ref();
         let job = e.job.get_ref().clone();
         if job.is_empty() {
             return Err(loc.error(Some(e.job.span()), format!("{key}.job"), "job is empty"));
@@ -88,26 +88,31 @@ pub(crate) fn resolve(raw: RawConfig, loc: &Locator<'_>) -> Result<Config> {
                 "plugin is empty",
             ));
         }
+        let instance = match &e.instance {
+            Some(i) if i.get_ref().is_empty() => {
+                return Err(loc.error(
+                    Some(i.span()),
+                    format!("{key}.instance"),
+                    "instance is empty",
+                ));
+            }
+            Some(i) => i.get_ref().clone(),
+            None => e.plugin.get_ref().clone(),
+        };
         exporters.push(ExporterConfig {
             job,
             plugin: e.plugin.get_ref().clone(),
             interval: nonzero(e.interval).unwrap_or(global.scrape_interval),
+            instance,
+            labels: label_set(&e.labels, &format!("{key}.labels"), loc)?,
             config: e.config.clone(),
+            location: loc.location(Some(spanned.span()), key),
         });
     }
-    let plugins = raw
-        .plugins
-        .into_iter()
-        .map(|(name, p)| {
-            let config = PluginConfig {
-                allow_http: p.allow_http,
-                memory_limit: p.memory_limit,
-                timeout: p.timeout.map(PromDuration::get),
-                other: p.other,
-            };
-            (name, config)
-        })
-        .collect();
+    let mut plugins = BTreeMap::new();
+    for (name, p) in &raw.plugins {
+        plugins.insert(name.clone(), plugin_config(name, p, loc)?);
+    }
     let mut remote_write = Vec::with_capacity(raw.remote_write.len());
     let mut seen_names = HashSet::new();
     for (i, rw) in raw.remote_write.iter().enumerate() {
@@ -141,6 +146,64 @@ fn duplicate_job(loc: &Locator<'_>, span: Range<usize>, key: String, job: &str) 
         key,
         format!("found multiple scrape configs with job name {job:?}"),
     )
+}
+
+/// `[plugins.<name>]`: the grants as written (the plugin platform parses
+/// them, and points back here with [`PluginConfig::locations`]) and the
+/// limits, of which a zero memory limit is refused and a zero duration
+/// counts as unset.
+fn plugin_config(
+    name: &str,
+    spanned: &Spanned<RawPlugin>,
+    loc: &Locator<'_>,
+) -> Result<PluginConfig> {
+    let p = spanned.get_ref();
+    let table = format!("plugins.{name}");
+    let mut locations = BTreeMap::new();
+    locations.insert(
+        String::new(),
+        loc.location(Some(spanned.span()), table.clone()),
+    );
+    let mut list = |key: &str, entries: &[Spanned<String>]| -> Vec<String> {
+        entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let k = format!("{key}[{i}]");
+                let l = loc.location(Some(e.span()), format!("{table}.{k}"));
+                locations.insert(k, l);
+                e.get_ref().clone()
+            })
+            .collect()
+    };
+    let allow_http = list("allow_http", &p.allow_http);
+    let allow_private_ips = list("allow_private_ips", &p.allow_private_ips);
+    let allow_dns = list("allow_dns", &p.allow_dns);
+    let allow_tcp = list("allow_tcp", &p.allow_tcp);
+    let allow_read = list("allow_read", &p.allow_read);
+    let memory_limit = match &p.memory_limit {
+        Some(m) if m.get_ref().is_zero() => {
+            let key = format!("{table}.memory_limit");
+            return Err(loc.error(Some(m.span()), key, "memory_limit must be above zero"));
+        }
+        Some(m) => {
+            let key = format!("{table}.memory_limit");
+            locations.insert("memory_limit".into(), loc.location(Some(m.span()), key));
+            Some(*m.get_ref())
+        }
+        None => None,
+    };
+    Ok(PluginConfig {
+        allow_http,
+        allow_private_ips,
+        allow_dns,
+        allow_tcp,
+        allow_read: allow_read.into_iter().map(PathBuf::from).collect(),
+        memory_limit,
+        cpu_budget: nonzero(p.cpu_budget),
+        timeout: nonzero(p.timeout),
+        locations,
+    })
 }
 
 fn nonzero(d: Option<PromDuration>) -> Option<Duration> {
@@ -292,8 +355,8 @@ fn scrape_job(
     }
     let labels = label_set(&raw.labels, &format!("{key}.labels"), loc)?;
     let mut discovery = Vec::with_capacity(raw.discovery.len());
-    for (d, sd) in raw.discovery.iter().enumerate() {
-        let sd = sd.get_ref();
+    for (d, spanned_sd) in raw.discovery.iter().enumerate() {
+        let sd = spanned_sd.get_ref();
         if sd.plugin.get_ref().is_empty() {
             let k = format!("{key}.discovery[{d}].plugin");
             return Err(loc.error(Some(sd.plugin.span()), k, "plugin is empty"));
@@ -302,6 +365,7 @@ fn scrape_job(
             plugin: sd.plugin.get_ref().clone(),
             refresh_interval: nonzero(sd.refresh_interval).unwrap_or(DEFAULT_REFRESH_INTERVAL),
             config: sd.config.clone(),
+            location: loc.location(Some(spanned_sd.span()), format!("{key}.discovery[{d}]")),
         });
     }
     if let Some(p) = &raw.fallback_scrape_protocol

@@ -180,6 +180,40 @@ pub struct DiscoveryConfig {
     #[serde(serialize_with = "ser::duration")]
     pub refresh_interval: Duration,
     pub config: toml::Table,
+    /// Where the entry is written (`scrape[i].discovery[d]`), for errors
+    /// found after loading (the plugin refusing its config).
+    #[serde(skip)]
+    pub location: Location,
+}
+
+/// Where a value is written in the config file: errors found after
+/// loading (by the plugin platform) point there, as the loader's own do.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Location {
+    /// The file name as given to the loader.
+    pub file: String,
+    /// 1-based line and column; 0 when unknown.
+    pub line: usize,
+    pub column: usize,
+    /// The key path, such as `scrape[0].discovery[1]`.
+    pub key: String,
+    /// The scrape or exporter job the key belongs to, if any.
+    pub job: Option<String>,
+}
+
+impl Location {
+    /// An [`Invalid`](crate::Invalid) error at this place; `sub` is
+    /// appended to the key path (e.g. `.config`).
+    pub fn error(&self, sub: &str, message: impl fmt::Display) -> crate::ConfigError {
+        crate::ConfigError::Invalid(crate::Invalid {
+            file: self.file.clone(),
+            line: self.line,
+            column: self.column,
+            key: format!("{}{sub}", self.key),
+            job: self.job.clone(),
+            message: message.to_string().replace('\n', "; "),
+        })
+    }
 }
 
 /// How to reach a target or endpoint over HTTP: the settings Prometheus
@@ -274,25 +308,69 @@ pub struct ExporterConfig {
     /// Defaults to the global `scrape_interval`.
     #[serde(serialize_with = "ser::duration")]
     pub interval: Duration,
+    /// The `instance` label of the job's series; defaults to the plugin's
+    /// name.
+    pub instance: String,
+    /// Labels added to every series of the job, like a scrape job's
+    /// target `labels`.
+    #[serde(skip_serializing_if = "Labels::is_empty")]
+    pub labels: Labels,
     pub config: toml::Table,
+    /// Where the job is written (`exporter[i]`).
+    #[serde(skip)]
+    pub location: Location,
 }
 
-/// `[plugins.<name>]`: grants and limits for one plugin. Keys other than
-/// the ones below are kept in `other` for the plugin host to interpret.
+/// `[plugins.<name>]`: grants and limits for one plugin (see the plugin
+/// host for what each grant allows). Nothing is granted by default; unset
+/// limits take the plugin host's defaults.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct PluginConfig {
     /// Origins the plugin may reach over HTTP (`https://host[:port]`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub allow_http: Vec<String>,
+    /// Non-public networks (CIDR or address) the plugin may connect to.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub allow_private_ips: Vec<String>,
+    /// DNS names the plugin may look up (`name`, `*.domain`, `*`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub allow_dns: Vec<String>,
+    /// `host:port` pairs the plugin may open TCP connections to.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub allow_tcp: Vec<String>,
+    /// Absolute directories the plugin may read (read-only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub allow_read: Vec<PathBuf>,
+    /// Largest linear memory of one call.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub memory_limit: Option<ByteSize>,
+    /// CPU time one call may spend running WebAssembly.
+    #[serde(
+        serialize_with = "ser::opt_duration",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub cpu_budget: Option<Duration>,
+    /// Wall-clock time one call may take.
     #[serde(
         serialize_with = "ser::opt_duration",
         skip_serializing_if = "Option::is_none"
     )]
     pub timeout: Option<Duration>,
-    #[serde(flatten)]
-    pub other: toml::Table,
+    /// Where the table and each of its values are written: `""` is the
+    /// table, `allow_http[1]` one entry, `memory_limit` a key.
+    #[serde(skip)]
+    pub locations: BTreeMap<String, Location>,
+}
+
+impl PluginConfig {
+    /// Where `key` (e.g. `allow_http[1]`) is written, or the table.
+    pub fn location(&self, key: &str) -> Location {
+        self.locations
+            .get(key)
+            .or_else(|| self.locations.get(""))
+            .cloned()
+            .unwrap_or_default()
+    }
 }
 
 /// One `[[remote_write]]` endpoint.
