@@ -6,8 +6,13 @@
 //! produced, for staleness markers, and the metric metadata (`# HELP`,
 //! `# TYPE`, `# UNIT`) of the target.
 //!
+//! Once storage has returned a series' reference, the cache keeps its labels
+//! packed (see `packed`) and appends by reference alone: the labels are
+//! unpacked only when storage needs them again.
+//!
 //! Entries not seen for [`EVICT_AFTER`] scrapes are evicted.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use pharos_model::{Labels, Sample};
@@ -75,6 +80,9 @@ pub(crate) struct ScrapeCache {
     /// Storage references of the slots' series (same order as `slots`):
     /// appends pass them so storage skips matching labels.
     refs: Vec<SeriesRef>,
+    /// Packed labels of slots whose `SeriesAppend` labels were emptied
+    /// (empty when not packed); same order as `slots`.
+    packed: Vec<Box<[u8]>>,
     /// Series id to its position in `slots` ([`FREE`] if unused).
     pos: Vec<u32>,
     free: Vec<u32>,
@@ -145,6 +153,7 @@ impl ScrapeCache {
             placed_iter: 0,
         });
         self.refs.push(SeriesRef::NONE);
+        self.packed.push(Box::default());
         self.by_hash.insert(hash, id);
         (id, true)
     }
@@ -154,8 +163,14 @@ impl ScrapeCache {
         (p != FREE).then_some(p as usize)
     }
 
-    pub(crate) fn labels(&self, id: u32) -> Option<&Labels> {
-        self.slot(id).map(|p| &self.slots[p].labels)
+    /// The labels of series `id`, unpacked if need be.
+    pub(crate) fn labels(&self, id: u32) -> Option<Cow<'_, Labels>> {
+        let p = self.slot(id)?;
+        Some(if self.packed[p].is_empty() {
+            Cow::Borrowed(&self.slots[p].labels)
+        } else {
+            Cow::Owned(crate::packed::unpack(&self.packed[p]))
+        })
     }
 
     pub(crate) fn meta(&self, id: u32) -> Option<&SlotMeta> {
@@ -188,6 +203,7 @@ impl ScrapeCache {
             self.slots.swap(p, to);
             self.meta.swap(p, to);
             self.refs.swap(p, to);
+            self.packed.swap(p, to);
             self.pos[self.meta[p].id as usize] = p as u32;
             self.pos[id as usize] = to as u32;
         }
@@ -205,8 +221,34 @@ impl ScrapeCache {
         &self.slots[..self.placed]
     }
 
+    /// After an accepted append: packs the labels of every placed series
+    /// that now has a reference.
+    pub(crate) fn pack_placed(&mut self) {
+        for p in 0..self.placed {
+            if !self.refs[p].is_none() && self.packed[p].is_empty() {
+                let labels = std::mem::take(&mut self.slots[p].labels);
+                self.packed[p] = crate::packed::pack(&labels);
+            }
+        }
+    }
+
+    /// Gives the placed series their labels back (storage refused a batch
+    /// and needs them). Returns whether any was packed.
+    pub(crate) fn unpack_placed(&mut self) -> bool {
+        let mut any = false;
+        for p in 0..self.placed {
+            if !self.packed[p].is_empty() {
+                let packed = std::mem::take(&mut self.packed[p]);
+                self.slots[p].labels = crate::packed::unpack(&packed);
+                any = true;
+            }
+        }
+        any
+    }
+
     /// The current scrape's batch with its series' storage references,
-    /// for the storage to use and fill in.
+    /// for the storage to use and fill in. Packed series carry empty
+    /// labels.
     pub(crate) fn batch_with_refs(&mut self) -> (&[SeriesAppend], &mut [SeriesRef]) {
         (&self.slots[..self.placed], &mut self.refs[..self.placed])
     }
@@ -234,6 +276,7 @@ impl ScrapeCache {
             self.slots.swap_remove(p);
             self.meta.swap_remove(p);
             self.refs.swap_remove(p);
+            self.packed.swap_remove(p);
             if p < self.slots.len() {
                 self.pos[self.meta[p].id as usize] = p as u32;
             }
@@ -359,6 +402,6 @@ mod tests {
             .collect();
         assert_eq!(names, ["c", "a"]);
         assert_eq!(c.batch()[0].samples, [Sample::new(2, 3.0)]);
-        assert_eq!(c.labels(ids[1]).and_then(|l| l.metric_name()), Some("b"));
+        assert_eq!(c.labels(ids[1]).unwrap().metric_name(), Some("b"));
     }
 }

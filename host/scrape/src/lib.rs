@@ -36,6 +36,7 @@ mod client;
 pub mod discovery;
 mod error;
 mod manager;
+mod packed;
 mod pool;
 mod process;
 mod scrape_loop;

@@ -179,7 +179,7 @@ pub(crate) fn process_body(
 pub(crate) fn stale_all(cache: &mut ScrapeCache, ts: i64, batch: &mut Vec<SeriesAppend>) {
     for id in std::mem::take(&mut cache.prev) {
         if let Some(l) = cache.labels(id) {
-            batch.push(stale(l, ts));
+            batch.push(stale(&l, ts));
         }
     }
 }

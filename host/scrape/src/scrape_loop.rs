@@ -252,8 +252,7 @@ pub(crate) fn ingest(
             counts,
         };
         report_to_cache(cache, &target.series_labels, ts, &report);
-        let (batch, refs) = cache.batch_with_refs();
-        append_atomic(job.storage.as_ref(), batch, Some(refs)).map(|_| counts)
+        append_placed(cache, job.storage.as_ref()).map(|_| counts)
     });
     if let Err(e) = &appended {
         let mut failed = Vec::new();
@@ -313,6 +312,29 @@ fn report_stale(target: &Labels, ts: i64, batch: &mut Vec<SeriesAppend>) {
             samples: vec![Sample::new(ts, stale_nan())],
         });
     }
+}
+
+/// Appends the cache's batch by reference, then packs the labels of the
+/// series storage now knows. A refused batch is retried with every label
+/// unpacked, so storage can name (or re-create) its series.
+fn append_placed(
+    cache: &mut ScrapeCache,
+    storage: &dyn Appendable,
+) -> Result<AppendStats, ScrapeError> {
+    let (batch, refs) = cache.batch_with_refs();
+    let mut result = append_atomic(storage, batch, Some(refs));
+    if matches!(
+        result,
+        Err(ScrapeError::Storage(pharos_tsdb::Error::Append(_)))
+    ) && cache.unpack_placed()
+    {
+        let (batch, refs) = cache.batch_with_refs();
+        result = append_atomic(storage, batch, Some(refs));
+    }
+    if result.is_ok() {
+        cache.pack_placed();
+    }
+    result
 }
 
 /// How many refused series an append drops and retries before giving up.

@@ -370,13 +370,15 @@ async fn auth_params_and_compression_settings_reach_the_target() {
 /// with a reference.
 struct RefAudit {
     db: Db,
-    /// (series with a reference, series) per append.
-    appends: Mutex<Vec<(usize, usize)>>,
+    /// (series with a reference, series without labels, series) per
+    /// append.
+    appends: Mutex<Vec<(usize, usize, usize)>>,
 }
 
 impl Appendable for RefAudit {
     fn append(&self, batch: &[SeriesAppend]) -> Result<AppendStats, pharos_tsdb::Error> {
-        self.appends.lock().push((0, batch.len()));
+        let unlabelled = batch.iter().filter(|s| s.labels.is_empty()).count();
+        self.appends.lock().push((0, unlabelled, batch.len()));
         self.db.append(batch)
     }
 
@@ -386,14 +388,15 @@ impl Appendable for RefAudit {
         refs: &mut [SeriesRef],
     ) -> Result<AppendStats, pharos_tsdb::Error> {
         let known = refs.iter().filter(|r| !r.is_none()).count();
-        self.appends.lock().push((known, batch.len()));
+        let unlabelled = batch.iter().filter(|s| s.labels.is_empty()).count();
+        self.appends.lock().push((known, unlabelled, batch.len()));
         self.db.append_with_refs(batch, refs)
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn repeated_scrapes_append_through_series_references() {
-    let (_server, addr) = TargetServer::start("a 1\nb{x=\"1\"} 2\nb{x=\"2\"} 3\n").await;
+    let (server, addr) = TargetServer::start("a 1\nb{x=\"1\"} 2\nb{x=\"2\"} 3\n").await;
     let dir = tempfile::tempdir().unwrap();
     let audit = Arc::new(RefAudit {
         db: Db::open(dir.path(), DbOptions::default()).unwrap(),
@@ -408,19 +411,34 @@ async fn repeated_scrapes_append_through_series_references() {
         (audit.appends.lock().len() >= 3).then_some(())
     })
     .await;
+    // A failing target gets staleness markers, by labels again.
+    server.set(StatusCode::INTERNAL_SERVER_ERROR, "", Duration::ZERO);
+    let b = [Matcher::equal("__name__", "b")];
+    eventually("stale b", || {
+        let stored = audit.db.select(&b, i64::MIN, i64::MAX).unwrap();
+        let stale = stored
+            .iter()
+            .filter(|s| s.samples().last().is_some_and(|x| is_stale_nan(x.v)))
+            .count();
+        (stale == 2).then_some(())
+    })
+    .await;
     m.stop(Duration::from_secs(5)).await;
     let appends = audit.appends.lock().clone();
     // 3 samples and 5 report series per scrape; the first finds none by
-    // reference, every later one finds all (the last append is the
-    // staleness markers of the stopped target, written by labels).
-    assert_eq!(appends[0], (0, 8));
-    assert_eq!(appends[1], (8, 8));
-    assert_eq!(appends[2], (8, 8));
-    let stored = audit
-        .db
-        .select(&[Matcher::equal("__name__", "b")], i64::MIN, i64::MAX)
-        .unwrap();
+    // reference, every later one finds all and sends no labels (the cache
+    // keeps them packed); the failed scrape's markers carry labels.
+    assert_eq!(appends[0], (0, 0, 8));
+    assert_eq!(appends[1], (8, 8, 8));
+    assert_eq!(appends[2], (8, 8, 8));
+    assert!(
+        appends
+            .iter()
+            .any(|&(_, unlabelled, n)| unlabelled == 0 && n == 8),
+        "{appends:?}"
+    );
+    let stored = audit.db.select(&b, i64::MIN, i64::MAX).unwrap();
     assert_eq!(stored.len(), 2);
-    assert!(stored.iter().all(|s| s.samples().len() >= 3));
+    assert!(stored.iter().all(|s| s.samples().len() >= 4));
     audit.db.close().unwrap();
 }

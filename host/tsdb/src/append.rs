@@ -49,6 +49,10 @@ pub trait Appendable: Send + Sync {
     /// was deleted meanwhile) or [`SeriesRef::NONE`] falls back to the
     /// labels. When the batch is accepted, every `refs[i]` is set to its
     /// series' reference; when it is refused, `refs` is left as it was.
+    /// An entry with a live reference may leave its labels empty (errors
+    /// then name the stored labels); with a stale one it is refused as
+    /// [`crate::AppendError::InvalidSeries`], and the caller retries with
+    /// labels.
     ///
     /// The default ignores references (storages without them).
     fn append_with_refs(

@@ -1,7 +1,5 @@
 use std::io;
 
-use pharos_model::Labels;
-
 /// Why a batch of samples was refused. The whole batch is refused: nothing
 /// of it is stored.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -21,9 +19,9 @@ pub enum AppendError {
 }
 
 impl AppendError {
-    pub(crate) fn duplicate(labels: &Labels, t: i64) -> Self {
+    pub(crate) fn duplicate(series: &str, t: i64) -> Self {
         AppendError::DuplicateSample {
-            series: labels.to_string(),
+            series: series.to_owned(),
             t,
         }
     }

@@ -59,7 +59,7 @@ impl Appendable for MemStorage {
                         .into());
                     }
                     Some(l) if s.t == l.t && s.v.to_bits() != l.v.to_bits() => {
-                        return Err(AppendError::duplicate(&sa.labels, s.t).into());
+                        return Err(AppendError::duplicate(&sa.labels.to_string(), s.t).into());
                     }
                     Some(l) if s.t == l.t => {}
                     _ => staged_s.push(*s),

@@ -135,8 +135,29 @@ fn a_reference_to_a_deleted_series_falls_back_to_its_labels() {
     db.append_with_refs(&[series("old", 0, 30), series("live", 0, 100)], &mut refs)
         .unwrap();
     let old_ref = refs[0];
+    // With a live reference the labels may be left out.
+    let mut by_ref = [refs[1]];
+    let unlabelled = SeriesAppend {
+        labels: Labels::empty(),
+        ..series("live", 100, 101)
+    };
+    db.append_with_refs(std::slice::from_ref(&unlabelled), &mut by_ref)
+        .unwrap();
     db.checkpoint().unwrap();
     db.apply_retention().unwrap();
+    // A stale reference without labels is refused, changing nothing.
+    let mut stale = [old_ref];
+    let err = db
+        .append_with_refs(
+            &[SeriesAppend {
+                labels: Labels::empty(),
+                ..series("old", 200, 201)
+            }],
+            &mut stale,
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("stale series reference"), "{err}");
+    assert_eq!(stale, [old_ref]);
     // "old" is gone; its reference is stale and the labels win.
     db.append_with_refs(
         &[series("old", 200, 201), series("live", 100, 101)],

@@ -53,9 +53,10 @@ const REUSE_SLACK: u32 = NEW_WINDOW_HEADER - 2;
 /// `lead` value meaning "no XOR window yet".
 const NO_WINDOW: u8 = u8::MAX;
 
-/// Initial capacity of an appender's buffer: a 120-sample chunk of typical
-/// scrape data fits.
-const INITIAL_CAPACITY: usize = 256;
+/// Initial capacity of an appender's buffer. Small, growing by doubling:
+/// every head series has an open chunk, and 256 bytes each made a tenth of
+/// a 100k-series head's memory.
+const INITIAL_CAPACITY: usize = 64;
 
 /// Encoding state shared by the appender and the decoder: the previous
 /// sample, the previous timestamp delta and the current XOR window.

@@ -43,6 +43,17 @@ fn set_refs(refs: Option<&mut [SeriesRef]>, ids: &[u64]) {
     }
 }
 
+impl Staged<'_> {
+    /// The series as errors name it: the caller's labels, or the stored
+    /// ones when the caller gave only a reference.
+    fn name(&self) -> String {
+        match &self.series {
+            Some(s) if self.labels.is_empty() => s.lock().labels().to_string(),
+            _ => self.labels.to_string(),
+        }
+    }
+}
+
 /// What validation knows about one series of the batch.
 struct Staged<'b> {
     series: Option<SeriesCell>,
@@ -72,7 +83,10 @@ pub(crate) fn append(
         if let Some(r) = r.filter(|r| !r.is_none())
             && let Some(s) = db.head.get(r.0)
         {
-            debug_assert!(same_series(&s, &sa.labels), "a reference of other labels");
+            debug_assert!(
+                sa.labels.is_empty() || same_series(&s, &sa.labels),
+                "a reference of other labels"
+            );
             found.push(Found::Ref(r.0, s));
             continue;
         }
@@ -90,12 +104,6 @@ pub(crate) fn append(
 
     let result = (|| {
         for (sa, found) in batch.iter().zip(found) {
-            if sa.labels.is_empty() {
-                return Err(AppendError::InvalidSeries {
-                    series: "{}".into(),
-                    reason: "empty label set",
-                });
-            }
             let id = match found {
                 Found::Ref(id, s) => {
                     staged.entry(id).or_insert_with(|| {
@@ -110,6 +118,12 @@ pub(crate) fn append(
                     id
                 }
                 Found::Key(start, end) => {
+                    if sa.labels.is_empty() {
+                        return Err(AppendError::InvalidSeries {
+                            series: "{}".into(),
+                            reason: "empty label set (or a stale series reference without labels)",
+                        });
+                    }
                     let key = &keys[start..end];
                     match ids.get(key) {
                         Some(id) => *id,
@@ -160,19 +174,19 @@ pub(crate) fn append(
                 } else if s.t == st.last.t {
                     if s.v.to_bits() != st.last.v.to_bits() {
                         inc(&db.counters.duplicate_rejected, 1);
-                        return Err(AppendError::duplicate(st.labels, s.t));
+                        return Err(AppendError::duplicate(&st.name(), s.t));
                     }
                 } else if window > 0 && s.t >= max_time.saturating_sub(window) {
                     let existing = st.series.as_ref().and_then(|x| x.lock().ooo_at(s.t));
                     match existing {
                         Some(e) if e.v.to_bits() != s.v.to_bits() => {
                             inc(&db.counters.duplicate_rejected, 1);
-                            return Err(AppendError::duplicate(st.labels, s.t));
+                            return Err(AppendError::duplicate(&st.name(), s.t));
                         }
                         Some(_) => {}
                         None if st.ooo.contains(&s.t) => {
                             inc(&db.counters.duplicate_rejected, 1);
-                            return Err(AppendError::duplicate(st.labels, s.t));
+                            return Err(AppendError::duplicate(&st.name(), s.t));
                         }
                         None => {
                             st.ooo.push(s.t);
@@ -182,7 +196,7 @@ pub(crate) fn append(
                 } else {
                     inc(&db.counters.out_of_order_rejected, 1);
                     return Err(AppendError::OutOfOrder {
-                        series: st.labels.to_string(),
+                        series: st.name(),
                         t: s.t,
                         newest: st.last.t,
                     });

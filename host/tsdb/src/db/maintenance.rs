@@ -101,22 +101,28 @@ pub(crate) fn flush(db: &Inner) -> Result<(), Error> {
 
 /// Writes new series to sled; on failure they stay pending for the next try.
 fn save_series(db: &Inner, ids: Vec<u64>) -> Result<(), Error> {
-    if ids.is_empty() {
-        return Ok(());
-    }
-    let series: Vec<(u64, Box<[u8]>)> = ids
-        .iter()
-        .filter_map(|id| db.head.get(*id).map(|s| (*id, s.lock().key.clone())))
-        .collect();
-    if let Err(e) = db
-        .store
-        .put_series(series.iter().map(|(id, k)| (*id, &k[..])))
-    {
-        db.pending_series.lock().extend(ids);
-        return Err(e);
+    // In slices: after a burst of new series (a first scrape of many
+    // targets) one batch of all their keys was a memory peak of its own.
+    for (i, part) in ids.chunks(SAVE_SERIES_BATCH).enumerate() {
+        let series: Vec<(u64, Box<[u8]>)> = part
+            .iter()
+            .filter_map(|id| db.head.get(*id).map(|s| (*id, s.lock().key.clone())))
+            .collect();
+        if let Err(e) = db
+            .store
+            .put_series(series.iter().map(|(id, k)| (*id, &k[..])))
+        {
+            db.pending_series
+                .lock()
+                .extend_from_slice(&ids[i * SAVE_SERIES_BATCH..]);
+            return Err(e);
+        }
     }
     Ok(())
 }
+
+/// Series saved to sled per batch.
+const SAVE_SERIES_BATCH: usize = 4096;
 
 /// Takes a checkpoint: full chunks go to sled; what is still only in memory
 /// (open chunks, out-of-order buffers) is written to a checkpoint file; the

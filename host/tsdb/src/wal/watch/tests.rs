@@ -11,12 +11,16 @@ use crate::wal::{Wal, WalOptions, hold};
 use crate::{Appendable, Db, DbOptions, SeriesAppend};
 
 fn wal(dir: &Path, segment_size: u64) -> Wal {
-    Wal::open(dir, WalOptions {
+    Wal::open(
+        dir,
+        WalOptions {
             segment_size,
             ..WalOptions::default()
-        }, |_| Ok(()))
-        .unwrap()
-        .0
+        },
+        |_| Ok(()),
+    )
+    .unwrap()
+    .0
 }
 
 /// Every record the tail returns until it catches up.
@@ -302,7 +306,10 @@ fn held_segments_outlive_checkpoints_and_restarts_until_released() {
         .iter()
         .map(|&(n, _)| n)
         .collect();
-    assert!(left.iter().all(|&n| n >= cut), "{left:?} still has segments before {cut}");
+    assert!(
+        left.iter().all(|&n| n >= cut),
+        "{left:?} still has segments before {cut}"
+    );
     hold.release().unwrap();
     w.append(&rec(21)).unwrap();
     let cut3 = w.rotate().unwrap();
