@@ -22,7 +22,7 @@ use crate::discovery::{DiscoveryRegistry, NoDiscovery};
 use crate::error::ClientError;
 use crate::pool::{ActiveTarget, DroppedTarget, ScrapePool};
 use crate::process::SampleSettings;
-use crate::scrape_loop::{JobContext, NoObserver, ScrapeObserver, fallback_format};
+use crate::scrape_loop::{Draining, JobContext, NoObserver, ScrapeObserver, fallback_format};
 
 /// How the manager scrapes, besides the config.
 pub struct ManagerOptions {
@@ -47,6 +47,7 @@ pub struct ScrapeManager {
     storage: Arc<dyn Appendable>,
     options: ManagerOptions,
     pools: Mutex<BTreeMap<String, Arc<ScrapePool>>>,
+    draining: Arc<Draining>,
 }
 
 impl ScrapeManager {
@@ -55,6 +56,7 @@ impl ScrapeManager {
             storage,
             options,
             pools: Mutex::new(BTreeMap::new()),
+            draining: Arc::default(),
         }
     }
 
@@ -109,6 +111,7 @@ impl ScrapeManager {
                 observer: self.options.observer.clone(),
                 fallback_format: fallback_format(cfg.fallback_scrape_protocol.as_deref()),
                 target_limit_exceeded: Mutex::new(None),
+                draining: self.draining.clone(),
             });
             let pool = Arc::new(ScrapePool::new(cfg.clone(), fp, ctx));
             if let Some(prev) = existing {
@@ -148,10 +151,12 @@ impl ScrapeManager {
     /// to `timeout` for them, so nothing appends after storage closes.
     pub async fn stop(&self, timeout: Duration) {
         let pools = std::mem::take(&mut *self.pools.lock());
-        let handles: Vec<_> = pools
+        let mut handles: Vec<_> = pools
             .values()
             .flat_map(|p| p.stop(&FxHashSet::default(), true))
             .collect();
+        // Removed targets still waiting to go stale write nothing either.
+        handles.extend(self.draining.shut_down());
         let all = async {
             for h in handles {
                 let _ = h.await;

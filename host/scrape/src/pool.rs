@@ -207,6 +207,7 @@ impl ScrapePool {
         }
         for (_, r) in old {
             let _ = r.stop.send(Stop::Stale);
+            self.ctx.draining.add(r.handle);
         }
         st.active = active;
         st.dropped = dropped;
@@ -236,25 +237,26 @@ impl ScrapePool {
 
     /// Stops discovery and every loop: quietly for targets in `keep` (they
     /// live on in a new pool) or for all when `quiet`, with staleness
-    /// markers otherwise. Returns the loop tasks to wait for.
+    /// markers otherwise. Returns the tasks of the quiet loops to wait for;
+    /// the stale ones wait to write their markers under the job's
+    /// `Draining`.
     pub(crate) fn stop(&self, keep: &FxHashSet<u64>, quiet: bool) -> Vec<JoinHandle<()>> {
         let mut st = self.state.lock();
         st.stopped = true;
         for h in st.discovery.drain(..) {
             h.abort();
         }
-        st.active
-            .drain(..)
-            .map(|r| {
-                let how = if quiet || keep.contains(&r.hash) {
-                    Stop::Quiet
-                } else {
-                    Stop::Stale
-                };
-                let _ = r.stop.send(how);
-                r.handle
-            })
-            .collect()
+        let mut quiet_loops = Vec::new();
+        for r in st.active.drain(..) {
+            if quiet || keep.contains(&r.hash) {
+                let _ = r.stop.send(Stop::Quiet);
+                quiet_loops.push(r.handle);
+            } else {
+                let _ = r.stop.send(Stop::Stale);
+                self.ctx.draining.add(r.handle);
+            }
+        }
+        quiet_loops
     }
 
     pub(crate) fn active(&self) -> Vec<ActiveTarget> {

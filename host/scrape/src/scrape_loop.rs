@@ -6,8 +6,11 @@
 //!
 //! When the loop is stopped because its target went away it writes
 //! staleness markers for every series of its last scrape, report series
-//! included; when it is stopped for a reload that keeps the target, or at
-//! shutdown, it writes nothing.
+//! included, as Prometheus does: after waiting until the scrape after the
+//! would-be next one (so a target that comes back at once under a new loop
+//! does not flap), stamped with the would-be next scrape's time. When it
+//! is stopped for a reload that keeps the target, or at shutdown (also
+//! while waiting to write markers), it writes nothing.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -49,6 +52,29 @@ impl ScrapeObserver for NoObserver {
     fn scraped(&self, _: &str, _: Duration, _: bool, _: Counts) {}
 }
 
+/// Loops of removed targets waiting to write their staleness markers:
+/// shared by all pools, so shutdown can cancel and await them.
+#[derive(Default)]
+pub(crate) struct Draining {
+    shutdown: watch::Sender<bool>,
+    handles: parking_lot::Mutex<Vec<tokio::task::JoinHandle<()>>>,
+}
+
+impl Draining {
+    /// Keeps the task of a loop told to go stale.
+    pub(crate) fn add(&self, handle: tokio::task::JoinHandle<()>) {
+        let mut hs = self.handles.lock();
+        hs.retain(|h| !h.is_finished());
+        hs.push(handle);
+    }
+
+    /// Cancels every wait and returns the tasks to await.
+    pub(crate) fn shut_down(&self) -> Vec<tokio::task::JoinHandle<()>> {
+        self.shutdown.send_replace(true);
+        std::mem::take(&mut *self.handles.lock())
+    }
+}
+
 /// What all loops of a job share.
 pub(crate) struct JobContext {
     pub(crate) job: String,
@@ -62,6 +88,7 @@ pub(crate) struct JobContext {
     /// Set while the job has more targets than `target_limit`: (targets,
     /// limit). Every scrape then fails without fetching.
     pub(crate) target_limit_exceeded: parking_lot::Mutex<Option<(usize, u64)>>,
+    pub(crate) draining: Arc<Draining>,
 }
 
 /// What the owner asks of a running loop.
@@ -109,9 +136,11 @@ impl ScrapeLoop {
         let start = tokio::time::Instant::now() + delay;
         let mut ticker = tokio::time::interval_at(start, self.target.interval);
         ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
+        // When the next scrape is due.
+        let mut next = start;
         let how = loop {
             tokio::select! {
-                _ = ticker.tick() => {}
+                t = ticker.tick() => next = t + self.target.interval,
                 r = stop.changed() => break stopped(r, &stop),
             }
             let started = SystemTime::now();
@@ -123,7 +152,7 @@ impl ScrapeLoop {
             self.ingest(fetched, started, t0.elapsed()).await;
         };
         if how == Stop::Stale {
-            self.end_of_run_staleness().await;
+            self.end_of_run_staleness(next).await;
         }
     }
 
@@ -196,13 +225,24 @@ impl ScrapeLoop {
         });
     }
 
-    /// Staleness markers for everything this loop stored, now.
-    async fn end_of_run_staleness(mut self) {
+    /// Staleness markers for everything this loop stored, at the would-be
+    /// `next` scrape, written an interval after it; nothing at shutdown.
+    async fn end_of_run_staleness(mut self, next: tokio::time::Instant) {
+        let interval = self.target.interval;
+        let mut shutdown = self.job.draining.shutdown.subscribe();
+        tokio::select! {
+            () = tokio::time::sleep_until(next + interval + interval / 10) => {}
+            _ = shutdown.wait_for(|down| *down) => return,
+        }
+        let now = tokio::time::Instant::now();
+        let at = SystemTime::now()
+            .checked_sub(now.saturating_duration_since(next))
+            .unwrap_or_else(SystemTime::now);
         let cache = std::mem::take(&mut self.cache);
         let (job, target) = (self.job.clone(), self.target.clone());
         let _ = tokio::task::spawn_blocking(move || {
             let mut cache = cache;
-            let ts = millis(SystemTime::now());
+            let ts = millis(at);
             let mut batch = Vec::new();
             stale_all(&mut cache, ts, &mut batch);
             report_stale(&target.series_labels, ts, &mut batch);

@@ -261,6 +261,7 @@ async fn reload_keeps_unchanged_loops_and_marks_removed_targets_stale() {
     m.apply(&job(&format!("\"{addr_a}\""), "").scrape);
     assert_eq!(target(&m.active_targets(), &addr_a).unwrap().loop_id, id_a);
     assert!(target(&m.active_targets(), &addr_b).is_none());
+    let removed_at = Instant::now();
     eventually("b stale", || {
         let b = values(&storage, "b", &addr_b);
         let up = values(&storage, "up", &addr_b);
@@ -268,6 +269,24 @@ async fn reload_keeps_unchanged_loops_and_marks_removed_targets_stale() {
             .then_some(())
     })
     .await;
+    // As Prometheus: written once the scrape after the would-be next one
+    // is due, stamped with the would-be next scrape's time.
+    assert!(removed_at.elapsed() >= Duration::from_millis(100));
+    let b_times: Vec<i64> = storage
+        .select(&[Matcher::equal("__name__", "b")], i64::MIN, i64::MAX)
+        .unwrap()[0]
+        .samples()
+        .iter()
+        .map(|s| s.t)
+        .collect();
+    let [.., last_scrape, marker] = b_times[..] else {
+        panic!("{b_times:?}")
+    };
+    // (The last scrape may have started late, never early.)
+    assert!(
+        marker > last_scrape && marker - last_scrape <= 105,
+        "{b_times:?}"
+    );
 
     // A changed scrape setting restarts the loop.
     m.apply(&job(&format!("\"{addr_a}\""), "honor_labels = true\n").scrape);
@@ -290,10 +309,14 @@ async fn reload_keeps_unchanged_loops_and_marks_removed_targets_stale() {
         Some(addr_b.as_str())
     );
 
-    // Removing the job stops everything.
+    // Removing the job stops everything; shutting down before the markers
+    // are due writes none.
+    let before = values(&storage, "a", &addr_a).len();
     m.apply(&[]);
     assert!(m.active_targets().is_empty());
     m.stop(Duration::from_secs(5)).await;
+    let after = values(&storage, "a", &addr_a);
+    assert!(after.len() <= before + 1 && !after.iter().any(|v| is_stale_nan(*v)));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
