@@ -163,8 +163,80 @@ pub(crate) type SeriesCell = Arc<Mutex<MemSeries>>;
 #[derive(Debug, Default)]
 pub(crate) struct HeadInner {
     pub(crate) series: HashMap<u64, SeriesCell>,
-    by_hash: HashMap<u64, Vec<u64>>,
+    by_hash: ByHash,
     pub(crate) index: Index,
+}
+
+/// Series ids by the hash of their key. Hashes rarely collide, so the
+/// first id of a hash sits in a plain map and only further ones in a list
+/// (a `Vec` per hash cost ~40 bytes a series).
+#[derive(Debug, Default)]
+struct ByHash {
+    first: HashMap<u64, u64>,
+    more: HashMap<u64, Vec<u64>>,
+}
+
+impl ByHash {
+    fn ids(&self, hash: u64) -> impl Iterator<Item = u64> + '_ {
+        let more = self.more.get(&hash).map(Vec::as_slice).unwrap_or_default();
+        self.first
+            .get(&hash)
+            .copied()
+            .into_iter()
+            .chain(more.iter().copied())
+    }
+
+    fn add(&mut self, hash: u64, id: u64) {
+        if let Some(&first) = self.first.get(&hash) {
+            if first != id {
+                self.more.entry(hash).or_default().push(id);
+            }
+        } else {
+            self.first.insert(hash, id);
+        }
+    }
+
+    fn remove(&mut self, hash: u64, id: u64) {
+        if self.first.get(&hash) == Some(&id) {
+            match self.more.get_mut(&hash).and_then(Vec::pop) {
+                Some(next) => {
+                    self.first.insert(hash, next);
+                }
+                None => {
+                    self.first.remove(&hash);
+                }
+            }
+        } else if let Some(ids) = self.more.get_mut(&hash) {
+            ids.retain(|x| *x != id);
+        }
+        if self.more.get(&hash).is_some_and(Vec::is_empty) {
+            self.more.remove(&hash);
+        }
+    }
+}
+
+#[cfg(test)]
+mod by_hash_tests {
+    use super::ByHash;
+
+    #[test]
+    fn colliding_hashes_keep_every_id() {
+        let mut b = ByHash::default();
+        b.add(7, 1);
+        b.add(7, 2);
+        b.add(7, 3);
+        b.add(8, 4);
+        assert_eq!(b.ids(7).collect::<Vec<_>>(), [1, 2, 3]);
+        b.remove(7, 1);
+        let mut left: Vec<u64> = b.ids(7).collect();
+        left.sort_unstable();
+        assert_eq!(left, [2, 3]);
+        b.remove(7, 3);
+        b.remove(7, 2);
+        assert_eq!(b.ids(7).count(), 0);
+        assert!(b.more.is_empty());
+        assert_eq!(b.ids(8).collect::<Vec<_>>(), [4]);
+    }
 }
 
 /// All series, looked up by id or by labels, plus the index.
@@ -189,14 +261,10 @@ impl Head {
     /// The id of the series with this key (see [`series_key`]).
     pub(crate) fn lookup(&self, key: &[u8], hash: u64) -> Option<(u64, SeriesCell)> {
         let inner = self.inner.read();
-        for id in inner.by_hash.get(&hash)? {
-            if let Some(s) = inner.series.get(id)
-                && *s.lock().key == *key
-            {
-                return Some((*id, s.clone()));
-            }
-        }
-        None
+        inner.by_hash.ids(hash).find_map(|id| {
+            let s = inner.series.get(&id)?;
+            (*s.lock().key == *key).then(|| (id, s.clone()))
+        })
     }
 
     pub(crate) fn get(&self, id: u64) -> Option<SeriesCell> {
@@ -215,7 +283,7 @@ impl Head {
         let series = MemSeries::new(key.into_boxed_slice());
         let hash = key_hash(&series.key);
         inner.index.add(id, labels);
-        inner.by_hash.entry(hash).or_default().push(id);
+        inner.by_hash.add(hash, id);
         let s = Arc::new(Mutex::new(series));
         inner.series.insert(id, s.clone());
         s
@@ -231,12 +299,7 @@ impl Head {
             (s.labels(), key_hash(&s.key))
         };
         inner.index.remove(id, &labels);
-        if let Some(ids) = inner.by_hash.get_mut(&hash) {
-            ids.retain(|x| *x != id);
-            if ids.is_empty() {
-                inner.by_hash.remove(&hash);
-            }
-        }
+        inner.by_hash.remove(hash, id);
     }
 
     /// Series matching the matchers, sorted by id.
