@@ -32,6 +32,14 @@ pub enum LoadError {
         /// wasmtime's message.
         message: String,
     },
+    /// The component implements none of the three worlds.
+    #[error(
+        "plugin {plugin}: not a Pharos plugin: the component implements none of the worlds discovery, exporter, notifier of pharos:plugin@0.1.0 (or it needs imports Pharos lacks)"
+    )]
+    NoWorld {
+        /// The plugin's name.
+        plugin: String,
+    },
     /// `describe` says another kind than the one it was loaded as.
     #[error("plugin {plugin}: loaded as {expected} but describes itself as {actual}")]
     KindMismatch {

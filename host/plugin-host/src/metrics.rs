@@ -96,6 +96,10 @@ impl PluginMetrics {
         }
     }
 
+    pub(crate) fn reset_backoff(&self) {
+        *self.backoff.lock() = Backoff::default();
+    }
+
     pub(crate) fn snapshot(&self) -> MetricsSnapshot {
         MetricsSnapshot {
             calls: self.calls.load(Ordering::Relaxed),

@@ -45,6 +45,7 @@ struct Inner {
     allow: Arc<AllowList>,
     load: LoadInfo,
     info: Option<PluginInfo>,
+    imports: Vec<String>,
     metrics: PluginMetrics,
 }
 
@@ -58,6 +59,7 @@ pub struct Plugin {
 type CallResult<R> = Result<wasmtime::Result<Result<R, PluginError>>, Elapsed>;
 
 impl Plugin {
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         runtime: Arc<RuntimeInner>,
         name: &str,
@@ -66,6 +68,7 @@ impl Plugin {
         limits: Limits,
         allow: AllowList,
         load: LoadInfo,
+        imports: Vec<String>,
     ) -> Self {
         Plugin {
             inner: Arc::new(Inner {
@@ -77,6 +80,7 @@ impl Plugin {
                 allow: Arc::new(allow),
                 load,
                 info: None,
+                imports,
                 metrics: PluginMetrics::default(),
             }),
         }
@@ -124,6 +128,18 @@ impl Plugin {
     /// The plugin's retry state.
     pub fn backoff(&self) -> Backoff {
         self.inner.metrics.snapshot().backoff
+    }
+
+    /// Forgets the failures behind the retry state, so the next call is
+    /// made at once (e.g. after the operator changed the configuration).
+    pub fn reset_backoff(&self) {
+        self.inner.metrics.reset_backoff();
+    }
+
+    /// The interfaces the component imports (`wasi:http/outgoing-handler@…`,
+    /// `pharos:plugin/dns@…`, …): what it may ask for, granted or not.
+    pub fn imports(&self) -> &[String] {
+        &self.inner.imports
     }
 
     fn new_store(&self) -> Store<State> {

@@ -199,6 +199,29 @@ impl Runtime {
         component: &[u8],
         settings: &PluginSettings,
     ) -> Result<Plugin, LoadError> {
+        self.load_as(name, Some(kind), component, settings).await
+    }
+
+    /// Loads a plugin whose kind is not known yet (`pharos plugin
+    /// install`): the component must implement one of the three worlds;
+    /// the first that fits (discovery, exporter, notifier) is used and
+    /// `describe` must agree with it.
+    pub async fn load_any(
+        &self,
+        name: &str,
+        component: &[u8],
+        settings: &PluginSettings,
+    ) -> Result<Plugin, LoadError> {
+        self.load_as(name, None, component, settings).await
+    }
+
+    async fn load_as(
+        &self,
+        name: &str,
+        kind: Option<PluginKind>,
+        component: &[u8],
+        settings: &PluginSettings,
+    ) -> Result<Plugin, LoadError> {
         let allow = AllowList::parse(&settings.grants).map_err(|source| LoadError::Grant {
             plugin: name.to_owned(),
             source,
@@ -206,25 +229,55 @@ impl Runtime {
         let started = Instant::now();
         let (component, cache) = self.compile(name, component).await?;
         let compile_time = started.elapsed();
-        let world_error = |e: wasmtime::Error| LoadError::World {
-            plugin: name.to_owned(),
-            kind,
-            message: format!("{e:#}"),
+        let world_error = |kind: PluginKind| {
+            move |e: wasmtime::Error| LoadError::World {
+                plugin: name.to_owned(),
+                kind,
+                message: format!("{e:#}"),
+            }
         };
+        let imports: Vec<String> = component
+            .component_type()
+            .imports(&self.inner.engine)
+            .map(|(import, _)| import.to_owned())
+            .collect();
         let pre = self
             .inner
             .linker
             .instantiate_pre(&component)
-            .map_err(world_error)?;
-        let pre = match kind {
-            PluginKind::Discovery => WorldPre::Discovery(
-                bindings::discovery::DiscoveryPre::new(pre).map_err(world_error)?,
-            ),
-            PluginKind::Exporter => {
-                WorldPre::Exporter(bindings::exporter::ExporterPre::new(pre).map_err(world_error)?)
-            }
-            PluginKind::Notifier => {
-                WorldPre::Notifier(bindings::notifier::NotifierPre::new(pre).map_err(world_error)?)
+            .map_err(world_error(kind.unwrap_or(PluginKind::Discovery)))?;
+        let world = |kind: PluginKind| -> Result<WorldPre, LoadError> {
+            Ok(match kind {
+                PluginKind::Discovery => WorldPre::Discovery(
+                    bindings::discovery::DiscoveryPre::new(pre.clone())
+                        .map_err(world_error(kind))?,
+                ),
+                PluginKind::Exporter => WorldPre::Exporter(
+                    bindings::exporter::ExporterPre::new(pre.clone()).map_err(world_error(kind))?,
+                ),
+                PluginKind::Notifier => WorldPre::Notifier(
+                    bindings::notifier::NotifierPre::new(pre.clone()).map_err(world_error(kind))?,
+                ),
+            })
+        };
+        let (kind, pre) = match kind {
+            Some(kind) => (kind, world(kind)?),
+            None => {
+                let kinds = [
+                    PluginKind::Discovery,
+                    PluginKind::Exporter,
+                    PluginKind::Notifier,
+                ];
+                let mut found = None;
+                for k in kinds {
+                    if let Ok(w) = world(k) {
+                        found = Some((k, w));
+                        break;
+                    }
+                }
+                found.ok_or_else(|| LoadError::NoWorld {
+                    plugin: name.to_owned(),
+                })?
             }
         };
         let load = LoadInfo {
@@ -239,6 +292,7 @@ impl Runtime {
             settings.limits,
             allow,
             load,
+            imports,
         );
         let info = plugin.describe().await.map_err(|e| LoadError::Describe {
             plugin: name.to_owned(),

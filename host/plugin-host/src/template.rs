@@ -59,6 +59,16 @@ pub enum TemplateError {
     /// The directory exists and is not empty.
     #[error("{0} exists and is not empty")]
     NotEmpty(PathBuf),
+    /// `cargo build` of the crate failed.
+    #[error("cargo build in {dir} failed ({status}):\n{stderr}")]
+    Build {
+        /// The crate's directory.
+        dir: PathBuf,
+        /// cargo's exit status.
+        status: std::process::ExitStatus,
+        /// What cargo printed.
+        stderr: String,
+    },
     /// Writing a file failed.
     #[error("cannot write {path}: {source}")]
     Io {
@@ -140,6 +150,50 @@ pub fn scaffold(
         written.push(path);
     }
     Ok(written)
+}
+
+/// Builds a scaffolded crate in `dir` the way its README says, `cargo
+/// build --target wasm32-wasip2` (debug profile), with its artifacts in
+/// `target_dir`, and returns the component's path. `lock_file`, if given,
+/// is copied in first to pin the dependencies (Pharos' tests use the
+/// plugins workspace's lock, so the build works offline). Flags meant for
+/// a host build (`RUSTFLAGS`, clippy's wrapper) are not passed on.
+pub fn cargo_build(
+    dir: &Path,
+    target_dir: &Path,
+    lock_file: Option<&Path>,
+) -> Result<PathBuf, TemplateError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| TemplateError::Io { path, source }
+    };
+    if let Some(lock) = lock_file {
+        let to = dir.join("Cargo.lock");
+        std::fs::copy(lock, &to).map_err(io(&to))?;
+    }
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let output = std::process::Command::new(cargo)
+        .current_dir(dir)
+        .args(["build", "--target", "wasm32-wasip2"])
+        .env("CARGO_TARGET_DIR", target_dir)
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("RUSTC_WORKSPACE_WRAPPER")
+        .env_remove("CARGO_BUILD_TARGET")
+        .output()
+        .map_err(io(dir))?;
+    if !output.status.success() {
+        return Err(TemplateError::Build {
+            dir: dir.to_path_buf(),
+            status: output.status,
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        });
+    }
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().replace('-', "_"))
+        .unwrap_or_default();
+    Ok(target_dir.join(format!("wasm32-wasip2/debug/{name}.wasm")))
 }
 
 #[cfg(test)]

@@ -9,9 +9,8 @@
 mod common;
 
 use pharos_plugin_host::PluginKind;
-use pharos_plugin_host::template::{SdkSource, scaffold};
+use pharos_plugin_host::template::{SdkSource, cargo_build, scaffold};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -29,24 +28,8 @@ fn target_dir() -> PathBuf {
 }
 
 fn build(dir: &Path) -> PathBuf {
-    std::fs::copy(repo().join("plugins/Cargo.lock"), dir.join("Cargo.lock")).unwrap();
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let output = Command::new(cargo)
-        .current_dir(dir)
-        .args(["build", "--target", "wasm32-wasip2"])
-        .env("CARGO_TARGET_DIR", target_dir())
-        .env_remove("RUSTFLAGS")
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .env_remove("RUSTC_WORKSPACE_WRAPPER")
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "cargo build failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let name = dir.file_name().unwrap().to_str().unwrap().replace('-', "_");
-    target_dir().join(format!("wasm32-wasip2/debug/{name}.wasm"))
+    let lock = repo().join("plugins/Cargo.lock");
+    cargo_build(dir, &target_dir(), Some(&lock)).unwrap()
 }
 
 async fn scaffold_build_load(name: &str, kind: PluginKind) -> pharos_plugin_host::Plugin {
