@@ -12,11 +12,24 @@
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use pharos_config::{HttpClientConfig, ScrapeConfig};
+use pharos_config::{HttpClientConfig, ScrapeConfig, Scheme};
 use pharos_textparse::SCRAPE_ACCEPT_HEADER;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
 
 use crate::error::{ClientError, ScrapeError};
+
+/// Connections kept open between scrapes, per target. The HTTP library
+/// keeps a read buffer per connection that grows to about 400 KiB with
+/// large bodies and never shrinks, which made plain-HTTP keep-alive cost
+/// more memory than the samples of the targets' series; a fresh loopback
+/// or LAN connection per scrape costs a few microseconds. For HTTPS the
+/// handshake costs more than the buffer, so those connections are kept.
+fn idle_connections(cfg: &ScrapeConfig) -> usize {
+    match cfg.scheme {
+        Scheme::Https => 2,
+        Scheme::Http => 0,
+    }
+}
 
 /// A job's HTTP client and the auth it adds to each request.
 #[derive(Clone)]
@@ -45,7 +58,7 @@ impl ScrapeClient {
             .user_agent(user_agent)
             .use_rustls_tls()
             .danger_accept_invalid_certs(tls.insecure_skip_verify)
-            .pool_max_idle_per_host(2);
+            .pool_max_idle_per_host(idle_connections(cfg));
         if !cfg.enable_compression {
             b = b.no_gzip();
         }
