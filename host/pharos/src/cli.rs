@@ -1,5 +1,6 @@
 //! The command line: `pharos run [--config FILE] [--listen ADDR] [--data DIR]`,
-//! `pharos check config FILE…`, `pharos query EXPR`.
+//! `pharos check config FILE…`, `pharos query EXPR`, `pharos plugin …`
+//! (see [`crate::plugin_cli`]).
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -38,6 +39,10 @@ pub enum Command {
     /// Evaluate a PromQL expression on a running server and print the
     /// result as a table.
     Query(QueryArgs),
+    /// Install, list, remove and write plugins (WebAssembly components
+    /// for discovery, exporters and notifiers).
+    #[command(subcommand)]
+    Plugin(crate::plugin_cli::PluginCommand),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -95,14 +100,16 @@ pub fn check_config(files: &[PathBuf]) -> (String, String, bool) {
             .map_err(anyhow::Error::from)
             .and_then(|c| {
                 pharos_scrape::ScrapeManager::check(&c.scrape)?;
+                crate::plugin_cli::check_plugins(&c)?;
                 Ok(c)
             });
         match checked {
             Ok(c) => {
                 let _ = writeln!(
                     out,
-                    " SUCCESS: {name} is valid pharos config file syntax ({} scrape jobs, {} remote_write endpoints)\n",
+                    " SUCCESS: {name} is valid pharos config file syntax ({} scrape jobs, {} exporter jobs, {} remote_write endpoints)\n",
                     c.scrape.len(),
+                    c.exporters.len(),
                     c.remote_write.len()
                 );
             }
@@ -170,7 +177,7 @@ mod tests {
         .expect("write");
         let (out, err, ok) = check_config(&[good.clone(), bad.clone()]);
         assert!(!ok);
-        assert!(out.contains(&format!(" SUCCESS: {} is valid pharos config file syntax (1 scrape jobs, 0 remote_write endpoints)", good.display())), "{out}");
+        assert!(out.contains(&format!(" SUCCESS: {} is valid pharos config file syntax (1 scrape jobs, 0 exporter jobs, 0 remote_write endpoints)", good.display())), "{out}");
         assert!(
             out.contains(&format!("Checking {}", bad.display())),
             "{out}"

@@ -1,12 +1,15 @@
 //! The `pharos` binary as a library: the command line ([`cli`]), the server
 //! lifecycle ([`server`]), config reload ([`reload`]), its own metrics
-//! ([`self_metrics`]), the storage it runs on ([`storage`]) and the
+//! ([`self_metrics`], [`plugin_metrics`]), the plugin commands
+//! ([`plugin_cli`]), the storage it runs on ([`storage`]) and the
 //! Prometheus-compatible HTTP API ([`api`]), so tests and other crates can
 //! mount [`router`] on any [`pharos_tsdb::Storage`].
 
 pub mod api;
 pub mod build_info;
 pub mod cli;
+pub mod plugin_cli;
+pub mod plugin_metrics;
 pub mod query_cli;
 pub mod reload;
 pub mod self_metrics;

@@ -26,8 +26,13 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         };
     }
+    // The plugin commands print what they did; their log is for problems.
+    let level = match cli.command {
+        Command::Plugin(_) => "warn",
+        _ => "info",
+    };
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| level.into()))
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .init();
@@ -38,6 +43,9 @@ fn main() -> ExitCode {
             Command::Query(args) => runtime
                 .block_on(pharos::query_cli::run(args))
                 .map(|table| print!("{table}")),
+            Command::Plugin(cmd) => runtime
+                .block_on(pharos::plugin_cli::run(cmd))
+                .map(|out| print!("{out}")),
             Command::Check(_) => Ok(()),
         });
     match result {

@@ -3,8 +3,12 @@
 //! A reload reads the file again and validates it whole (the loader's
 //! checks, then what only building the jobs' HTTP clients finds) before
 //! anything changes; a bad file is refused with its reason and the running
-//! config stays. A good one is applied to the scrape manager (loops of
-//! unchanged targets keep running) and becomes what
+//! config stays. The plugin platform checks it too (every plugin a job
+//! uses exists, has the right kind and accepts its config; grants parse),
+//! loading what changed — a newly installed version or new grants — and
+//! the result is committed before the scrape manager and the exporter
+//! jobs see the new config. A good config is applied to the scrape
+//! manager (loops of unchanged targets keep running) and becomes what
 //! `/api/v1/status/config` shows. `[server]` and `[storage]` changes need a
 //! restart: they are logged, and the running values stay.
 //!
@@ -17,6 +21,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use parking_lot::Mutex;
 use pharos_config::Config;
+use pharos_plugins::{ExporterManager, PluginSet, Prepared};
 use pharos_remote_write::{Options as RemoteWriteOptions, RemoteWrite};
 use pharos_scrape::ScrapeManager;
 
@@ -74,6 +79,8 @@ pub struct Reloader {
     /// Remote-write sending: how to start it, and the running queues.
     remote_write_opts: Option<RemoteWriteOptions>,
     remote_write: tokio::sync::Mutex<Option<RemoteWrite>>,
+    /// The plugins and the exporter jobs that call them.
+    plugins: Option<(PluginSet, Arc<ExporterManager>)>,
 }
 
 impl Reloader {
@@ -93,7 +100,15 @@ impl Reloader {
             reloading: Mutex::new(()),
             remote_write_opts: None,
             remote_write: tokio::sync::Mutex::new(None),
+            plugins: None,
         }
+    }
+
+    /// Enables plugins: reloads check and load them, and run
+    /// `[[exporter]]` jobs with `exporters`.
+    pub fn with_plugins(mut self, plugins: PluginSet, exporters: Arc<ExporterManager>) -> Self {
+        self.plugins = Some((plugins, exporters));
+        self
     }
 
     /// Enables `[[remote_write]]`: queues read the storage's WAL as
@@ -134,14 +149,33 @@ impl Reloader {
     /// runtime.
     pub fn start(&self) {
         let config = self.current();
-        self.apply(&config);
+        self.apply(&config, None);
     }
 
-    fn apply(&self, config: &Config) {
+    /// Applies a checked config; `prepared` (its plugins) is committed
+    /// first, so discovery and exporter jobs use the new plugins.
+    fn apply(&self, config: &Config, prepared: Option<Prepared>) {
+        if let (Some((set, _)), Some(p)) = (&self.plugins, prepared) {
+            set.commit(p);
+        }
         for e in self.scrape.apply(&config.scrape) {
             tracing::error!(error = %e, "scrape job not started");
         }
+        if let Some((_, exporters)) = &self.plugins {
+            exporters.apply(&config.exporters);
+        }
         self.apply_remote_write(config);
+    }
+
+    /// The plugin platform's check of `config` (on a blocking thread of
+    /// the runtime, as reloads run).
+    fn prepare_plugins(&self, config: &Config) -> anyhow::Result<Option<Prepared>> {
+        let Some((set, _)) = &self.plugins else {
+            return Ok(None);
+        };
+        let prepared =
+            tokio::runtime::Handle::current().block_on(async { set.prepare(config).await })?;
+        Ok(Some(prepared))
     }
 
     /// Starts the remote-write queues (at start, inside the runtime) or
@@ -178,11 +212,11 @@ impl Reloader {
     /// Reloads the config. On error nothing changed.
     pub fn reload(&self) -> anyhow::Result<()> {
         let _one_at_a_time = self.reloading.lock();
-        let result = self
-            .source
-            .load(Some(&self.bound))
-            .context("invalid configuration");
-        let new = match result {
+        let result = self.source.load(Some(&self.bound)).and_then(|c| {
+            let prepared = self.prepare_plugins(&c)?;
+            Ok((c, prepared))
+        });
+        let (new, prepared) = match result.context("invalid configuration") {
             Ok(c) => c,
             Err(e) => {
                 self.metrics.reloaded(false);
@@ -197,7 +231,7 @@ impl Reloader {
         if new.server.listen != old.server.listen || new.storage.path != old.storage.path {
             tracing::warn!("[server] and [storage] changes take effect after a restart");
         }
-        self.apply(&new);
+        self.apply(&new, prepared);
         *self.current.lock() = Arc::new(new);
         self.metrics.reloaded(true);
         tracing::info!(file = ?self.source.file, "configuration reloaded");

@@ -51,6 +51,8 @@ pub struct SelfMetrics {
     last_reload_success_time: Gauge,
     /// Weak: the manager holds these metrics as its observer.
     scrape_manager: Arc<Mutex<Weak<ScrapeManager>>>,
+    /// The plugins whose counters `/metrics` shows.
+    plugins: crate::plugin_metrics::PluginSlot,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -110,6 +112,10 @@ impl SelfMetrics {
             storage,
             scrape_manager: scrape_manager.clone(),
         }));
+        let plugins = crate::plugin_metrics::PluginSlot::default();
+        registry.register_collector(Box::new(crate::plugin_metrics::PluginCollector {
+            slot: plugins.clone(),
+        }));
         let m = SelfMetrics {
             registry,
             scrape_duration,
@@ -119,6 +125,7 @@ impl SelfMetrics {
             last_reload_successful,
             last_reload_success_time,
             scrape_manager,
+            plugins,
         };
         m.last_reload_successful.set(1);
         m.last_reload_success_time.set(now_secs());
@@ -128,6 +135,11 @@ impl SelfMetrics {
     /// Lets `/metrics` report the manager's targets per job.
     pub fn set_scrape_manager(&self, m: &Arc<ScrapeManager>) {
         *self.scrape_manager.lock() = Arc::downgrade(m);
+    }
+
+    /// Lets `/metrics` report the plugins' counters.
+    pub fn set_plugins(&self, plugins: &pharos_plugins::PluginSet) {
+        *self.plugins.lock() = Some(plugins.clone());
     }
 
     /// Counts a reload attempt.

@@ -1,7 +1,8 @@
-//! Server lifecycle: load the config, open storage, bind, start scraping,
-//! serve until SIGINT/SIGTERM (reloading on SIGHUP), then stop the scrape
-//! loops, drain connections and close the storage so everything is
-//! flushed.
+//! Server lifecycle: load the config, load the plugins it uses, open
+//! storage, bind, start scraping (discovery through plugins) and the
+//! exporter jobs, serve until SIGINT/SIGTERM (reloading on SIGHUP), then
+//! stop the scrape loops and exporter jobs, drain connections and close
+//! the storage so everything is flushed.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -12,8 +13,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use pharos_config::Config;
+use pharos_plugins::{ExporterManager, PluginSet};
 use pharos_remote_write::Options as RemoteWriteOptions;
-use pharos_scrape::{ManagerOptions, NoDiscovery, ScrapeManager};
+use pharos_scrape::{ManagerOptions, ScrapeManager};
 use pharos_tsdb::{Db, DbOptions};
 use tokio::net::TcpListener;
 use tracing::info;
@@ -38,13 +40,14 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     server.serve(shutdown_signal()).await
 }
 
-/// A bound server with its storage open.
+/// A bound server with its storage open and its plugins loaded.
 pub struct Server {
     listener: TcpListener,
     db: Arc<Db>,
     addr: SocketAddr,
     source: ConfigSource,
     config: Config,
+    plugins: PluginSet,
 }
 
 /// The storage settings of `[storage]`.
@@ -83,6 +86,13 @@ impl Server {
         // point at it.
         let config = source.load(Some(&addr.to_string()))?;
         let data_dir = config.storage.path.clone();
+        // Plugins before storage: a config they refuse fails fast.
+        let plugins = PluginSet::new(&data_dir)?;
+        let prepared = plugins
+            .prepare(&config)
+            .await
+            .context("invalid configuration")?;
+        plugins.commit(prepared);
         let db = Db::open(&data_dir, db_options(&config))
             .with_context(|| format!("cannot open storage in {}", data_dir.display()))?;
         info!(
@@ -99,6 +109,7 @@ impl Server {
             addr,
             source,
             config,
+            plugins,
         })
     }
 
@@ -139,10 +150,12 @@ impl Server {
             ManagerOptions {
                 user_agent: format!("Pharos/{}", build_info::VERSION),
                 observer: metrics.clone(),
-                discovery: Arc::new(NoDiscovery),
+                discovery: Arc::new(self.plugins.clone()),
             },
         ));
         metrics.set_scrape_manager(&scrape);
+        metrics.set_plugins(&self.plugins);
+        let exporters = Arc::new(ExporterManager::new(self.db.clone(), self.plugins.clone()));
         let flags = self.flags();
         let mut rw_opts = RemoteWriteOptions::new(
             self.config.storage.path.join("wal"),
@@ -158,7 +171,8 @@ impl Server {
                 scrape.clone(),
                 metrics.clone(),
             )
-            .with_remote_write(rw_opts),
+            .with_remote_write(rw_opts)
+            .with_plugins(self.plugins.clone(), exporters.clone()),
         );
         reloader.start();
         let sighup = tokio::spawn(reload_on_sighup(reloader.clone()));
@@ -166,6 +180,7 @@ impl Server {
             .with_scrape(scrape.clone())
             .with_reloader(reloader.clone())
             .with_self_metrics(metrics)
+            .with_plugins(self.plugins.clone())
             .with_flags(flags);
         let served = axum::serve(self.listener, router(state))
             .with_graceful_shutdown(shutdown)
@@ -175,6 +190,9 @@ impl Server {
         info!("shutting down: stopping scrapes");
         scrape.stop(SCRAPE_STOP_TIMEOUT).await;
         drop(scrape);
+        info!("stopping exporter jobs");
+        exporters.stop(SCRAPE_STOP_TIMEOUT).await;
+        drop(exporters);
         info!("stopping remote write");
         reloader.stop_remote_write().await;
         info!("closing storage");

@@ -22,6 +22,7 @@ mod labels;
 mod metadata;
 mod params;
 mod parse_query;
+mod plugins;
 mod query;
 mod query_json;
 mod response;
@@ -45,6 +46,8 @@ pub struct AppState {
     pub self_metrics: Option<Arc<SelfMetrics>>,
     /// What `/api/v1/status/flags` shows.
     pub flags: Arc<BTreeMap<String, String>>,
+    /// The plugins, for `/api/v1/plugins`.
+    pub plugins: Option<pharos_plugins::PluginSet>,
 }
 
 impl AppState {
@@ -56,6 +59,7 @@ impl AppState {
             reloader: None,
             self_metrics: None,
             flags: Arc::default(),
+            plugins: None,
         }
     }
 
@@ -71,6 +75,11 @@ impl AppState {
 
     pub fn with_self_metrics(mut self, metrics: Arc<SelfMetrics>) -> Self {
         self.self_metrics = Some(metrics);
+        self
+    }
+
+    pub fn with_plugins(mut self, plugins: pharos_plugins::PluginSet) -> Self {
+        self.plugins = Some(plugins);
         self
     }
 
@@ -125,6 +134,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/targets", get(targets::targets))
         .route("/api/v1/targets/metadata", get(metadata::target_metadata))
         .route("/api/v1/metadata", get(metadata::metadata))
+        .route("/api/v1/plugins", get(plugins::plugins))
         .route("/api/v1/status/config", get(config::config))
         .route("/api/v1/status/flags", get(config::flags))
         .route("/-/reload", post(config::reload).put(config::reload))
