@@ -1,6 +1,7 @@
 //! Helpers shared by the end-to-end tests, and the benchmark harness.
 pub mod bench;
 pub mod pharos;
+pub mod plugins;
 pub mod process;
 pub mod references;
 pub mod remote_write;
