@@ -1,5 +1,5 @@
 //! The HTTP side of one queue: a client built from the endpoint's config
-//! (TLS, proxy, timeout) and one attempt at POSTing a request body, with
+//! (TLS and proxy by `pharos-http-client`, timeout) and one attempt at POSTing a request body, with
 //! the answer sorted the way Prometheus' remote-write client does:
 //! 2xx is success; 5xx, 429 with `retry_on_http_429`, and network errors
 //! are worth retrying (with the `Retry-After` the endpoint asked for);
@@ -55,52 +55,10 @@ impl Client {
             queue: queue.to_owned(),
             message,
         };
-        let mut b = reqwest::Client::builder()
-            .user_agent(user_agent)
+        let b = pharos_http_client::builder(&cfg.http, user_agent)
+            .map_err(|e| err(e.to_string()))?
             .timeout(cfg.remote_timeout)
             .pool_max_idle_per_host(usize::MAX);
-        let tls = &cfg.http.tls;
-        if let Some(ca) = &tls.ca_file {
-            let pem = std::fs::read(ca)
-                .map_err(|e| err(format!("reading ca_file {}: {e}", ca.display())))?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem)
-                .map_err(|e| err(format!("ca_file {}: {e}", ca.display())))?;
-            for c in certs {
-                b = b.add_root_certificate(c);
-            }
-        }
-        match (&tls.cert_file, &tls.key_file) {
-            (Some(cert), Some(key)) => {
-                let mut pem = std::fs::read(cert)
-                    .map_err(|e| err(format!("reading cert_file {}: {e}", cert.display())))?;
-                pem.push(b'\n');
-                pem.extend(
-                    std::fs::read(key)
-                        .map_err(|e| err(format!("reading key_file {}: {e}", key.display())))?,
-                );
-                let id = reqwest::Identity::from_pem(&pem)
-                    .map_err(|e| err(format!("client certificate {}: {e}", cert.display())))?;
-                b = b.identity(id);
-            }
-            (None, None) => {}
-            _ => {
-                return Err(err(
-                    "tls: cert_file and key_file must be given together".into()
-                ));
-            }
-        }
-        if tls.insecure_skip_verify {
-            b = b.danger_accept_invalid_certs(true);
-        }
-        if let Some(name) = &tls.server_name {
-            tracing::warn!(queue, server_name = %name, "remote write: tls.server_name is not supported yet; the URL's host name is verified");
-        }
-        b = match &cfg.http.proxy_url {
-            Some(p) => b.proxy(
-                reqwest::Proxy::all(p.as_str()).map_err(|e| err(format!("proxy_url: {e}")))?,
-            ),
-            None => b.no_proxy(),
-        };
         let http = b
             .build()
             .map_err(|e| err(format!("building the HTTP client: {e}")))?;

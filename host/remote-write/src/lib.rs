@@ -274,8 +274,13 @@ impl RemoteWrite {
 /// Gives up a removed queue's hold on the WAL (its marker stays).
 fn release_hold(wal_dir: &std::path::Path, name: &str) {
     match pharos_tsdb::wal::hold::release(wal_dir, name) {
-        Ok(()) => tracing::info!(hold = name, "remote write: released the WAL hold of a removed queue"),
-        Err(error) => tracing::warn!(hold = name, %error, "remote write: cannot release a WAL hold"),
+        Ok(()) => tracing::info!(
+            hold = name,
+            "remote write: released the WAL hold of a removed queue"
+        ),
+        Err(error) => {
+            tracing::warn!(hold = name, %error, "remote write: cannot release a WAL hold")
+        }
     }
 }
 

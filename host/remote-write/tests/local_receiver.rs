@@ -346,7 +346,10 @@ async fn reload_keeps_unchanged_queues_and_resumes_changed_ones() {
     rw.apply_config(&only_b, &Labels::empty()).await.unwrap();
     assert_eq!(rw.stats().len(), 1);
     let left = holds();
-    assert!(left.len() == 1 && left[0].starts_with("remote-write-b-"), "{left:?}");
+    assert!(
+        left.len() == 1 && left[0].starts_with("remote-write-b-"),
+        "{left:?}"
+    );
     let mut dup = only_b.clone();
     dup.extend(only_b.clone());
     assert!(rw.apply_config(&dup, &Labels::empty()).await.is_err());

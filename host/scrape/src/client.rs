@@ -1,4 +1,5 @@
-//! The HTTP side of a scrape: one client per job (TLS, proxy, compression)
+//! The HTTP side of a scrape: one client per job (TLS and proxy by
+//! `pharos-http-client`, compression, connections)
 //! and one GET per scrape with Prometheus' headers, auth, a timeout over
 //! the whole exchange and a limit on the (decompressed) body.
 //!
@@ -12,7 +13,7 @@
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use pharos_config::{HttpClientConfig, ScrapeConfig, Scheme};
+use pharos_config::{HttpClientConfig, Scheme, ScrapeConfig};
 use pharos_textparse::SCRAPE_ACCEPT_HEADER;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
 
@@ -53,43 +54,12 @@ impl ScrapeClient {
             job: cfg.job.clone(),
             message,
         };
-        let tls = &cfg.http.tls;
-        let mut b = reqwest::Client::builder()
-            .user_agent(user_agent)
-            .use_rustls_tls()
-            .danger_accept_invalid_certs(tls.insecure_skip_verify)
+        let mut b = pharos_http_client::builder(&cfg.http, user_agent)
+            .map_err(|e| err(e.to_string()))?
             .pool_max_idle_per_host(idle_connections(cfg));
         if !cfg.enable_compression {
             b = b.no_gzip();
         }
-        if let Some(ca) = &tls.ca_file {
-            let pem = std::fs::read(ca)
-                .map_err(|e| err(format!("reading ca_file {}: {e}", ca.display())))?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem)
-                .map_err(|e| err(format!("ca_file {}: {e}", ca.display())))?;
-            for c in certs {
-                b = b.add_root_certificate(c);
-            }
-        }
-        if let (Some(cert), Some(key)) = (&tls.cert_file, &tls.key_file) {
-            let mut pem = std::fs::read(cert)
-                .map_err(|e| err(format!("reading cert_file {}: {e}", cert.display())))?;
-            pem.push(b'\n');
-            pem.extend(
-                std::fs::read(key)
-                    .map_err(|e| err(format!("reading key_file {}: {e}", key.display())))?,
-            );
-            let id = reqwest::Identity::from_pem(&pem)
-                .map_err(|e| err(format!("cert_file/key_file: {e}")))?;
-            b = b.identity(id);
-        }
-        b = match &cfg.http.proxy_url {
-            Some(proxy) => b.proxy(
-                reqwest::Proxy::all(proxy.as_str())
-                    .map_err(|e| err(format!("proxy_url {proxy}: {e}")))?,
-            ),
-            None => b.no_proxy(),
-        };
         let client = b.build().map_err(|e| err(e.to_string()))?;
         Ok(ScrapeClient {
             client,
