@@ -283,3 +283,90 @@ pub fn check_plugins(config: &Config) -> anyhow::Result<()> {
         Ok(())
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, Command, check_config};
+    use clap::Parser;
+
+    #[test]
+    fn check_config_runs_the_plugin_checks() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("p.toml");
+        std::fs::write(
+            &file,
+            format!(
+                "[storage]\npath = {:?}\n\n[[exporter]]\njob = \"e\"\nplugin = \"json\"\nconfig = {{ url = \"ftp://x\", metrics = [] }}\n",
+                dir.path().join("data").display().to_string()
+            ),
+        )
+        .expect("write");
+        let (_, err, ok) = check_config(std::slice::from_ref(&file));
+        assert!(!ok);
+        let want = format!(
+            "  FAILED: {}:4:1: exporter[0].config (job \"e\"): the plugin refused its config: plugin json: config error: `url` must be an http:// or https:// URL\n",
+            file.display()
+        );
+        assert!(err.starts_with(&want), "{err}");
+        assert!(
+            err.contains("`url` must be an http:// or https:// URL"),
+            "{err}"
+        );
+        // Checking created nothing in the (missing) data directory.
+        assert!(!dir.path().join("data").exists());
+    }
+
+    #[test]
+    fn plugin_commands_parse() {
+        let cli = Cli::try_parse_from([
+            "pharos",
+            "plugin",
+            "install",
+            "x.wasm",
+            "--sha256",
+            "ab",
+            "--data-dir",
+            "/d",
+        ])
+        .expect("parses");
+        let Command::Plugin(PluginCommand::Install {
+            source,
+            sha256,
+            data,
+        }) = cli.command
+        else {
+            panic!("not install");
+        };
+        assert_eq!(
+            (source.as_str(), sha256.as_deref(), data.data),
+            ("x.wasm", Some("ab"), Some(PathBuf::from("/d")))
+        );
+        let cli = Cli::try_parse_from(["pharos", "plugin", "new", "my-sd", "--kind", "exporter"])
+            .expect("parses");
+        assert!(matches!(
+            cli.command,
+            Command::Plugin(PluginCommand::New {
+                kind: KindArg::Exporter,
+                dir: None,
+                ..
+            })
+        ));
+        assert!(
+            Cli::try_parse_from(["pharos", "plugin", "new", "x", "--kind", "scraper"]).is_err()
+        );
+    }
+
+    #[test]
+    fn new_writes_a_crate_and_says_what_next() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out =
+            new("my-sd", PluginKind::Discovery, Some(dir.path().join("c"))).expect("scaffold");
+        assert!(
+            out.contains("pharos plugin install target/wasm32-wasip2/release/my_sd.wasm"),
+            "{out}"
+        );
+        let toml = std::fs::read_to_string(dir.path().join("c/Cargo.toml")).expect("Cargo.toml");
+        assert!(toml.contains("pharos-sdk = { path = "), "{toml}");
+    }
+}

@@ -175,7 +175,7 @@ impl fmt::Display for Denial {
 #[derive(Debug, thiserror::Error)]
 pub enum CallError {
     /// The plugin returned an error; its kind says whether to retry.
-    #[error("plugin {plugin}: {error}")]
+    #[error("plugin {plugin}: {}", plugin_error_text(error))]
     Plugin {
         /// The plugin's name.
         plugin: String,
@@ -242,6 +242,16 @@ pub enum CallError {
         /// The function that was called.
         call: &'static str,
     },
+}
+
+/// `config error: …`, `transient error: …`, `permanent error: …`.
+fn plugin_error_text(e: &PluginError) -> String {
+    let kind = match e {
+        PluginError::Config(_) => "config",
+        PluginError::Transient(_) => "transient",
+        PluginError::Permanent(_) => "permanent",
+    };
+    format!("{kind} error: {}", e.message())
 }
 
 /// The kind of a call's failure, for metrics and logs.
