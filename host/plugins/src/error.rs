@@ -81,9 +81,10 @@ pub enum StoreError {
     Runtime(#[source] LoadError),
 }
 
-/// Everything the plugin platform refuses in a config, in file order:
-/// each message names the file, line, column and key where it can (as
-/// `pharos_config::ConfigError` does).
+/// Everything the plugin platform refuses in a config (unknown plugins,
+/// then grants and loading, then each use): each message names the file,
+/// line, column and key where it can, as `pharos_config::ConfigError`
+/// does.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckError {
     pub errors: Vec<String>,

@@ -20,7 +20,9 @@
 //! is made at once.
 //!
 //! Loaded: every installed plugin, and the built-in plugins the config
-//! uses or configures. The others are listed, not loaded.
+//! uses or configures. The others are listed, not loaded. An installed
+//! plugin that fails to load is an error only if the config uses or
+//! configures it (else a warning).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -230,15 +232,16 @@ impl PluginSet {
             );
         }
 
-        let mut wanted: BTreeSet<String> = installed.keys().cloned().collect();
-        wanted.extend(config.plugins.keys().cloned());
-        wanted.extend(
+        let mut referenced: BTreeSet<String> = config.plugins.keys().cloned().collect();
+        referenced.extend(
             config
                 .scrape
                 .iter()
                 .flat_map(|j| j.discovery.iter().map(|d| d.plugin.clone())),
         );
-        wanted.extend(config.exporters.iter().map(|e| e.plugin.clone()));
+        referenced.extend(config.exporters.iter().map(|e| e.plugin.clone()));
+        let mut wanted: BTreeSet<String> = installed.keys().cloned().collect();
+        wanted.extend(referenced.iter().cloned());
         wanted.retain(|n| known(n));
 
         let current = self.loaded();
@@ -257,6 +260,10 @@ impl PluginSet {
             {
                 Ok(entry) => {
                     plugins.insert(name, entry);
+                }
+                // An installed plugin nothing uses does not stop the config.
+                Err(e) if !referenced.contains(&name) => {
+                    tracing::warn!(plugin = %name, error = %e, "installed plugin not loaded");
                 }
                 Err(e) => {
                     let place = config
