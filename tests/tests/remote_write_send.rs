@@ -60,6 +60,22 @@ fn a_pharos_forwards_what_it_scrapes_to_another() -> Result<()> {
         Ok(scalar(&v) == Some(1.0))
     })?;
 
+    // The queue reports itself under Prometheus' metric names.
+    let metrics = client
+        .get(format!("{}/metrics", sender.url))
+        .send()?
+        .text()?;
+    let sent = metrics
+        .lines()
+        .find(|l| l.starts_with("prometheus_remote_storage_samples_total{"))
+        .context("prometheus_remote_storage_samples_total on /metrics")?;
+    let value: f64 = sent.rsplit(' ').next().unwrap_or("").parse()?;
+    assert!(value > 0.0, "{sent}");
+    assert!(
+        sent.contains(&format!("url=\"{}/api/v1/write\"", receiver.url)),
+        "{sent}"
+    );
+
     // Same samples on both sides for a series that stays put.
     let q = r#"count_over_time(scrape_samples_scraped{job="target"}[1h])"#;
     std::thread::sleep(Duration::from_secs(3));

@@ -25,6 +25,7 @@ use prometheus_client::registry::Registry;
 
 use crate::api::AppState;
 use crate::build_info;
+use crate::remote_write_metrics::{RemoteWriteCollector, StatsFn};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct JobLabels {
@@ -53,6 +54,8 @@ pub struct SelfMetrics {
     scrape_manager: Arc<Mutex<Weak<ScrapeManager>>>,
     /// The plugins whose counters `/metrics` shows.
     plugins: crate::plugin_metrics::PluginSlot,
+    /// Where the remote-write queues' statistics come from, once running.
+    remote_write: Arc<Mutex<Option<StatsFn>>>,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -116,6 +119,11 @@ impl SelfMetrics {
         registry.register_collector(Box::new(crate::plugin_metrics::PluginCollector {
             slot: plugins.clone(),
         }));
+        let remote_write: Arc<Mutex<Option<StatsFn>>> = Arc::default();
+        let slot = remote_write.clone();
+        registry.register_collector(Box::new(RemoteWriteCollector {
+            stats: Arc::new(move || slot.lock().as_ref().map(|f| f()).unwrap_or_default()),
+        }));
         let m = SelfMetrics {
             registry,
             scrape_duration,
@@ -126,6 +134,7 @@ impl SelfMetrics {
             last_reload_success_time,
             scrape_manager,
             plugins,
+            remote_write,
         };
         m.last_reload_successful.set(1);
         m.last_reload_success_time.set(now_secs());
@@ -140,6 +149,12 @@ impl SelfMetrics {
     /// Lets `/metrics` report the plugins' counters.
     pub fn set_plugins(&self, plugins: &pharos_plugins::PluginSet) {
         *self.plugins.lock() = Some(plugins.clone());
+    }
+
+    /// Lets `/metrics` report the remote-write queues
+    /// (`prometheus_remote_storage_*`).
+    pub fn set_remote_write_stats(&self, stats: StatsFn) {
+        *self.remote_write.lock() = Some(stats);
     }
 
     /// Counts a reload attempt.

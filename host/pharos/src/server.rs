@@ -174,6 +174,12 @@ impl Server {
             .with_remote_write(rw_opts)
             .with_plugins(self.plugins.clone(), exporters.clone()),
         );
+        let weak = Arc::downgrade(&reloader);
+        metrics.set_remote_write_stats(Arc::new(move || {
+            weak.upgrade()
+                .map(|r| r.remote_write_stats())
+                .unwrap_or_default()
+        }));
         reloader.start();
         let sighup = tokio::spawn(reload_on_sighup(reloader.clone()));
         let state = AppState::new(self.db.clone())
