@@ -18,6 +18,9 @@ use std::sync::atomic::AtomicU64;
 
 type LabelPairs = Vec<(&'static str, String)>;
 
+/// A metric's name, help and value per queue.
+type PerQueue = (&'static str, &'static str, fn(&QueueStats) -> u64);
+
 /// Gives the queues' statistics (none while remote write is off).
 pub type StatsFn = Arc<dyn Fn() -> Vec<QueueStats> + Send + Sync>;
 
@@ -47,7 +50,7 @@ impl Collector for RemoteWriteCollector {
         if queues.is_empty() {
             return Ok(());
         }
-        let counters: [(&str, &str, fn(&QueueStats) -> u64); 6] = [
+        let counters: [PerQueue; 6] = [
             (
                 "prometheus_remote_storage_samples",
                 "Total number of samples sent to remote storage.",
@@ -89,7 +92,7 @@ impl Collector for RemoteWriteCollector {
             }
             encode(&mut e, name, help, &f)?;
         }
-        let gauges: [(&str, &str, fn(&QueueStats) -> u64); 5] = [
+        let gauges: [PerQueue; 5] = [
             (
                 "prometheus_remote_storage_samples_pending",
                 "The number of samples pending in the queues shards to be sent to the remote storage.",
