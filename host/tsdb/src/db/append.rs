@@ -43,6 +43,24 @@ fn set_refs(refs: Option<&mut [SeriesRef]>, ids: &[u64]) {
     }
 }
 
+/// Stages a stored series the batch names (once per batch).
+fn stage_stored<'b>(
+    staged: &mut HashMap<u64, Staged<'b>>,
+    id: u64,
+    series: SeriesCell,
+    labels: &'b Labels,
+) {
+    staged.entry(id).or_insert_with(|| {
+        let last = series.lock().last;
+        Staged {
+            series: Some(series),
+            labels,
+            last,
+            ooo: Vec::new(),
+        }
+    });
+}
+
 impl Staged<'_> {
     /// The series as errors name it: the caller's labels, or the stored
     /// ones when the caller gave only a reference.
@@ -106,15 +124,7 @@ pub(crate) fn append(
         for (sa, found) in batch.iter().zip(found) {
             let id = match found {
                 Found::Ref(id, s) => {
-                    staged.entry(id).or_insert_with(|| {
-                        let last = s.lock().last;
-                        Staged {
-                            series: Some(s),
-                            labels: &sa.labels,
-                            last,
-                            ooo: Vec::new(),
-                        }
-                    });
+                    stage_stored(&mut staged, id, s, &sa.labels);
                     id
                 }
                 Found::Key(start, end) => {
@@ -130,15 +140,7 @@ pub(crate) fn append(
                         None => {
                             let id = match db.head.lookup(key, key_hash(key)) {
                                 Some((id, s)) => {
-                                    staged.entry(id).or_insert_with(|| {
-                                        let last = s.lock().last;
-                                        Staged {
-                                            series: Some(s),
-                                            labels: &sa.labels,
-                                            last,
-                                            ooo: Vec::new(),
-                                        }
-                                    });
+                                    stage_stored(&mut staged, id, s, &sa.labels);
                                     id
                                 }
                                 None => {
