@@ -6,3 +6,4 @@ pub mod process;
 pub mod references;
 pub mod remote_write;
 pub mod rng;
+pub mod wait;

@@ -19,7 +19,8 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use pharos_tests::plugins::{HttpServer, LoggedPharos, eventually, pharos_ok};
+use pharos_tests::plugins::{HttpServer, LoggedPharos, pharos_ok};
+use pharos_tests::wait::eventually;
 use serde_json::Value;
 
 const METRICS: &str = "text/plain; version=0.0.4";

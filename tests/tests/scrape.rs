@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use pharos_tests::pharos::Pharos;
+use pharos_tests::wait::eventually;
 use serde_json::Value;
 
 /// What the test target answers.
@@ -127,23 +128,6 @@ fn scalar(p: &Pharos, expr: &str) -> Result<Option<f64>> {
     Ok(r.first()
         .and_then(|s| s["value"][1].as_str())
         .and_then(|v| v.parse().ok()))
-}
-
-/// Polls `cond` every 100 ms for up to 30 s.
-fn eventually<T>(what: &str, mut cond: impl FnMut() -> Result<Option<T>>) -> Result<T> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut last_err = None;
-    loop {
-        match cond() {
-            Ok(Some(x)) => return Ok(x),
-            Ok(None) => {}
-            Err(e) => last_err = Some(e),
-        }
-        if Instant::now() > deadline {
-            bail!("timed out waiting for {what} (last error: {last_err:?})");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 fn active_target(p: &Pharos, instance: &str) -> Result<Option<Value>> {
