@@ -98,15 +98,7 @@ impl ScrapeManager {
             let ctx = Arc::new(JobContext {
                 job: cfg.job.clone(),
                 client,
-                settings: SampleSettings {
-                    honor_labels: cfg.honor_labels,
-                    honor_timestamps: cfg.honor_timestamps,
-                    metric_relabel: cfg.metric_relabel_configs.clone(),
-                    sample_limit: cfg.sample_limit,
-                    label_limit: cfg.label_limit,
-                    label_name_length_limit: cfg.label_name_length_limit,
-                    label_value_length_limit: cfg.label_value_length_limit,
-                },
+                settings: SampleSettings::from_config(cfg),
                 storage: self.storage.clone(),
                 observer: self.options.observer.clone(),
                 fallback_format: fallback_format(cfg.fallback_scrape_protocol.as_deref()),

@@ -34,6 +34,21 @@ pub struct SampleSettings {
     pub label_value_length_limit: u64,
 }
 
+impl SampleSettings {
+    /// The sample settings of a scrape job.
+    pub fn from_config(cfg: &pharos_config::ScrapeConfig) -> Self {
+        SampleSettings {
+            honor_labels: cfg.honor_labels,
+            honor_timestamps: cfg.honor_timestamps,
+            metric_relabel: cfg.metric_relabel_configs.clone(),
+            sample_limit: cfg.sample_limit,
+            label_limit: cfg.label_limit,
+            label_name_length_limit: cfg.label_name_length_limit,
+            label_value_length_limit: cfg.label_value_length_limit,
+        }
+    }
+}
+
 /// Counts of a processed scrape, for the report series.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {

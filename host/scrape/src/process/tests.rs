@@ -364,15 +364,7 @@ fn scrape_cases_from_files() {
             .unwrap_or_else(|e| panic!("{name}: {e}"))
             .scrape
             .remove(0);
-        let settings = SampleSettings {
-            honor_labels: cfg.honor_labels,
-            honor_timestamps: cfg.honor_timestamps,
-            metric_relabel: cfg.metric_relabel_configs.clone(),
-            sample_limit: cfg.sample_limit,
-            label_limit: cfg.label_limit,
-            label_name_length_limit: cfg.label_name_length_limit,
-            label_value_length_limit: cfg.label_value_length_limit,
-        };
+        let settings = SampleSettings::from_config(&cfg);
         let mut cache = ScrapeCache::default();
         for (i, (ts, format, body, want)) in case.scrapes.iter().enumerate() {
             let got = process_body(
