@@ -1,4 +1,5 @@
 //! Helpers shared by the end-to-end tests, and the benchmark harness.
+pub mod api;
 pub mod bench;
 pub mod pharos;
 pub mod plugins;

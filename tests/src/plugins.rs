@@ -168,11 +168,7 @@ impl LoggedPharos {
     }
 
     pub fn get_json(&self, path: &str) -> Result<Value> {
-        let resp = reqwest::blocking::Client::new()
-            .get(format!("{}{path}", self.url))
-            .send()
-            .with_context(|| path.to_owned())?;
-        Ok(resp.json()?)
+        crate::api::get_json(&self.url, path)
     }
 
     /// `POST /-/reload`: `Ok(())` or the server's refusal text.
@@ -189,24 +185,12 @@ impl LoggedPharos {
 
     /// An instant query's result vector.
     pub fn query(&self, expr: &str) -> Result<Vec<Value>> {
-        let resp = reqwest::blocking::Client::new()
-            .post(format!("{}/api/v1/query", self.url))
-            .form(&[("query", expr)])
-            .send()?;
-        let v: Value = resp.json()?;
-        if v["status"] != "success" {
-            bail!("{expr}: {v}");
-        }
-        Ok(v["data"]["result"].as_array().cloned().unwrap_or_default())
+        crate::api::query(&self.url, expr)
     }
 
     /// The value of a one-series instant query, if there is one.
     pub fn scalar(&self, expr: &str) -> Result<Option<f64>> {
-        Ok(self
-            .query(expr)?
-            .first()
-            .and_then(|s| s["value"][1].as_str())
-            .and_then(|v| v.parse().ok()))
+        crate::api::scalar(&self.url, expr)
     }
 
     /// The `/api/v1/plugins` entry of `name`.

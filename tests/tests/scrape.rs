@@ -12,7 +12,8 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
+use pharos_tests::api;
 use pharos_tests::pharos::Pharos;
 use pharos_tests::wait::eventually;
 use serde_json::Value;
@@ -103,31 +104,15 @@ fn client() -> reqwest::blocking::Client {
 }
 
 fn get_json(p: &Pharos, path: &str) -> Result<Value> {
-    let resp = client()
-        .get(format!("{}{path}", p.url))
-        .send()
-        .with_context(|| path.to_owned())?;
-    Ok(resp.json()?)
+    api::get_json(&p.url, path)
 }
 
 fn query(p: &Pharos, expr: &str) -> Result<Vec<Value>> {
-    let resp = client()
-        .post(format!("{}/api/v1/query", p.url))
-        .form(&[("query", expr)])
-        .send()?;
-    let v: Value = resp.json()?;
-    if v["status"] != "success" {
-        bail!("{expr}: {v}");
-    }
-    Ok(v["data"]["result"].as_array().cloned().unwrap_or_default())
+    api::query(&p.url, expr)
 }
 
-/// The value of a one-series instant query, if there is one.
 fn scalar(p: &Pharos, expr: &str) -> Result<Option<f64>> {
-    let r = query(p, expr)?;
-    Ok(r.first()
-        .and_then(|s| s["value"][1].as_str())
-        .and_then(|v| v.parse().ok()))
+    api::scalar(&p.url, expr)
 }
 
 fn active_target(p: &Pharos, instance: &str) -> Result<Option<Value>> {
