@@ -6,9 +6,13 @@
 //! produced, for staleness markers, and the metric metadata (`# HELP`,
 //! `# TYPE`, `# UNIT`) of the target.
 //!
-//! Once storage has returned a series' reference, the cache keeps its labels
-//! packed (see `packed`) and appends by reference alone: the labels are
-//! unpacked only when storage needs them again.
+//! Once storage has returned a series' reference, the cache drops its copy
+//! of the labels and appends by reference alone: storage holds the labels
+//! anyway, and gives them back ([`Appendable::labels_of`]) on the rare
+//! occasions the cache needs them (staleness markers, a hash collision). A
+//! reference storage no longer knows (retention deleted the series) is
+//! forgotten, and the scrape is processed again, which rebuilds the labels
+//! from the body.
 //!
 //! Entries not seen for [`EVICT_AFTER`] scrapes are evicted.
 
@@ -17,7 +21,7 @@ use std::sync::Arc;
 
 use pharos_model::{Labels, Sample};
 use pharos_textparse::MetricType;
-use pharos_tsdb::{SeriesAppend, SeriesRef};
+use pharos_tsdb::{Appendable, SeriesAppend, SeriesRef};
 use rustc_hash::FxHashMap;
 
 /// Scrapes after which an entry not seen again is forgotten.
@@ -69,20 +73,19 @@ pub(crate) struct MetadataEntry {
 }
 
 /// The cache. Series live in `slots`, each a `SeriesAppend` holding the
-/// series' only copy of its labels and a one-sample buffer: a scrape moves
-/// the series it produces to the front (`slots[..placed]`), so that
-/// prefix is the scrape's storage batch, built without copying a label.
+/// series' labels until storage has a reference for it (empty after) and
+/// a one-sample buffer: a scrape moves the series it produces to the front
+/// (`slots[..placed]`), so that prefix is the scrape's storage batch,
+/// built without copying a label.
 #[derive(Debug, Default)]
 pub(crate) struct ScrapeCache {
     pub(crate) by_text: FxHashMap<Box<str>, TextEntry>,
     slots: Vec<SeriesAppend>,
     meta: Vec<SlotMeta>,
     /// Storage references of the slots' series (same order as `slots`):
-    /// appends pass them so storage skips matching labels.
+    /// appends pass them so storage skips matching labels. A slot with a
+    /// reference has empty labels once its batch was accepted.
     refs: Vec<SeriesRef>,
-    /// Packed labels of slots whose `SeriesAppend` labels were emptied
-    /// (empty when not packed); same order as `slots`.
-    packed: Vec<Box<[u8]>>,
     /// Series id to its position in `slots` ([`FREE`] if unused).
     pos: Vec<u32>,
     free: Vec<u32>,
@@ -96,6 +99,10 @@ pub(crate) struct ScrapeCache {
     /// Series the last successful scrape stored (without explicit
     /// timestamps): the candidates for staleness markers.
     pub(crate) prev: Vec<u32>,
+    /// The same for the scrape being processed: it becomes `prev` once
+    /// storage has accepted the scrape ([`ScrapeCache::commit`]), so a
+    /// refused scrape leaves `prev` as it was.
+    pub(crate) current: Vec<u32>,
     /// Ids of the report series, once interned.
     pub(crate) report_ids: Option<[u32; 5]>,
     pub(crate) metadata: FxHashMap<String, MetadataEntry>,
@@ -126,10 +133,16 @@ impl ScrapeCache {
     }
 
     /// The series with `labels` (hashed to `hash`), added if new. Returns
-    /// its id and whether it was added.
-    pub(crate) fn intern(&mut self, labels: Labels, hash: u64) -> (u32, bool) {
+    /// its id and whether it was added. `storage` tells the labels of a
+    /// series the cache knows only by reference.
+    pub(crate) fn intern(
+        &mut self,
+        labels: Labels,
+        hash: u64,
+        storage: &dyn Appendable,
+    ) -> (u32, bool) {
         if let Some(&id) = self.by_hash.get(&hash)
-            && let Some(l) = self.labels(id)
+            && let Some(l) = self.labels(id, storage)
             && *l == labels
         {
             return (id, false);
@@ -153,7 +166,6 @@ impl ScrapeCache {
             placed_iter: 0,
         });
         self.refs.push(SeriesRef::NONE);
-        self.packed.push(Box::default());
         self.by_hash.insert(hash, id);
         (id, true)
     }
@@ -163,14 +175,14 @@ impl ScrapeCache {
         (p != FREE).then_some(p as usize)
     }
 
-    /// The labels of series `id`, unpacked if need be.
-    pub(crate) fn labels(&self, id: u32) -> Option<Cow<'_, Labels>> {
+    /// The labels of series `id`: the cache's own, or storage's for a
+    /// series known by reference (`None` if storage no longer has it).
+    pub(crate) fn labels(&self, id: u32, storage: &dyn Appendable) -> Option<Cow<'_, Labels>> {
         let p = self.slot(id)?;
-        Some(if self.packed[p].is_empty() {
-            Cow::Borrowed(&self.slots[p].labels)
-        } else {
-            Cow::Owned(crate::packed::unpack(&self.packed[p]))
-        })
+        if self.refs[p].is_none() {
+            return Some(Cow::Borrowed(&self.slots[p].labels));
+        }
+        storage.labels_of(self.refs[p]).map(Cow::Owned)
     }
 
     pub(crate) fn meta(&self, id: u32) -> Option<&SlotMeta> {
@@ -203,7 +215,6 @@ impl ScrapeCache {
             self.slots.swap(p, to);
             self.meta.swap(p, to);
             self.refs.swap(p, to);
-            self.packed.swap(p, to);
             self.pos[self.meta[p].id as usize] = p as u32;
             self.pos[id as usize] = to as u32;
         }
@@ -221,34 +232,67 @@ impl ScrapeCache {
         &self.slots[..self.placed]
     }
 
-    /// After an accepted append: packs the labels of every placed series
-    /// that now has a reference.
-    pub(crate) fn pack_placed(&mut self) {
+    /// After storage accepted the current scrape: drops the labels of
+    /// every placed series that now has a reference, and makes the
+    /// scrape's series the candidates for the next staleness markers.
+    pub(crate) fn commit(&mut self) {
         for p in 0..self.placed {
-            if !self.refs[p].is_none() && self.packed[p].is_empty() {
-                let labels = std::mem::take(&mut self.slots[p].labels);
-                self.packed[p] = crate::packed::pack(&labels);
+            if !self.refs[p].is_none() {
+                self.slots[p].labels = Labels::empty();
             }
         }
+        self.prev = std::mem::take(&mut self.current);
     }
 
-    /// Gives the placed series their labels back (storage refused a batch
-    /// and needs them). Returns whether any was packed.
-    pub(crate) fn unpack_placed(&mut self) -> bool {
-        let mut any = false;
-        for p in 0..self.placed {
-            if !self.packed[p].is_empty() {
-                let packed = std::mem::take(&mut self.packed[p]);
-                self.slots[p].labels = crate::packed::unpack(&packed);
-                any = true;
+    /// Forgets every series the cache knows only by a reference storage no
+    /// longer has, and the texts leading to them, so processing the
+    /// scrape again rebuilds them from the body. Ends the current batch.
+    /// Returns whether any was forgotten.
+    pub(crate) fn forget_unknown(&mut self, storage: &dyn Appendable) -> bool {
+        self.placed = 0;
+        let mut gone = rustc_hash::FxHashSet::default();
+        let mut p = 0;
+        while p < self.slots.len() {
+            if self.refs[p].is_none() || storage.labels_of(self.refs[p]).is_some() {
+                p += 1;
+                continue;
             }
+            gone.insert(self.meta[p].id);
+            self.free_slot(p);
         }
-        any
+        if gone.is_empty() {
+            return false;
+        }
+        self.by_text
+            .retain(|_, e| !matches!(e.target, TextRef::Series(id) if gone.contains(&id)));
+        if self
+            .report_ids
+            .is_some_and(|ids| ids.iter().any(|id| gone.contains(id)))
+        {
+            self.report_ids = None;
+        }
+        true
+    }
+
+    /// Frees the slot at `p` (moving the last slot there).
+    fn free_slot(&mut self, p: usize) {
+        let m = self.meta[p];
+        if self.by_hash.get(&m.hash) == Some(&m.id) {
+            self.by_hash.remove(&m.hash);
+        }
+        self.pos[m.id as usize] = FREE;
+        self.free.push(m.id);
+        self.slots.swap_remove(p);
+        self.meta.swap_remove(p);
+        self.refs.swap_remove(p);
+        if p < self.slots.len() {
+            self.pos[self.meta[p].id as usize] = p as u32;
+        }
     }
 
     /// The current scrape's batch with its series' storage references,
-    /// for the storage to use and fill in. Packed series carry empty
-    /// labels.
+    /// for the storage to use and fill in. Series known by reference
+    /// carry empty labels.
     pub(crate) fn batch_with_refs(&mut self) -> (&[SeriesAppend], &mut [SeriesRef]) {
         (&self.slots[..self.placed], &mut self.refs[..self.placed])
     }
@@ -268,18 +312,7 @@ impl ScrapeCache {
                 p += 1;
                 continue;
             }
-            if self.by_hash.get(&m.hash) == Some(&m.id) {
-                self.by_hash.remove(&m.hash);
-            }
-            self.pos[m.id as usize] = FREE;
-            self.free.push(m.id);
-            self.slots.swap_remove(p);
-            self.meta.swap_remove(p);
-            self.refs.swap_remove(p);
-            self.packed.swap_remove(p);
-            if p < self.slots.len() {
-                self.pos[self.meta[p].id as usize] = p as u32;
-            }
+            self.free_slot(p);
         }
         self.metadata.retain(|_, m| !old(m.last_iter));
     }
@@ -347,25 +380,27 @@ impl ScrapeCache {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use pharos_tsdb::MemStorage;
 
     #[test]
     fn intern_finds_equal_labels_and_eviction_frees() {
         let mut c = ScrapeCache::default();
+        let st = MemStorage::new();
         c.begin();
         let l = Labels::from_pairs([("__name__", "a")]);
-        let (id, added) = c.intern(l.clone(), 7);
+        let (id, added) = c.intern(l.clone(), 7, &st);
         assert!(added);
-        assert_eq!(c.intern(l.clone(), 7), (id, false));
+        assert_eq!(c.intern(l.clone(), 7, &st), (id, false));
         // Same hash, other labels: a separate series.
-        let (other, added) = c.intern(Labels::from_pairs([("__name__", "b")]), 7);
+        let (other, added) = c.intern(Labels::from_pairs([("__name__", "b")]), 7, &st);
         assert!(added && other != id);
         c.seen(id);
         for _ in 0..=EVICT_AFTER {
             c.begin();
         }
         c.evict();
-        assert!(c.labels(id).is_none() && c.labels(other).is_none());
-        let (again, added) = c.intern(l, 7);
+        assert!(c.labels(id, &st).is_none() && c.labels(other, &st).is_none());
+        let (again, added) = c.intern(l, 7, &st);
         assert!(added);
         assert!(again == id || again == other);
     }
@@ -373,6 +408,7 @@ mod tests {
     #[test]
     fn placed_series_form_the_batch_in_placement_order() {
         let mut c = ScrapeCache::default();
+        let st = MemStorage::new();
         c.begin();
         let ids: Vec<u32> = ["a", "b", "c"]
             .iter()
@@ -380,6 +416,7 @@ mod tests {
                 c.intern(
                     Labels::from_pairs([("__name__", *n)]),
                     n.len() as u64 + n.as_bytes()[0] as u64,
+                    &st,
                 )
                 .0
             })
@@ -402,6 +439,6 @@ mod tests {
             .collect();
         assert_eq!(names, ["c", "a"]);
         assert_eq!(c.batch()[0].samples, [Sample::new(2, 3.0)]);
-        assert_eq!(c.labels(ids[1]).unwrap().metric_name(), Some("b"));
+        assert_eq!(c.labels(ids[1], &st).unwrap().metric_name(), Some("b"));
     }
 }

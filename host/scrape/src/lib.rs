@@ -36,7 +36,6 @@ mod client;
 pub mod discovery;
 mod error;
 mod manager;
-mod packed;
 mod pool;
 mod process;
 mod scrape_loop;

@@ -16,7 +16,7 @@ use std::time::Duration;
 use pharos_model::{Labels, LabelsBuilder, Sample, stale_nan};
 use pharos_relabel::Relabel;
 use pharos_textparse::{Entry, Format, Parser};
-use pharos_tsdb::SeriesAppend;
+use pharos_tsdb::{Appendable, SeriesAppend};
 use rustc_hash::FxHasher;
 
 use crate::cache::{ScrapeCache, TextEntry, TextRef};
@@ -64,11 +64,13 @@ pub struct Counts {
 
 /// Parses `body` and places its samples (and staleness markers) in the
 /// cache's batch ([`ScrapeCache::batch`]). On error the batch holds part
-/// of the scrape: discard it.
+/// of the scrape: discard it. `storage` tells the labels of series the
+/// cache knows by reference.
 pub(crate) fn process_body(
     cache: &mut ScrapeCache,
     settings: &SampleSettings,
     target_labels: &Labels,
+    storage: &dyn Appendable,
     body: &[u8],
     format: Format,
     ts: i64,
@@ -129,7 +131,7 @@ pub(crate) fn process_body(
                     None => TextRef::Dropped,
                     Some(labels) => {
                         let hash = hash_labels(&labels);
-                        let (id, added) = cache.intern(labels, hash);
+                        let (id, added) = cache.intern(labels, hash, storage);
                         if added {
                             counts.series_added += 1;
                         }
@@ -177,12 +179,14 @@ pub(crate) fn process_body(
     if limit_hit {
         return Err(ScrapeError::SampleLimit);
     }
-    for id in std::mem::take(&mut cache.prev) {
+    let prev = std::mem::take(&mut cache.prev);
+    for &id in &prev {
         if cache.meta(id).is_some_and(|m| m.last_iter != iter) {
             cache.place(id, Sample::new(ts, stale_nan()), false);
         }
     }
-    cache.prev = current;
+    cache.prev = prev;
+    cache.current = current;
     if cache.should_evict(counts.scraped) {
         cache.evict();
     }
@@ -190,10 +194,15 @@ pub(crate) fn process_body(
 }
 
 /// Staleness markers for every series of the last successful scrape (the
-/// scrape failed, or the target went away). Forgets them.
-pub(crate) fn stale_all(cache: &mut ScrapeCache, ts: i64, batch: &mut Vec<SeriesAppend>) {
+/// scrape failed, or the target went away), by labels. Forgets them.
+pub(crate) fn stale_all(
+    cache: &mut ScrapeCache,
+    storage: &dyn Appendable,
+    ts: i64,
+    batch: &mut Vec<SeriesAppend>,
+) {
     for id in std::mem::take(&mut cache.prev) {
-        if let Some(l) = cache.labels(id) {
+        if let Some(l) = cache.labels(id, storage) {
             batch.push(stale(&l, ts));
         }
     }
@@ -340,7 +349,13 @@ pub(crate) fn report_labels(target: &Labels, name: &str) -> Labels {
 
 /// Places the report series in the cache's batch (their label sets are
 /// built once per target and kept in the cache).
-pub(crate) fn report_to_cache(cache: &mut ScrapeCache, target: &Labels, ts: i64, r: &Report) {
+pub(crate) fn report_to_cache(
+    cache: &mut ScrapeCache,
+    storage: &dyn Appendable,
+    target: &Labels,
+    ts: i64,
+    r: &Report,
+) {
     let values = report_values(r);
     let ids = match cache.report_ids {
         Some(ids) => ids,
@@ -348,7 +363,7 @@ pub(crate) fn report_to_cache(cache: &mut ScrapeCache, target: &Labels, ts: i64,
             let ids = values.map(|(name, _)| {
                 let labels = report_labels(target, name);
                 let hash = hash_labels(&labels);
-                cache.intern(labels, hash).0
+                cache.intern(labels, hash, storage).0
             });
             cache.report_ids = Some(ids);
             ids

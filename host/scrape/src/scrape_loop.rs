@@ -244,7 +244,7 @@ impl ScrapeLoop {
             let mut cache = cache;
             let ts = millis(at);
             let mut batch = Vec::new();
-            stale_all(&mut cache, ts, &mut batch);
+            stale_all(&mut cache, job.storage.as_ref(), ts, &mut batch);
             report_stale(&target.series_labels, ts, &mut batch);
             if let Err(e) = append_atomic(job.storage.as_ref(), &batch, None) {
                 tracing::warn!(job = %job.job, target = %target.url, error = %e, "cannot write staleness markers");
@@ -274,29 +274,28 @@ pub(crate) fn ingest(
     ts: i64,
     duration: Duration,
 ) -> Result<Counts, ScrapeError> {
-    let processed = fetched.and_then(|resp| {
+    let storage = job.storage.as_ref();
+    let appended = fetched.and_then(|resp| {
         let format = choose_format(resp.content_type.as_deref(), job.fallback_format);
-        process_body(
-            cache,
-            &job.settings,
-            &target.series_labels,
-            &resp.body,
+        let body = Body {
+            bytes: &resp.body,
             format,
             ts,
-        )
-    });
-    let appended = processed.and_then(|counts| {
-        let report = Report {
-            up: true,
             duration,
-            counts,
         };
-        report_to_cache(cache, &target.series_labels, ts, &report);
-        append_placed(cache, job.storage.as_ref()).map(|_| counts)
+        match store_body(cache, job, target, &body) {
+            // Storage no longer has series the cache knows only by
+            // reference (retention deleted them): forget them and process
+            // the body again, which finds them by their labels.
+            Err(ScrapeError::Storage(pharos_tsdb::Error::Append(AppendError::InvalidSeries {
+                ..
+            }))) if cache.forget_unknown(storage) => store_body(cache, job, target, &body),
+            r => r,
+        }
     });
     if let Err(e) = &appended {
         let mut failed = Vec::new();
-        stale_all(cache, ts, &mut failed);
+        stale_all(cache, storage, ts, &mut failed);
         let report = Report {
             up: false,
             duration,
@@ -308,6 +307,42 @@ pub(crate) fn ingest(
         }
     }
     appended
+}
+
+/// A fetched body and the scrape it belongs to.
+struct Body<'a> {
+    bytes: &'a [u8],
+    format: Format,
+    ts: i64,
+    duration: Duration,
+}
+
+/// Processes a body with the report series into the cache's batch and
+/// appends it.
+fn store_body(
+    cache: &mut ScrapeCache,
+    job: &JobContext,
+    target: &Target,
+    body: &Body<'_>,
+) -> Result<Counts, ScrapeError> {
+    let storage = job.storage.as_ref();
+    let counts = process_body(
+        cache,
+        &job.settings,
+        &target.series_labels,
+        storage,
+        body.bytes,
+        body.format,
+        body.ts,
+    )?;
+    let report = Report {
+        up: true,
+        duration: body.duration,
+        counts,
+    };
+    report_to_cache(cache, storage, &target.series_labels, body.ts, &report);
+    append_placed(cache, storage)?;
+    Ok(counts)
 }
 
 /// The parser for a body: from its Content-Type as Prometheus 2.42 picks
@@ -354,25 +389,16 @@ fn report_stale(target: &Labels, ts: i64, batch: &mut Vec<SeriesAppend>) {
     }
 }
 
-/// Appends the cache's batch by reference, then packs the labels of the
-/// series storage now knows. A refused batch is retried with every label
-/// unpacked, so storage can name (or re-create) its series.
+/// Appends the cache's batch by reference, then commits it to the cache
+/// (which drops the labels of the series storage now knows).
 fn append_placed(
     cache: &mut ScrapeCache,
     storage: &dyn Appendable,
 ) -> Result<AppendStats, ScrapeError> {
     let (batch, refs) = cache.batch_with_refs();
-    let mut result = append_atomic(storage, batch, Some(refs));
-    if matches!(
-        result,
-        Err(ScrapeError::Storage(pharos_tsdb::Error::Append(_)))
-    ) && cache.unpack_placed()
-    {
-        let (batch, refs) = cache.batch_with_refs();
-        result = append_atomic(storage, batch, Some(refs));
-    }
+    let result = append_atomic(storage, batch, Some(refs));
     if result.is_ok() {
-        cache.pack_placed();
+        cache.commit();
     }
     result
 }
@@ -383,7 +409,9 @@ const MAX_REFUSED: usize = 64;
 /// Appends `batch` as one atomic batch. A batch refused for one series (a
 /// sample out of order, or a different value at a stored timestamp, which
 /// a target with explicit timestamps can cause) is retried without that
-/// series, as Prometheus skips such samples and keeps the rest.
+/// series, as Prometheus skips such samples and keeps the rest. A series
+/// storage cannot take at all (`InvalidSeries`: a stale reference) fails
+/// the append, for the caller to mend.
 pub(crate) fn append_atomic(
     storage: &dyn Appendable,
     batch: &[SeriesAppend],
@@ -401,17 +429,11 @@ pub(crate) fn append_atomic(
     // Positions in `batch` still in the retry.
     let mut keep: Vec<usize> = (0..batch.len()).collect();
     for _ in 0..MAX_REFUSED {
-        let series = match &refused {
-            AppendError::OutOfOrder { series, .. }
-            | AppendError::DuplicateSample { series, .. }
-            | AppendError::InvalidSeries { series, .. } => series.clone(),
-        };
-        let before = keep.len();
-        keep.retain(|&i| batch[i].labels.to_string() != series);
-        if keep.len() == before {
+        if matches!(refused, AppendError::InvalidSeries { .. }) || refused.index() >= keep.len() {
             return Err(pharos_tsdb::Error::Append(refused).into());
         }
-        tracing::debug!(%series, error = %refused, "sample refused by storage, dropped from the scrape");
+        keep.remove(refused.index());
+        tracing::debug!(series = refused.series(), error = %refused, "sample refused by storage, dropped from the scrape");
         let retry: Vec<SeriesAppend> = keep.iter().map(|&i| batch[i].clone()).collect();
         let mut retry_refs: Vec<SeriesRef> = keep
             .iter()

@@ -15,7 +15,7 @@ use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::routing::get;
 use parking_lot::Mutex;
 use pharos_config::Config;
-use pharos_model::{Matcher, is_stale_nan};
+use pharos_model::{Labels, Matcher, is_stale_nan};
 use pharos_scrape::{ActiveTarget, Health, ManagerOptions, ScrapeManager};
 use pharos_tsdb::{
     AppendStats, Appendable, Db, DbOptions, MemStorage, Queryable, SeriesAppend, SeriesRef,
@@ -418,6 +418,10 @@ impl Appendable for RefAudit {
         self.appends.lock().push((known, unlabelled, batch.len()));
         self.db.append_with_refs(batch, refs)
     }
+
+    fn labels_of(&self, r: SeriesRef) -> Option<Labels> {
+        self.db.labels_of(r)
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -455,7 +459,7 @@ async fn repeated_scrapes_append_through_series_references() {
     let plain = audit.plain.lock().clone();
     // 3 samples and 5 report series per scrape; the first finds none by
     // reference, every later one finds all and sends no labels (the cache
-    // keeps them packed); the failed scrape's markers carry labels.
+    // dropped them); the failed scrape's markers carry labels.
     assert_eq!(appends[0], (0, 0, 8));
     assert!(appends[1..].iter().all(|&a| a == (8, 8, 8)), "{appends:?}");
     assert!(plain.contains(&(0, 8)), "{plain:?}");
@@ -463,4 +467,131 @@ async fn repeated_scrapes_append_through_series_references() {
     assert_eq!(stored.len(), 2);
     assert!(stored.iter().all(|s| s.samples().len() >= 4));
     audit.db.close().unwrap();
+}
+
+/// The real storage, counting appends refused as `InvalidSeries` (a stale
+/// reference).
+struct Refusals {
+    db: Db,
+    invalid: Mutex<usize>,
+}
+
+impl Appendable for Refusals {
+    fn append(&self, batch: &[SeriesAppend]) -> Result<AppendStats, pharos_tsdb::Error> {
+        self.db.append(batch)
+    }
+
+    fn append_with_refs(
+        &self,
+        batch: &[SeriesAppend],
+        refs: &mut [SeriesRef],
+    ) -> Result<AppendStats, pharos_tsdb::Error> {
+        let r = self.db.append_with_refs(batch, refs);
+        if let Err(pharos_tsdb::Error::Append(pharos_tsdb::AppendError::InvalidSeries { .. })) = &r
+        {
+            *self.invalid.lock() += 1;
+        }
+        r
+    }
+
+    fn labels_of(&self, r: SeriesRef) -> Option<Labels> {
+        self.db.labels_of(r)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn series_deleted_by_retention_under_the_cache_are_stored_again() {
+    // "old" carries an explicit timestamp an hour back: retention (10 min
+    // behind the newest sample) deletes it while the target's cache still
+    // knows it by reference.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let old_t = now - 3_600_000;
+    let (_server, addr) = TargetServer::start(&format!("old 1 {old_t}\nlive 2\n")).await;
+    let dir = tempfile::tempdir().unwrap();
+    let storage = Arc::new(Refusals {
+        db: Db::open_without_worker(
+            dir.path(),
+            DbOptions {
+                retention: Some(600_000),
+                ..DbOptions::default()
+            },
+        )
+        .unwrap(),
+        invalid: Mutex::new(0),
+    });
+    let m = ScrapeManager::new(storage.clone(), ManagerOptions::default());
+    m.apply(
+        &config(&format!(
+            "[[scrape]]\njob = \"t\"\nscrape_interval = \"50ms\"\nscrape_timeout = \"40ms\"\ntargets = [\"{addr}\"]\n"
+        ))
+        .scrape,
+    );
+    let old = [Matcher::equal("__name__", "old")];
+    let live = [Matcher::equal("__name__", "live")];
+    let live_samples = || {
+        storage
+            .db
+            .select(&live, i64::MIN, i64::MAX)
+            .unwrap()
+            .first()
+            .map_or(0, |s| s.samples().len())
+    };
+    eventually("two scrapes", || (live_samples() >= 2).then_some(())).await;
+    storage.db.apply_retention().unwrap();
+    assert!(storage.db.metrics().retention_series_deleted >= 1);
+    let stored_live = live_samples();
+    eventually("old stored again", || {
+        let back = storage.db.select(&old, i64::MIN, i64::MAX).unwrap();
+        (back.len() == 1 && live_samples() > stored_live + 1).then_some(())
+    })
+    .await;
+    let t = m.active_targets();
+    let t = target(&t, &addr).unwrap();
+    assert_eq!(t.status.health, Health::Up, "{}", t.status.last_error);
+    assert!(*storage.invalid.lock() >= 1, "the stale reference was used");
+    m.stop(Duration::from_secs(5)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sample_refused_by_reference_is_dropped_and_the_rest_stored() {
+    // "a" is known by reference (no labels sent) when its explicit
+    // timestamp goes back in time: storage refuses it by its position in
+    // the batch, the scrape keeps every other sample and stays up.
+    let (server, addr) = TargetServer::start("a 1 5000000\nb 1\n").await;
+    let dir = tempfile::tempdir().unwrap();
+    let storage = Arc::new(Db::open(dir.path(), DbOptions::default()).unwrap());
+    let m = ScrapeManager::new(storage.clone(), ManagerOptions::default());
+    m.apply(
+        &config(&format!(
+            "[[scrape]]\njob = \"t\"\nscrape_interval = \"50ms\"\nscrape_timeout = \"40ms\"\ntargets = [\"{addr}\"]\n"
+        ))
+        .scrape,
+    );
+    let samples = |name: &str| {
+        storage
+            .select(&[Matcher::equal("__name__", name)], i64::MIN, i64::MAX)
+            .unwrap()
+            .first()
+            .map(|s| s.samples())
+            .unwrap_or_default()
+    };
+    eventually("two scrapes", || (samples("b").len() >= 2).then_some(())).await;
+    server.set(StatusCode::OK, "a 2 4000000\nb 2\n", Duration::ZERO);
+    eventually("b from the new body", || {
+        samples("b")
+            .last()
+            .is_some_and(|s| s.v == 2.0)
+            .then_some(())
+    })
+    .await;
+    let a = samples("a");
+    assert_eq!(a.len(), 1, "{a:?}");
+    assert_eq!((a[0].t, a[0].v), (5_000_000, 1.0));
+    let t = m.active_targets();
+    assert_eq!(target(&t, &addr).unwrap().status.health, Health::Up);
+    m.stop(Duration::from_secs(5)).await;
+    storage.close().unwrap();
 }

@@ -44,15 +44,16 @@ pub trait Appendable: Send + Sync {
     fn append(&self, batch: &[SeriesAppend]) -> Result<AppendStats, Error>;
 
     /// [`Appendable::append`] with a reference per series: `refs[i]`
-    /// belongs to `batch[i]` (series past the end of `refs` go by labels). A reference this storage returned for the
-    /// same labels is used instead of the labels; a stale one (the series
+    /// belongs to `batch[i]` (series past the end of `refs` go by labels).
+    /// A reference this storage returned for the same labels is used
+    /// instead of the labels; a stale one (the series
     /// was deleted meanwhile) or [`SeriesRef::NONE`] falls back to the
     /// labels. When the batch is accepted, every `refs[i]` is set to its
     /// series' reference; when it is refused, `refs` is left as it was.
     /// An entry with a live reference may leave its labels empty (errors
     /// then name the stored labels); with a stale one it is refused as
-    /// [`crate::AppendError::InvalidSeries`], and the caller retries with
-    /// labels.
+    /// [`crate::AppendError::InvalidSeries`] at its index, and the caller
+    /// retries with labels.
     ///
     /// The default ignores references (storages without them).
     fn append_with_refs(
@@ -62,6 +63,15 @@ pub trait Appendable: Send + Sync {
     ) -> Result<AppendStats, Error> {
         let _ = refs;
         self.append(batch)
+    }
+
+    /// The labels of the series behind a reference this storage returned,
+    /// or `None` if it no longer has that series (or knows no references).
+    /// Lets a caller that appends by reference drop its own copy of the
+    /// labels.
+    fn labels_of(&self, r: SeriesRef) -> Option<Labels> {
+        let _ = r;
+        None
     }
 }
 

@@ -44,7 +44,7 @@ impl Appendable for MemStorage {
         let mut stats = AppendStats::default();
         // Validate everything first: the batch is atomic.
         let mut staged: HashMap<&Labels, Vec<Sample>> = HashMap::new();
-        for sa in batch {
+        for (index, sa) in batch.iter().enumerate() {
             let existing = all.get(&sa.labels).map(Vec::as_slice).unwrap_or(&[]);
             let staged_s = staged.entry(&sa.labels).or_default();
             for s in &sa.samples {
@@ -52,6 +52,7 @@ impl Appendable for MemStorage {
                 match last {
                     Some(l) if s.t < l.t => {
                         return Err(AppendError::OutOfOrder {
+                            index,
                             series: sa.labels.to_string(),
                             t: s.t,
                             newest: l.t,
@@ -59,7 +60,9 @@ impl Appendable for MemStorage {
                         .into());
                     }
                     Some(l) if s.t == l.t && s.v.to_bits() != l.v.to_bits() => {
-                        return Err(AppendError::duplicate(&sa.labels.to_string(), s.t).into());
+                        return Err(
+                            AppendError::duplicate(index, &sa.labels.to_string(), s.t).into()
+                        );
                     }
                     Some(l) if s.t == l.t => {}
                     _ => staged_s.push(*s),

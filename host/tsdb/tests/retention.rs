@@ -143,21 +143,35 @@ fn a_reference_to_a_deleted_series_falls_back_to_its_labels() {
     };
     db.append_with_refs(std::slice::from_ref(&unlabelled), &mut by_ref)
         .unwrap();
+    assert_eq!(
+        db.labels_of(refs[1]),
+        Some(Labels::from_pairs([("__name__", "live")]))
+    );
     db.checkpoint().unwrap();
     db.apply_retention().unwrap();
-    // A stale reference without labels is refused, changing nothing.
-    let mut stale = [old_ref];
+    assert_eq!(db.labels_of(old_ref), None);
+    assert_eq!(db.labels_of(SeriesRef::NONE), None);
+    // A stale reference without labels is refused at its position,
+    // changing nothing.
+    let mut stale = [refs[1], old_ref];
     let err = db
         .append_with_refs(
-            &[SeriesAppend {
-                labels: Labels::empty(),
-                ..series("old", 200, 201)
-            }],
+            &[
+                series("live", 150, 151),
+                SeriesAppend {
+                    labels: Labels::empty(),
+                    ..series("old", 200, 201)
+                },
+            ],
             &mut stale,
         )
         .unwrap_err();
     assert!(err.to_string().contains("stale series reference"), "{err}");
-    assert_eq!(stale, [old_ref]);
+    let pharos_tsdb::Error::Append(refused) = &err else {
+        panic!("{err}")
+    };
+    assert_eq!(refused.index(), 1);
+    assert_eq!(stale, [refs[1], old_ref]);
     // "old" is gone; its reference is stale and the labels win.
     db.append_with_refs(
         &[series("old", 200, 201), series("live", 100, 101)],

@@ -3,7 +3,7 @@
 use pharos_model::{Labels, is_stale_nan};
 use pharos_relabel::RelabelConfig;
 use pharos_textparse::Format;
-use pharos_tsdb::SeriesAppend;
+use pharos_tsdb::{MemStorage, SeriesAppend};
 
 use super::*;
 use crate::cache::ScrapeCache;
@@ -12,6 +12,8 @@ fn target() -> Labels {
     Labels::from_pairs([("instance", "h:1"), ("job", "node")])
 }
 
+/// Processes a scrape and, as storage would accept its batch, commits it.
+/// Nothing is appended, so the cache keeps every series' labels.
 fn run(
     cache: &mut ScrapeCache,
     settings: &SampleSettings,
@@ -22,11 +24,14 @@ fn run(
         cache,
         settings,
         &target(),
+        &MemStorage::new(),
         body.as_bytes(),
         Format::PromText,
         ts,
     )?;
-    Ok((counts, lines(cache.batch())))
+    let out = lines(cache.batch());
+    cache.commit();
+    Ok((counts, out))
 }
 
 fn lines(batch: &[SeriesAppend]) -> Vec<String> {
@@ -212,10 +217,10 @@ fn stale_all_marks_the_last_scrape_once() {
     let mut cache = ScrapeCache::default();
     run(&mut cache, &SampleSettings::default(), "a 1\n", 1).unwrap();
     let mut batch = Vec::new();
-    stale_all(&mut cache, 5, &mut batch);
+    stale_all(&mut cache, &MemStorage::new(), 5, &mut batch);
     assert_eq!(lines(&batch), [r#"a{instance="h:1", job="node"} stale @5"#]);
     batch.clear();
-    stale_all(&mut cache, 6, &mut batch);
+    stale_all(&mut cache, &MemStorage::new(), 6, &mut batch);
     assert!(batch.is_empty());
 }
 
@@ -366,16 +371,22 @@ fn scrape_cases_from_files() {
             .remove(0);
         let settings = SampleSettings::from_config(&cfg);
         let mut cache = ScrapeCache::default();
+        let storage = MemStorage::new();
         for (i, (ts, format, body, want)) in case.scrapes.iter().enumerate() {
             let got = process_body(
                 &mut cache,
                 &settings,
                 &target(),
+                &storage,
                 body.as_bytes(),
                 *format,
                 *ts,
             )
-            .map(|_| lines(cache.batch()))
+            .map(|_| {
+                let out = lines(cache.batch());
+                cache.commit();
+                out
+            })
             .map_err(|e| e.to_string());
             if got != *want {
                 failures.push(format!(

@@ -121,7 +121,7 @@ pub(crate) fn append(
     let window = db.opts.out_of_order_window;
 
     let result = (|| {
-        for (sa, found) in batch.iter().zip(found) {
+        for (index, (sa, found)) in batch.iter().zip(found).enumerate() {
             let id = match found {
                 Found::Ref(id, s) => {
                     stage_stored(&mut staged, id, s, &sa.labels);
@@ -130,6 +130,7 @@ pub(crate) fn append(
                 Found::Key(start, end) => {
                     if sa.labels.is_empty() {
                         return Err(AppendError::InvalidSeries {
+                            index,
                             series: "{}".into(),
                             reason: "empty label set (or a stale series reference without labels)",
                         });
@@ -176,19 +177,19 @@ pub(crate) fn append(
                 } else if s.t == st.last.t {
                     if s.v.to_bits() != st.last.v.to_bits() {
                         inc(&db.counters.duplicate_rejected, 1);
-                        return Err(AppendError::duplicate(&st.name(), s.t));
+                        return Err(AppendError::duplicate(index, &st.name(), s.t));
                     }
                 } else if window > 0 && s.t >= max_time.saturating_sub(window) {
                     let existing = st.series.as_ref().and_then(|x| x.lock().ooo_at(s.t));
                     match existing {
                         Some(e) if e.v.to_bits() != s.v.to_bits() => {
                             inc(&db.counters.duplicate_rejected, 1);
-                            return Err(AppendError::duplicate(&st.name(), s.t));
+                            return Err(AppendError::duplicate(index, &st.name(), s.t));
                         }
                         Some(_) => {}
                         None if st.ooo.contains(&s.t) => {
                             inc(&db.counters.duplicate_rejected, 1);
-                            return Err(AppendError::duplicate(&st.name(), s.t));
+                            return Err(AppendError::duplicate(index, &st.name(), s.t));
                         }
                         None => {
                             st.ooo.push(s.t);
@@ -198,6 +199,7 @@ pub(crate) fn append(
                 } else {
                     inc(&db.counters.out_of_order_rejected, 1);
                     return Err(AppendError::OutOfOrder {
+                        index,
                         series: st.name(),
                         t: s.t,
                         newest: st.last.t,

@@ -51,6 +51,13 @@ impl Appendable for Db {
     ) -> Result<AppendStats, Error> {
         append::append(&self.inner, batch, Some(refs))
     }
+
+    fn labels_of(&self, r: SeriesRef) -> Option<Labels> {
+        if r.is_none() {
+            return None;
+        }
+        self.inner.head.get(r.0).map(|s| s.lock().labels())
+    }
 }
 
 impl Queryable for Db {
