@@ -2,7 +2,10 @@
 //! series text of a sample line (`name{labels}` exactly as written) to the
 //! series it becomes after target labels and `metric_relabel_configs`, so
 //! a series seen before costs a hash lookup and no label parsing or
-//! relabeling. It also remembers which series the last successful scrape
+//! relabeling. Texts are kept as their 128-bit SipHash under a key drawn
+//! at random per process ([`TextKey`]), not as strings: a target cannot
+//! aim at a collision without the key, and by chance one is as likely as
+//! not in 10^19 texts. It also remembers which series the last successful scrape
 //! produced, for staleness markers, and the metric metadata (`# HELP`,
 //! `# TYPE`, `# UNIT`) of the target.
 //!
@@ -17,15 +20,31 @@
 //! Entries not seen for [`EVICT_AFTER`] scrapes are evicted.
 
 use std::borrow::Cow;
-use std::sync::Arc;
+use std::hash::BuildHasher;
+use std::sync::{Arc, OnceLock};
 
 use pharos_model::{Labels, Sample};
 use pharos_textparse::MetricType;
 use pharos_tsdb::{Appendable, SeriesAppend, SeriesRef};
 use rustc_hash::FxHashMap;
+use siphasher::sip128::SipHasher13;
 
 /// Scrapes after which an entry not seen again is forgotten.
 pub const EVICT_AFTER: u64 = 10;
+
+/// A series text, as the cache keys it.
+pub(crate) type TextKey = u128;
+
+/// The key of series text `text`: its SipHash-1-3, 128 bits, under the
+/// process' key (drawn from std's random source).
+pub(crate) fn text_key(text: &str) -> TextKey {
+    static HASHER: OnceLock<SipHasher13> = OnceLock::new();
+    let hasher = HASHER.get_or_init(|| {
+        let random = std::collections::hash_map::RandomState::new();
+        SipHasher13::new_with_keys(random.hash_one(0u8), random.hash_one(1u8))
+    });
+    hasher.hash(text.as_bytes()).as_u128()
+}
 
 /// What a series text maps to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,7 +98,7 @@ pub(crate) struct MetadataEntry {
 /// built without copying a label.
 #[derive(Debug, Default)]
 pub(crate) struct ScrapeCache {
-    pub(crate) by_text: FxHashMap<Box<str>, TextEntry>,
+    pub(crate) by_text: FxHashMap<TextKey, TextEntry>,
     slots: Vec<SeriesAppend>,
     meta: Vec<SlotMeta>,
     /// Storage references of the slots' series (same order as `slots`):
@@ -381,6 +400,15 @@ impl ScrapeCache {
 mod tests {
     use super::*;
     use pharos_tsdb::MemStorage;
+
+    #[test]
+    fn text_keys_tell_texts_apart() {
+        let a = text_key(r#"a{x="1"}"#);
+        assert_eq!(a, text_key(r#"a{x="1"}"#));
+        assert_ne!(a, text_key(r#"a{x="2"}"#));
+        assert_ne!(a, text_key(r#"a{x="1"} "#));
+        assert_ne!(text_key(""), text_key("a"));
+    }
 
     #[test]
     fn intern_finds_equal_labels_and_eviction_frees() {

@@ -19,7 +19,7 @@ use pharos_textparse::{Entry, Format, Parser};
 use pharos_tsdb::{Appendable, SeriesAppend};
 use rustc_hash::FxHasher;
 
-use crate::cache::{ScrapeCache, TextEntry, TextRef};
+use crate::cache::{ScrapeCache, TextEntry, TextRef, text_key};
 use crate::error::ScrapeError;
 
 /// The job settings that shape samples.
@@ -117,7 +117,8 @@ pub(crate) fn process_body(
             Entry::Comment(_) => continue,
         };
         counts.scraped += 1;
-        let id = match cache.by_text.get_mut(s.series) {
+        let key = text_key(s.series);
+        let id = match cache.by_text.get_mut(&key) {
             Some(e) => {
                 e.last_iter = iter;
                 match e.target {
@@ -139,7 +140,7 @@ pub(crate) fn process_body(
                     }
                 };
                 cache.by_text.insert(
-                    s.series.into(),
+                    key,
                     TextEntry {
                         target,
                         last_iter: iter,
