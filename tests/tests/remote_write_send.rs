@@ -75,6 +75,17 @@ fn a_pharos_forwards_what_it_scrapes_to_another() -> Result<()> {
         sent.contains(&format!("url=\"{}/api/v1/write\"", receiver.url)),
         "{sent}"
     );
+    // Every request lands in the +Inf bucket of the send histogram.
+    let requests = metrics
+        .lines()
+        .find(|l| {
+            l.starts_with(
+                "prometheus_remote_storage_sent_batch_duration_seconds_bucket{le=\"+Inf\"",
+            )
+        })
+        .context("prometheus_remote_storage_sent_batch_duration_seconds on /metrics")?;
+    let requests: f64 = requests.rsplit(' ').next().unwrap_or("").parse()?;
+    assert!(requests >= 1.0, "{requests}");
 
     // Same samples on both sides for a series that stays put.
     let q = r#"count_over_time(scrape_samples_scraped{job="target"}[1h])"#;

@@ -8,9 +8,10 @@
 
 use std::sync::Arc;
 
-use pharos_remote_write::QueueStats;
+use pharos_remote_write::{QueueStats, SEND_DURATION_BUCKETS};
 use prometheus_client::collector::Collector;
-use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric, NoLabelSet};
+use prometheus_client::metrics::MetricType;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
@@ -127,6 +128,28 @@ impl Collector for RemoteWriteCollector {
             }
             encode(&mut e, name, help, &f)?;
         }
+        // Prometheus' histogram of every HTTP request, retries included.
+        let mut m = e.encode_descriptor(
+            "prometheus_remote_storage_sent_batch_duration_seconds",
+            "Duration of send calls to the remote storage.",
+            None,
+            MetricType::Histogram,
+        )?;
+        for q in &queues {
+            let buckets: Vec<(f64, u64)> = SEND_DURATION_BUCKETS
+                .iter()
+                .copied()
+                .chain([f64::MAX])
+                .zip(q.send_duration_buckets)
+                .collect();
+            let l = labels(q);
+            m.encode_family(&l)?.encode_histogram::<NoLabelSet>(
+                q.send_duration_seconds_sum,
+                q.send_duration_seconds_count,
+                &buckets,
+                None,
+            )?;
+        }
         let sent = Family::<LabelPairs, Gauge<f64, AtomicU64>>::default();
         for q in &queues {
             if let Some(ms) = q.highest_sent_timestamp_ms {
@@ -188,6 +211,7 @@ mod tests {
             bytes_sent_total: 1234,
             send_duration_seconds_sum: 0.5,
             send_duration_seconds_count: 1,
+            send_duration_buckets: [0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0],
             highest_sent_timestamp_ms: highest_sent,
             highest_read_timestamp_ms: Some(1_700_000_001_500),
             shards: 1,
@@ -227,6 +251,11 @@ mod tests {
             r#"prometheus_remote_storage_samples_pending{remote_name="a",url="http://a/api/v1/write"} 5"#,
             r#"prometheus_remote_storage_queue_highest_sent_timestamp_seconds{remote_name="a",url="http://a/api/v1/write"} 1700000000.25"#,
             "prometheus_remote_storage_samples_in_total 100",
+            r#"prometheus_remote_storage_sent_batch_duration_seconds_bucket{le="0.25",remote_name="a",url="http://a/api/v1/write"} 0"#,
+            r#"prometheus_remote_storage_sent_batch_duration_seconds_bucket{le="0.5",remote_name="a",url="http://a/api/v1/write"} 1"#,
+            r#"prometheus_remote_storage_sent_batch_duration_seconds_bucket{le="+Inf",remote_name="a",url="http://a/api/v1/write"} 1"#,
+            r#"prometheus_remote_storage_sent_batch_duration_seconds_sum{remote_name="a",url="http://a/api/v1/write"} 0.5"#,
+            r#"prometheus_remote_storage_sent_batch_duration_seconds_count{remote_name="a",url="http://a/api/v1/write"} 1"#,
             "prometheus_remote_storage_highest_timestamp_in_seconds 1700000001.5",
         ] {
             assert!(t.lines().any(|l| l == line), "missing {line:?} in\n{t}");

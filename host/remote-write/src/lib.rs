@@ -72,7 +72,7 @@ use pharos_tsdb::wal::watch::SeriesLookup;
 
 pub use client::REMOTE_WRITE_VERSION;
 pub use error::Error;
-pub use metrics::QueueStats;
+pub use metrics::{QueueStats, SEND_DURATION_BUCKETS};
 pub use pharos_tsdb::wal::watch::WalPosition;
 
 use client::Client;

@@ -3,8 +3,16 @@
 //! follow Prometheus' `prometheus_remote_storage_*` metrics.
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::time::Duration;
 
 use pharos_tsdb::wal::watch::WalPosition;
+
+/// Upper bounds (seconds) of the send-duration histogram, as Prometheus'
+/// `prometheus_remote_storage_sent_batch_duration_seconds`: the default
+/// buckets, then 25, 60, 120 and 300 s.
+pub const SEND_DURATION_BUCKETS: [f64; 15] = [
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 25.0, 60.0, 120.0, 300.0,
+];
 
 /// Counters of one queue, shared by its reader and shards.
 #[derive(Debug, Default)]
@@ -20,6 +28,9 @@ pub(crate) struct Counters {
     pub(crate) bytes_sent: AtomicU64,
     pub(crate) send_nanos: AtomicU64,
     pub(crate) send_count: AtomicU64,
+    /// Sends per bucket of [`SEND_DURATION_BUCKETS`] (not cumulative),
+    /// and one more for longer ones.
+    pub(crate) send_buckets: [AtomicU64; SEND_DURATION_BUCKETS.len() + 1],
     pub(crate) highest_sent_ts: AtomicI64,
     pub(crate) highest_read_ts: AtomicI64,
     pub(crate) shards: AtomicU64,
@@ -40,6 +51,17 @@ impl Counters {
 
 pub(crate) fn add(c: &AtomicU64, n: u64) {
     c.fetch_add(n, Ordering::Relaxed);
+}
+
+impl Counters {
+    /// Counts one HTTP request (any attempt) that took `d`.
+    pub(crate) fn observe_send(&self, d: Duration) {
+        add(&self.send_nanos, d.as_nanos() as u64);
+        add(&self.send_count, 1);
+        let secs = d.as_secs_f64();
+        let bucket = SEND_DURATION_BUCKETS.partition_point(|&le| le < secs);
+        add(&self.send_buckets[bucket], 1);
+    }
 }
 
 /// A snapshot of one queue's counters. Totals count since the queue
@@ -73,6 +95,9 @@ pub struct QueueStats {
     /// Total time spent in HTTP requests (every attempt) and their count.
     pub send_duration_seconds_sum: f64,
     pub send_duration_seconds_count: u64,
+    /// Requests per bucket of [`SEND_DURATION_BUCKETS`], not cumulative;
+    /// the last counts those longer than the last bound.
+    pub send_duration_buckets: [u64; SEND_DURATION_BUCKETS.len() + 1],
     /// Newest sample timestamp (ms) the endpoint accepted; `None` before
     /// the first success.
     pub highest_sent_timestamp_ms: Option<i64>,
@@ -114,6 +139,7 @@ impl Counters {
             bytes_sent_total: r(&self.bytes_sent),
             send_duration_seconds_sum: r(&self.send_nanos) as f64 / 1e9,
             send_duration_seconds_count: r(&self.send_count),
+            send_duration_buckets: std::array::from_fn(|i| r(&self.send_buckets[i])),
             highest_sent_timestamp_ms: ts(self.highest_sent_ts.load(Ordering::Relaxed)),
             highest_read_timestamp_ms: ts(self.highest_read_ts.load(Ordering::Relaxed)),
             shards: r(&self.shards),

@@ -203,6 +203,7 @@ impl Queue {
             bytes_sent_total: 0,
             send_duration_seconds_sum: 0.0,
             send_duration_seconds_count: 0,
+            send_duration_buckets: Default::default(),
             highest_sent_timestamp_ms: None,
             highest_read_timestamp_ms: None,
             shards: 0,

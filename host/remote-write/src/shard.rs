@@ -136,11 +136,7 @@ async fn send_batch(ctx: &SendContext, permits: &Semaphore, batch: Vec<Pending>)
             o = ctx.client.send(body.clone()) => o,
             () = crate::until_set(&mut abort) => break None,
         };
-        add(
-            &ctx.counters.send_nanos,
-            started.elapsed().as_nanos() as u64,
-        );
-        add(&ctx.counters.send_count, 1);
+        ctx.counters.observe_send(started.elapsed());
         match outcome {
             Outcome::Retry {
                 reason,
