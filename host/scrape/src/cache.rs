@@ -5,9 +5,9 @@
 //! relabeling. Texts are kept as their 128-bit SipHash under a key drawn
 //! at random per process ([`TextKey`]), not as strings: a target cannot
 //! aim at a collision without the key, and by chance one is as likely as
-//! not in 10^19 texts. It also remembers which series the last successful scrape
-//! produced, for staleness markers, and the metric metadata (`# HELP`,
-//! `# TYPE`, `# UNIT`) of the target.
+//! not in 10^19 texts. It also remembers which series the last successful
+//! scrape produced, for staleness markers, and the metric metadata
+//! (`# HELP`, `# TYPE`, `# UNIT`) of the target.
 //!
 //! Once storage has returned a series' reference, the cache drops its copy
 //! of the labels and appends by reference alone: storage holds the labels

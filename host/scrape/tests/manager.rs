@@ -399,6 +399,19 @@ struct RefAudit {
     /// (series without labels, series) per plain append (staleness
     /// markers and the report of a failed scrape).
     plain: Mutex<Vec<(usize, usize)>>,
+    /// Appends by reference refused as `InvalidSeries` (a stale reference).
+    invalid: Mutex<usize>,
+}
+
+impl RefAudit {
+    fn new(db: Db) -> Self {
+        RefAudit {
+            db,
+            appends: Mutex::new(Vec::new()),
+            plain: Mutex::new(Vec::new()),
+            invalid: Mutex::new(0),
+        }
+    }
 }
 
 impl Appendable for RefAudit {
@@ -416,7 +429,12 @@ impl Appendable for RefAudit {
         let known = refs.iter().filter(|r| !r.is_none()).count();
         let unlabelled = batch.iter().filter(|s| s.labels.is_empty()).count();
         self.appends.lock().push((known, unlabelled, batch.len()));
-        self.db.append_with_refs(batch, refs)
+        let r = self.db.append_with_refs(batch, refs);
+        if let Err(pharos_tsdb::Error::Append(pharos_tsdb::AppendError::InvalidSeries { .. })) = &r
+        {
+            *self.invalid.lock() += 1;
+        }
+        r
     }
 
     fn labels_of(&self, r: SeriesRef) -> Option<Labels> {
@@ -428,11 +446,9 @@ impl Appendable for RefAudit {
 async fn repeated_scrapes_append_through_series_references() {
     let (server, addr) = TargetServer::start("a 1\nb{x=\"1\"} 2\nb{x=\"2\"} 3\n").await;
     let dir = tempfile::tempdir().unwrap();
-    let audit = Arc::new(RefAudit {
-        db: Db::open(dir.path(), DbOptions::default()).unwrap(),
-        appends: Mutex::new(Vec::new()),
-        plain: Mutex::new(Vec::new()),
-    });
+    let audit = Arc::new(RefAudit::new(
+        Db::open(dir.path(), DbOptions::default()).unwrap(),
+    ));
     let m = ScrapeManager::new(audit.clone(), ManagerOptions::default());
     let cfg = config(&format!(
         "[[scrape]]\njob = \"t\"\nscrape_interval = \"50ms\"\nscrape_timeout = \"40ms\"\ntargets = [\"{addr}\"]\n"
@@ -469,36 +485,6 @@ async fn repeated_scrapes_append_through_series_references() {
     audit.db.close().unwrap();
 }
 
-/// The real storage, counting appends refused as `InvalidSeries` (a stale
-/// reference).
-struct Refusals {
-    db: Db,
-    invalid: Mutex<usize>,
-}
-
-impl Appendable for Refusals {
-    fn append(&self, batch: &[SeriesAppend]) -> Result<AppendStats, pharos_tsdb::Error> {
-        self.db.append(batch)
-    }
-
-    fn append_with_refs(
-        &self,
-        batch: &[SeriesAppend],
-        refs: &mut [SeriesRef],
-    ) -> Result<AppendStats, pharos_tsdb::Error> {
-        let r = self.db.append_with_refs(batch, refs);
-        if let Err(pharos_tsdb::Error::Append(pharos_tsdb::AppendError::InvalidSeries { .. })) = &r
-        {
-            *self.invalid.lock() += 1;
-        }
-        r
-    }
-
-    fn labels_of(&self, r: SeriesRef) -> Option<Labels> {
-        self.db.labels_of(r)
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn series_deleted_by_retention_under_the_cache_are_stored_again() {
     // "old" carries an explicit timestamp an hour back: retention (10 min
@@ -511,8 +497,8 @@ async fn series_deleted_by_retention_under_the_cache_are_stored_again() {
     let old_t = now - 3_600_000;
     let (_server, addr) = TargetServer::start(&format!("old 1 {old_t}\nlive 2\n")).await;
     let dir = tempfile::tempdir().unwrap();
-    let storage = Arc::new(Refusals {
-        db: Db::open_without_worker(
+    let storage = Arc::new(RefAudit::new(
+        Db::open_without_worker(
             dir.path(),
             DbOptions {
                 retention: Some(600_000),
@@ -520,8 +506,7 @@ async fn series_deleted_by_retention_under_the_cache_are_stored_again() {
             },
         )
         .unwrap(),
-        invalid: Mutex::new(0),
-    });
+    ));
     let m = ScrapeManager::new(storage.clone(), ManagerOptions::default());
     m.apply(
         &config(&format!(
