@@ -165,11 +165,11 @@ fn run(ops: Vec<Op>) {
             Op::Checkpoint => store.checkpoint().unwrap(),
             Op::Restart => {
                 db.take().unwrap().close().unwrap();
-                db = Some(Db::open_without_worker(dir.path(), options()).unwrap());
+                db = Some(reopen(dir.path()));
             }
             Op::Crash => {
                 drop(db.take());
-                db = Some(Db::open_without_worker(dir.path(), options()).unwrap());
+                db = Some(reopen(dir.path()));
             }
         }
     }
@@ -179,6 +179,25 @@ fn run(ops: Vec<Op>) {
         dump(store, &all, i64::MIN, i64::MAX),
         dump(&model, &all, i64::MIN, i64::MAX)
     );
+}
+
+/// Opens the storage again. After a drop in the same process (the
+/// "crash"), sled's background thread can hold its file lock for a moment
+/// longer, which a real crash (the process gone) never does: retry that.
+fn reopen(path: &std::path::Path) -> Db {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match Db::open_without_worker(path, options()) {
+            Ok(db) => return db,
+            Err(e)
+                if e.to_string().contains("could not acquire lock")
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            Err(e) => panic!("reopening the storage: {e}"),
+        }
+    }
 }
 
 proptest! {
