@@ -3,8 +3,10 @@
 //! ([`is_valid_legacy_label_name`]), label matchers ([`Matcher`]) with
 //! Prometheus 3.x semantics, float samples ([`Sample`]) including
 //! Prometheus' staleness marker, and durations in Prometheus' form
-//! ([`parse_duration`], [`format_duration`], [`PromDuration`]).
+//! ([`parse_duration`], [`format_duration`], [`PromDuration`]), and
+//! [`alert`]: the alert that rule evaluation hands to routing.
 
+pub mod alert;
 pub mod civil;
 mod duration;
 mod labels;

@@ -1,0 +1,1 @@
+//! Alert routing (work in progress).

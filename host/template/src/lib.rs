@@ -1,0 +1,1 @@
+//! Go `text/template` for Pharos (work in progress).
