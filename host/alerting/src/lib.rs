@@ -19,7 +19,7 @@
 //! [`AlertSink`]: pharos_model::alert::AlertSink
 
 pub mod config;
-// pub mod dispatch;
+pub mod dispatch;
 pub mod inhibit;
 pub mod located;
 pub mod matchers;

@@ -179,12 +179,14 @@ pub fn silence_matcher(
 
 /// Whether `b` may replace `a` in place at `now` without rewriting what
 /// was silenced in the past.
-fn can_update(a: &Silence, b: &Silence, now: i64) -> bool {
+pub fn can_update(a: &Silence, b: &Silence, now: i64) -> bool {
     if a.matchers != b.matchers {
         return false;
     }
     match a.state(now) {
-        SilenceState::Active => a.starts_at / 1000 == b.starts_at / 1000 && b.ends_at >= now,
+        SilenceState::Active => {
+            a.starts_at.div_euclid(1000) == b.starts_at.div_euclid(1000) && b.ends_at >= now
+        }
         SilenceState::Pending => b.starts_at >= now,
         SilenceState::Expired => false,
     }
