@@ -54,8 +54,10 @@
 //!   (timeout greater than interval, duplicate job names, label names,
 //!   relabel steps, auth combinations, reserved remote-write headers).
 //! - Label names are checked with the legacy rule, as in Prometheus 2.
-//! - Not in this crate yet: `[rules]` and `[alerting]` (they are refused as
-//!   unknown keys until they are added).
+//! - `[rules]` lists Prometheus rule files (paths or glob patterns); the
+//!   files themselves are loaded and checked by `pharos-rules`.
+//! - Not in this crate yet: `[alerting]` (refused as an unknown key until
+//!   it is added).
 
 mod error;
 mod raw;

@@ -28,6 +28,20 @@ pub(crate) struct RawConfig {
     pub plugins: BTreeMap<String, Spanned<RawPlugin>>,
     #[serde(default)]
     pub remote_write: Vec<Spanned<RawRemoteWrite>>,
+    #[serde(default)]
+    pub rules: RawRules,
+}
+
+/// `[rules]`: Prometheus rule files and how alerts are evaluated.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRules {
+    #[serde(default)]
+    pub files: Vec<Spanned<String>>,
+    pub query_offset: Option<PromDuration>,
+    pub resend_delay: Option<PromDuration>,
+    pub for_outage_tolerance: Option<PromDuration>,
+    pub for_grace_period: Option<PromDuration>,
 }
 
 #[derive(Debug, Default, Deserialize)]

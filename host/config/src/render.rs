@@ -47,11 +47,18 @@ impl Config {
         if !g.external_labels.is_empty() {
             global.push(kv("external_labels", labels(&g.external_labels)));
         }
+        if !self.rules.query_offset.is_zero() {
+            global.push(kv("rule_query_offset", dur(self.rules.query_offset)));
+        }
         doc.push(kv("global", Yaml::Map(global)));
         let ooo = self.storage.out_of_order_time_window;
         if !ooo.is_zero() {
             let tsdb = Yaml::Map(vec![kv("out_of_order_time_window", dur(ooo))]);
             doc.push(kv("storage", Yaml::Map(vec![kv("tsdb", tsdb)])));
+        }
+        if !self.rules.files.is_empty() {
+            let files = self.rules.files.iter().map(Yaml::str).collect();
+            doc.push(kv("rule_files", Yaml::Seq(files)));
         }
         if !self.scrape.is_empty() {
             doc.push(kv(

@@ -137,6 +137,7 @@ pub(crate) fn resolve(raw: RawConfig, loc: &Locator<'_>) -> Result<Config> {
         exporters,
         plugins,
         remote_write,
+        rules: rules(&raw, loc)?,
     })
 }
 
@@ -203,6 +204,30 @@ fn plugin_config(
         cpu_budget: nonzero(p.cpu_budget),
         timeout: nonzero(p.timeout),
         locations,
+    })
+}
+
+fn rules(raw: &RawConfig, loc: &Locator<'_>) -> Result<RulesConfig> {
+    let r = &raw.rules;
+    let d = RulesConfig::default();
+    let mut files = Vec::with_capacity(r.files.len());
+    for (i, f) in r.files.iter().enumerate() {
+        if f.get_ref().is_empty() {
+            let msg = "empty rule file path";
+            return Err(loc.error(Some(f.span()), format!("rules.files[{i}]"), msg));
+        }
+        if let Err(e) = glob::Pattern::new(f.get_ref()) {
+            let msg = format!("invalid rule file path {:?}: {e}", f.get_ref());
+            return Err(loc.error(Some(f.span()), format!("rules.files[{i}]"), msg));
+        }
+        files.push(f.get_ref().clone());
+    }
+    Ok(RulesConfig {
+        files,
+        query_offset: r.query_offset.map_or(d.query_offset, PromDuration::get),
+        resend_delay: nonzero(r.resend_delay).unwrap_or(d.resend_delay),
+        for_outage_tolerance: nonzero(r.for_outage_tolerance).unwrap_or(d.for_outage_tolerance),
+        for_grace_period: r.for_grace_period.map_or(d.for_grace_period, PromDuration::get),
     })
 }
 

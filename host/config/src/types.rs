@@ -42,6 +42,44 @@ pub struct Config {
     pub plugins: BTreeMap<String, PluginConfig>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub remote_write: Vec<RemoteWriteConfig>,
+    pub rules: RulesConfig,
+}
+
+/// `[rules]`: which Prometheus rule files to evaluate, and the settings
+/// Prometheus has as `--rules.*` flags.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RulesConfig {
+    /// File paths or glob patterns (`*`, `?`, `[…]`, `**`), relative ones
+    /// taken from the config file's directory.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<String>,
+    /// Subtracted from every group's evaluation time for its queries, so
+    /// late samples are seen (Prometheus' `rule_query_offset`, default 0).
+    #[serde(serialize_with = "ser::duration")]
+    pub query_offset: Duration,
+    /// Least time between two sends of an unchanged firing alert (1m).
+    #[serde(serialize_with = "ser::duration")]
+    pub resend_delay: Duration,
+    /// How long Pharos may be down for alerts to get their `for` state
+    /// back after a restart (1h).
+    #[serde(serialize_with = "ser::duration")]
+    pub for_outage_tolerance: Duration,
+    /// The least time a restored alert with a long `for` still waits before
+    /// firing (10m).
+    #[serde(serialize_with = "ser::duration")]
+    pub for_grace_period: Duration,
+}
+
+impl Default for RulesConfig {
+    fn default() -> Self {
+        RulesConfig {
+            files: Vec::new(),
+            query_offset: Duration::ZERO,
+            resend_delay: Duration::from_secs(60),
+            for_outage_tolerance: Duration::from_secs(3600),
+            for_grace_period: Duration::from_secs(600),
+        }
+    }
 }
 
 /// `[server]`: where the HTTP API and UI listen.

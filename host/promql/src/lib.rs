@@ -25,6 +25,7 @@
 pub mod engine;
 pub mod functions;
 pub mod parser;
+pub mod series_desc;
 
 pub use engine::{Engine, EngineOptions, EvalError, QueryRequest, QueryResult, QueryValue};
 pub use parser::ast::{
