@@ -107,34 +107,65 @@ pub fn parse_first_document(src: &str) -> Result<Option<Node>, SyntaxError> {
     }
 }
 
-/// go-yaml's text for a parse failure: `yaml: line N: problem`.
+/// go-yaml's text for a parse failure: `yaml: line N: problem`, where
+/// go-yaml takes N from libyaml's context mark if it has one, else from the
+/// problem mark, 0-based for parser errors and 1-based for scanner errors.
+/// serde_yaml_ng shows libyaml's error fields only in its `Debug` form:
+/// `Error { kind: PARSER, problem: "...", problem_mark: Mark { line: 4,
+/// column: 1 }, context: "...", context_mark: Mark { .. } }` (1-based).
 fn syntax_error(src: &str, e: &serde_yaml_ng::Error) -> SyntaxError {
-    let text = e.to_string();
-    // serde_yaml_ng: "<problem> at line L column C[, while <context> at line L2 column C2]".
-    let problem = text
-        .split(" at line ")
-        .next()
-        .unwrap_or(&text)
-        .to_owned();
-    let mut line = e.location().map(|l| l.line()).unwrap_or(0);
-    if let Some(ctx) = text.split(", while ").nth(1) {
-        if let Some(l) = ctx
-            .split(" at line ")
-            .nth(1)
-            .and_then(|r| r.split(' ').next())
-            .and_then(|n| n.parse::<usize>().ok())
-        {
-            line = l;
-        }
+    let debug = format!("{e:?}");
+    if debug.starts_with("Error(\"unknown anchor\"") {
+        let name = e
+            .location()
+            .and_then(|l| src.get(l.index()..))
+            .and_then(|rest| rest.strip_prefix('*'))
+            .map(|rest| {
+                rest.split(|c: char| c.is_whitespace() || matches!(c, ',' | ']' | '}'))
+                    .next()
+                    .unwrap_or("")
+                    .to_owned()
+            })
+            .unwrap_or_default();
+        return SyntaxError {
+            message: format!("unknown anchor '{name}' referenced"),
+        };
     }
-    let _ = src;
-    let message = if problem.starts_with("unknown anchor") {
-        // serde_yaml_ng: "unknown anchor"; go-yaml names it.
-        problem
-    } else if line > 0 {
+    let field = |name: &str| -> Option<&str> {
+        let i = debug.find(&format!("{name}: "))? + name.len() + 2;
+        let rest = &debug[i..];
+        if let Some(q) = rest.strip_prefix('"') {
+            let end = q.find("\", ").or_else(|| q.find("\" }"))?;
+            Some(&q[..end])
+        } else {
+            let end = rest.find(", ").or_else(|| rest.find(" }"))?;
+            Some(&rest[..end])
+        }
+    };
+    let Some(problem) = field("problem") else {
+        // Not a libyaml error: serde_yaml_ng's own message.
+        let text = e.to_string();
+        let message = text.split(" at line ").next().unwrap_or(&text).to_owned();
+        return SyntaxError { message };
+    };
+    let scanner = field("kind") == Some("SCANNER");
+    let mark_line = |name: &str| -> usize {
+        let Some(i) = debug.find(&format!("{name}: Mark {{ line: ")) else {
+            return 0;
+        };
+        debug[i + name.len() + 15..]
+            .split(',')
+            .next()
+            .and_then(|n| n.parse::<usize>().ok())
+            .map_or(0, |l| l.saturating_sub(1))
+    };
+    let (ctx, prob) = (mark_line("context_mark"), mark_line("problem_mark"));
+    let line = if ctx != 0 { ctx } else { prob };
+    let line = if line != 0 && scanner { line + 1 } else { line };
+    let message = if line != 0 {
         format!("line {line}: {problem}")
     } else {
-        problem
+        problem.to_owned()
     };
     SyntaxError { message }
 }
@@ -184,6 +215,41 @@ impl<'s> Builder<'s> {
                 _ => return i,
             }
             at_line_start = false;
+        }
+    }
+
+    /// Where libyaml places an empty (null) value: just after the `:`
+    /// (or `-`) that announced it.
+    fn empty_value_start(&self) -> usize {
+        let b = self.bytes();
+        let mut i = self.cursor.min(b.len());
+        while matches!(b.get(i), Some(b' ' | b'\t')) {
+            i += 1;
+        }
+        if matches!(b.get(i), Some(b':' | b'-' | b'?')) {
+            i += 1;
+        }
+        i
+    }
+
+    /// Past the `]` or `}` closing a flow collection, from the cursor.
+    fn close_flow(&mut self, close: u8) {
+        let b = self.bytes();
+        let mut i = self.cursor.min(b.len());
+        while let Some(&c) = b.get(i) {
+            match c {
+                b' ' | b'\t' | b'\r' | b'\n' | b',' => i += 1,
+                b'#' => {
+                    while b.get(i).is_some_and(|&c| c != b'\n') {
+                        i += 1;
+                    }
+                }
+                c if c == close => {
+                    self.cursor = i + 1;
+                    return;
+                }
+                _ => return,
+            }
         }
     }
 
@@ -299,6 +365,15 @@ impl<'s> Builder<'s> {
     }
 }
 
+/// The null literal `src` starts with, if any.
+fn null_literal(src: &str) -> Option<&'static str> {
+    ["~", "null", "Null", "NULL"].into_iter().find(|lit| {
+        src.strip_prefix(lit).is_some_and(|rest| {
+            rest.is_empty() || rest.starts_with(|c: char| c.is_whitespace() || matches!(c, ',' | ']' | '}' | '#'))
+        })
+    })
+}
+
 struct NodeSeed<'a, 's> {
     b: &'a mut Builder<'s>,
     /// Indentation (0-based column) of the parent key or entry; -1 at the
@@ -324,7 +399,16 @@ struct NodeVisitor<'a, 's> {
 impl NodeVisitor<'_, '_> {
     /// A scalar that was not borrowed: found by scanning.
     fn scalar(self, tag: Tag, value: Option<String>) -> Node {
-        let start = self.b.next_start(false);
+        let mut start = self.b.next_start(false);
+        let mut value = value;
+        if tag == Tag::Null {
+            match null_literal(&self.b.src[start.min(self.b.src.len())..]) {
+                // `~` or `null`: go-yaml keeps the text as the node's value.
+                Some(lit) => value = Some(lit.to_owned()),
+                // An empty value: libyaml places it right after the `:`.
+                None => start = self.b.empty_value_start(),
+            }
+        }
         let (line, column) = self.b.line_col(start);
         if let Some((name, end)) = self.b.alias_at(start) {
             self.b.cursor = end;
@@ -348,8 +432,7 @@ impl NodeVisitor<'_, '_> {
             Some(v) => v,
             None => self.b.plain_text(start),
         };
-        let end = if tag == Tag::Null && !self.b.src[start..].starts_with(['~', 'n', 'N']) {
-            // An empty value: nothing to skip.
+        let end = if tag == Tag::Null && value.is_empty() {
             start
         } else {
             self.b.scalar_end(start, self.parent_indent)
@@ -458,7 +541,8 @@ impl<'de, 'a, 's> Visitor<'de> for NodeVisitor<'a, 's> {
         let start = self.b.next_start(true);
         let (line, column) = self.b.line_col(start);
         let alias = self.b.alias_at(start);
-        self.b.cursor = start;
+        let flow = self.b.bytes().get(start) == Some(&b'[');
+        self.b.cursor = if flow { start + 1 } else { start };
         let indent = column as isize - 1;
         let mut items = Vec::new();
         while let Some(item) = seq.next_element_seed(NodeSeed {
@@ -466,6 +550,9 @@ impl<'de, 'a, 's> Visitor<'de> for NodeVisitor<'a, 's> {
             parent_indent: indent,
         })? {
             items.push(item);
+        }
+        if flow {
+            self.b.close_flow(b']');
         }
         let alias = alias.map(|(name, end)| {
             self.b.cursor = end;
@@ -484,6 +571,10 @@ impl<'de, 'a, 's> Visitor<'de> for NodeVisitor<'a, 's> {
         let start = self.b.next_start(false);
         let (line, column) = self.b.line_col(start);
         let alias = self.b.alias_at(start);
+        let flow = self.b.bytes().get(start) == Some(&b'{');
+        if flow {
+            self.b.cursor = start + 1;
+        }
         let mut pairs = Vec::new();
         loop {
             let Some(key) = map.next_key_seed(NodeSeed {
@@ -499,6 +590,9 @@ impl<'de, 'a, 's> Visitor<'de> for NodeVisitor<'a, 's> {
                 parent_indent: key_indent,
             })?;
             pairs.push((key, value));
+        }
+        if flow {
+            self.b.close_flow(b'}');
         }
         let alias = alias.map(|(name, end)| {
             self.b.cursor = end;
