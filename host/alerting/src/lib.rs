@@ -20,6 +20,7 @@
 
 pub mod config;
 pub mod dispatch;
+mod goregex;
 pub mod inhibit;
 pub mod located;
 pub mod matchers;

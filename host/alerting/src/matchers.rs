@@ -36,9 +36,10 @@ pub enum MatcherParseError {
     /// without a closing one.
     #[error("matcher value contains unescaped double quote: {0}")]
     UnescapedQuote(String),
-    /// The regex of `=~` or `!~` does not compile. Alertmanager prints Go's
-    /// message; this one is the `regex` crate's, with Go's prefix.
-    #[error("error parsing regexp: {message}: `{pattern}`")]
+    /// The regex of `=~` or `!~` does not compile: Go's message where the
+    /// error maps onto one of Go's (see `goregex`), else the `regex`
+    /// crate's description.
+    #[error("error parsing regexp: {message}")]
     Regex {
         /// The pattern as written.
         pattern: String,
@@ -133,7 +134,16 @@ fn op_rank(op: MatchOp) -> u8 {
 }
 
 fn compile(pattern: &str) -> Result<Regex, MatcherParseError> {
-    Regex::new(&format!("^(?:{pattern})$")).map_err(|e| MatcherParseError::Regex {
+    let expr = format!("^(?:{pattern})$");
+    // Go refuses some patterns the `regex` crate accepts (`a**`): check
+    // with Go's rules first, so the same configs fail.
+    if let Some(message) = crate::goregex::go_error(&expr) {
+        return Err(MatcherParseError::Regex {
+            pattern: pattern.to_owned(),
+            message,
+        });
+    }
+    Regex::new(&expr).map_err(|e| MatcherParseError::Regex {
         pattern: pattern.to_owned(),
         message: regex_message(&e),
     })

@@ -169,7 +169,11 @@ pub fn silence_matcher(
     AmMatcher::new(op, name, value).map_err(|e| SilenceError::InvalidMatcher {
         index,
         message: match e {
+            // Alertmanager compiles a silence's pattern unanchored here, so
+            // Go's fragment is cut from the pattern itself.
             crate::matchers::MatcherParseError::Regex { pattern, message } => {
+                let message = crate::goregex::go_error(&pattern)
+                    .map_or(message, |m| format!("error parsing regexp: {m}"));
                 format!("invalid regular expression {pattern:?}: {message}")
             }
             other => other.to_string(),
