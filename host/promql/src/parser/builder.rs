@@ -368,14 +368,21 @@ pub fn trailing_comma<T>(span: Span) -> PResult<T> {
 /// signed literal becomes a millisecond literal; anything else stays an
 /// expression.
 pub fn duration(d: DurationExpr) -> DurationExpr {
-    fn lit(d: &DurationExpr) -> Option<i64> {
-        match d {
-            DurationExpr::Literal(ms) => Some(*ms),
-            DurationExpr::Number(n) => secs_to_millis(*n),
-            DurationExpr::Unary(UnaryOp::Neg, e) => lit(e).map(|v| -v),
-            DurationExpr::Unary(UnaryOp::Plus, e) => lit(e),
-            _ => None,
+    // A loop, not recursion: `[- - - … 1m]` may be arbitrarily long.
+    fn lit(mut d: &DurationExpr) -> Option<i64> {
+        let mut negative = false;
+        loop {
+            match d {
+                DurationExpr::Literal(ms) => break Some(*ms),
+                DurationExpr::Number(n) => break secs_to_millis(*n),
+                DurationExpr::Unary(op, e) => {
+                    negative ^= *op == UnaryOp::Neg;
+                    d = e;
+                }
+                _ => return None,
+            }
         }
+        .and_then(|ms| if negative { ms.checked_neg() } else { Some(ms) })
     }
     match lit(&d) {
         Some(ms) => DurationExpr::Literal(ms),

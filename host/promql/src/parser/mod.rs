@@ -61,7 +61,7 @@ fn parse_inner(query: &str) -> Result<Expr, SyntaxError> {
         .map_err(|e| convert_error(query, e))?;
     if depth::exceeds(&expr, depth::MAX_DEPTH) {
         let span = expr.span();
-        depth::dismantle(expr);
+        // Dropping `expr` does not recurse (see `depth`).
         return Err(SyntaxError::new(
             span,
             format!(

@@ -224,7 +224,7 @@ fn binary_modifiers() {
     let Expr::Binary(b) = p("a * on(x, y) group_left(z) b") else {
         panic!("not binary");
     };
-    let vm = b.matching.expect("vector matching");
+    let vm = b.matching.as_ref().expect("vector matching");
     assert!(vm.on);
     assert_eq!(vm.labels, ["x", "y"]);
     assert_eq!(vm.card, Cardinality::ManyToOne);
@@ -232,7 +232,10 @@ fn binary_modifiers() {
     let Expr::Binary(b) = p("a and b") else {
         panic!("not binary");
     };
-    assert_eq!(b.matching.map(|m| m.card), Some(Cardinality::ManyToMany));
+    assert_eq!(
+        b.matching.as_ref().map(|m| m.card),
+        Some(Cardinality::ManyToMany)
+    );
     let Expr::Binary(b) = p("a + 1") else {
         panic!("not binary");
     };
@@ -295,7 +298,7 @@ fn spans() {
         panic!("not binary")
     };
     assert_eq!((b.rhs.span().start, b.rhs.span().end), (6, 29));
-    let Expr::Call(c) = *b.rhs else {
+    let Expr::Call(c) = &*b.rhs else {
         panic!("not a call")
     };
     assert_eq!((c.args[0].span().start, c.args[0].span().end), (11, 28));
