@@ -14,7 +14,7 @@ use crate::value::{MapKind, Value};
 /// Deepest recursion of execution (template calls plus nesting) before
 /// `exceeded maximum template depth` (Go allows 100000 template calls; we
 /// keep to what a 2 MiB thread stack holds).
-pub const MAX_EXEC_DEPTH: usize = 300;
+pub const MAX_EXEC_DEPTH: usize = 1000;
 
 /// Largest output a single execution may produce (64 MiB).
 pub const MAX_OUTPUT: usize = 64 << 20;
@@ -116,14 +116,7 @@ impl<'a> State<'a> {
                     None => (1, pos),
                     Some(nl) => (1 + before.matches('\n').count(), pos - (nl + 1)),
                 };
-                let mut ctx = text;
-                if ctx.len() > 20 {
-                    let mut cut = 20;
-                    while !ctx.is_char_boundary(cut) {
-                        cut -= 1;
-                    }
-                    ctx = format!("{}...", &ctx[..cut]);
-                }
+                let ctx = text;
                 ExecFailure(format!(
                     "template: {}:{line}:{col}: executing {} at <{ctx}>: {msg}",
                     self.tree.parse_name,
@@ -133,13 +126,21 @@ impl<'a> State<'a> {
         }
     }
 
+    /// Counts a nesting level. Only template calls check the limit: a
+    /// single template's nesting is bounded by the parser, so the stack
+    /// holds at most `MAX_EXEC_DEPTH` plus one template's nesting.
     fn enter(&mut self) -> EResult<()> {
         self.depth += 1;
-        if self.depth > MAX_EXEC_DEPTH {
+        Ok(())
+    }
+
+    fn enter_template(&mut self) -> EResult<()> {
+        if self.depth >= MAX_EXEC_DEPTH {
             return Err(self.errorf(format!(
                 "exceeded maximum template depth ({MAX_EXEC_DEPTH})"
             )));
         }
+        self.depth += 1;
         Ok(())
     }
 
@@ -205,6 +206,13 @@ impl<'a> State<'a> {
                 self.at.pos_and_text().map(|(_, t)| t).unwrap_or_default(),
                 f.type_name()
             ))),
+            Value::Struct(st) if st.pointer => {
+                // Go prints what a pointer points to.
+                let mut inner = (**st).clone();
+                inner.pointer = false;
+                let s = crate::fmt::sprint(&[Value::Struct(std::sync::Arc::new(inner))]);
+                self.write(&s)
+            }
             _ => {
                 let s = crate::fmt::sprint(std::slice::from_ref(v));
                 self.write(&s)
@@ -244,9 +252,7 @@ impl<'a> State<'a> {
                 .map(|(k, v)| (Value::from(k.as_str()), v.clone()))
                 .collect(),
             Value::Missing | Value::Nil => Vec::new(),
-            Value::Int(n) => (0..*n).map(|i| (Value::Int(i), Value::Int(i))).collect(),
             other => {
-                self.at = At::Branch(b, "range");
                 return Err(self.errorf(format!(
                     "range can't iterate over {}",
                     crate::fmt::value_v(other, false, 0)
@@ -302,7 +308,7 @@ impl<'a> State<'a> {
             None => Value::Missing,
         };
         self.at = At::Tmpl(t);
-        self.enter()?;
+        self.enter_template()?;
         let saved_vars =
             std::mem::replace(&mut self.vars, vec![("$".to_string(), new_dot.clone())]);
         let saved_tree = std::mem::replace(&mut self.tree, tree);
@@ -397,7 +403,7 @@ impl<'a> State<'a> {
                 return self.eval_chain(dot, first, base, fields, &cmd.args, fin);
             }
             Arg::Identifier(_, name) => {
-                return self.eval_function(dot, name, At::Cmd(cmd), &cmd.args, fin);
+                return self.eval_function(dot, name, At::Arg(first), At::Cmd(cmd), &cmd.args, fin);
             }
             Arg::Pipe(p) => {
                 self.not_a_function(&cmd.args, &fin)?;
@@ -569,11 +575,12 @@ impl<'a> State<'a> {
         &mut self,
         dot: &Value,
         name: &str,
+        ident: At<'a>,
         node: At<'a>,
         args: &'a [Arg],
         fin: Option<Value>,
     ) -> EResult<Value> {
-        self.at = node;
+        self.at = ident;
         let (f, builtin) = match self.set.funcs_map().get(name) {
             Some(f) => (f.clone(), false),
             None => match crate::funcs::go::builtins().get(name) {
@@ -712,7 +719,7 @@ impl<'a> State<'a> {
             Arg::Variable(v) => Some(self.eval_variable(dot, v, &[], None)?),
             Arg::Pipe(pipe) => Some(self.eval_pipeline(dot, pipe)?),
             Arg::Identifier(_, name) => {
-                Some(self.eval_function(dot, name, At::Arg(a), &[], None)?)
+                Some(self.eval_function(dot, name, At::Arg(a), At::Arg(a), &[], None)?)
             }
             Arg::Chain(_, base, fields) => {
                 Some(self.eval_chain(dot, a, base, fields, &[], None)?)

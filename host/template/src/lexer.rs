@@ -366,10 +366,9 @@ impl<'a> Lexer<'a> {
                 self.emit(TokKind::LeftParen);
             }
             ')' => {
+                // A stray `)` is the parser's to report ("unexpected ")" in
+                // command"), as in the Go release Prometheus 2.42 uses.
                 self.paren_depth -= 1;
-                if self.paren_depth < 0 {
-                    return self.error(format!("unexpected right paren {}", sharp_u(c)));
-                }
                 self.emit(TokKind::RightParen);
             }
             c if c.is_ascii() && !c.is_ascii_control() => self.emit(TokKind::Char),

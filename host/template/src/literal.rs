@@ -95,6 +95,9 @@ pub(crate) fn unquote(q: &str) -> Result<String, String> {
             Ok(body.replace('\r', ""))
         }
         '"' | '\'' => {
+            if body.contains('\n') {
+                return Err(bad());
+            }
             let mut bytes = Vec::new();
             let mut s = body;
             let mut count = 0;
@@ -102,9 +105,6 @@ pub(crate) fn unquote(q: &str) -> Result<String, String> {
                 let (u, rest) = unquote_char(s, quote).map_err(|_| bad())?;
                 match u {
                     Unit::Char(c) => {
-                        if quote == '"' && c == '\n' {
-                            return Err(bad());
-                        }
                         let mut buf = [0u8; 4];
                         bytes.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
                     }

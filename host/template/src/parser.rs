@@ -571,12 +571,15 @@ impl Parser<'_> {
             fields.extend(f.val[1..].split('.').map(str::to_string));
         }
         Ok(Some(match node {
-            Arg::Field(p, mut idents) => {
+            // Go gives the merged node the position of the chain (the
+            // first `.field` after the term); errors report that column.
+            Arg::Field(_, mut idents) => {
                 idents.extend(fields);
-                Arg::Field(p, idents)
+                Arg::Field(chain_pos, idents)
             }
             Arg::Variable(mut v) => {
                 v.ident.extend(fields);
+                v.pos = chain_pos;
                 Arg::Variable(v)
             }
             Arg::Bool(..) | Arg::String(..) | Arg::Number(_) | Arg::Nil(_) | Arg::Dot(_) => {

@@ -4,7 +4,8 @@
 //! The text is prefixed with [`RULE_TEMPLATE_PREFIX`] (which defines
 //! `$labels`, `$externalLabels`, `$externalURL` and `$value`), parsed as
 //! template `__alert_<alertname>` with Go's built-ins plus Prometheus'
-//! functions (text/template: no HTML escaping), and run on
+//! functions (text/template: no HTML escaping) and `missingkey=zero` (a
+//! missing label is the empty string), and run on
 //! [`RuleTemplateData`]. A failure renders as
 //! `<error expanding template: ...>`, exactly as Prometheus writes it.
 
@@ -13,7 +14,7 @@ use std::sync::Arc;
 
 use crate::error::Error;
 use crate::funcs::prometheus::{self, PrometheusContext};
-use crate::template::Template;
+use crate::template::{MissingKey, Template};
 use crate::value::{Struct, Value};
 
 /// The variable definitions Prometheus puts before every rule template.
@@ -64,7 +65,9 @@ pub fn rule_template_name(alert_name: &str) -> String {
 }
 
 fn rule_template(alert_name: &str, text: &str, ctx: PrometheusContext) -> Result<Template, Error> {
-    let mut t = Template::new(rule_template_name(alert_name)).funcs(prometheus::funcs(ctx));
+    let mut t = Template::new(rule_template_name(alert_name))
+        .funcs(prometheus::funcs(ctx))
+        .missing_key(MissingKey::Zero);
     t.parse(&format!("{RULE_TEMPLATE_PREFIX}{text}"))?;
     Ok(t)
 }

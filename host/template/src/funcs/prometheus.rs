@@ -277,11 +277,22 @@ fn compile(pattern: &str) -> Result<regex::Regex, String> {
                 .lines()
                 .rev()
                 .find(|l| l.starts_with("error:"))
-                .unwrap_or("error: invalid regexp");
-            format!(
-                "error parsing regexp: {}: `{pattern}`",
-                last.trim_start_matches("error: ")
-            )
+                .unwrap_or("error: invalid regexp")
+                .trim_start_matches("error: ");
+            // Go's RE2 error codes for the common mistakes.
+            let code = match last {
+                "unclosed group" => "missing closing )",
+                "unopened group" => "unexpected )",
+                "unclosed character class" => "missing closing ]",
+                "repetition operator missing expression" => {
+                    "missing argument to repetition operator"
+                }
+                l if l.contains("escape") => "invalid escape sequence",
+                l if l.contains("repetition quantifier") => "invalid repeat count",
+                l if l.contains("character class range") => "invalid character class range",
+                l => l,
+            };
+            format!("error parsing regexp: {code}: `{pattern}`")
         }
         other => format!("error parsing regexp: {other}"),
     })
