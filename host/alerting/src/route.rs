@@ -21,7 +21,7 @@ use pharos_model::Labels;
 
 use crate::config::{AlertingConfig, ConfigError, RouteConfig, flatten};
 use crate::located::Located;
-use crate::matchers::Matchers;
+use crate::matchers::{MatcherParseError, Matchers, parse_matcher};
 
 /// Index of a route in its [`RouteTree`]; the root is 0, the order is the
 /// tree's depth-first walk.
@@ -231,6 +231,33 @@ impl RouteTree {
         b.retain(|l| route.opts.group_by_all || route.opts.group_by.contains(&l.name));
         b.build()
     }
+}
+
+/// A label argument of `amtool config routes test` / `pharos check
+/// routes` that is not `name=value`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LabelArgError {
+    /// Not a matcher at all.
+    #[error(transparent)]
+    Parse(#[from] MatcherParseError),
+    /// A matcher, but not `=`.
+    #[error("labels must be specified as key=value pairs")]
+    NotEqual,
+}
+
+/// Parses label arguments as amtool does (`severity=page`,
+/// `service="pay ments"`): each is a matcher that must use `=`; a later
+/// one replaces an earlier one of the same name.
+pub fn parse_label_args<S: AsRef<str>>(args: &[S]) -> Result<Labels, LabelArgError> {
+    let mut pairs = Vec::with_capacity(args.len());
+    for a in args {
+        let m = parse_matcher(a.as_ref())?;
+        if m.op() != pharos_model::MatchOp::Equal {
+            return Err(LabelArgError::NotEqual);
+        }
+        pairs.push((m.name().to_owned(), m.value().to_owned()));
+    }
+    Ok(Labels::from_pairs(pairs))
 }
 
 /// Alertmanager's group key: `<route key>:<group labels>` with the labels

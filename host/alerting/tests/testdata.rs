@@ -616,6 +616,18 @@ struct Step {
     next_flush: Option<i64>,
     /// Number of aggregation groups after the step.
     groups: Option<usize>,
+    /// The groups as the API lists them, after the step.
+    alert_groups: Option<Vec<GroupExpect>>,
+    /// Receivers per alert (label set as Prometheus prints it).
+    alert_receivers: Option<BTreeMap<String, Vec<String>>>,
+}
+
+#[derive(Deserialize, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+struct GroupExpect {
+    receiver: String,
+    labels: String,
+    alerts: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -716,6 +728,31 @@ fn dispatch() {
             if let Some(nf) = step.next_flush {
                 let want = (nf >= 0).then_some(t0 + nf * 1000);
                 assert_eq!(d.next_flush(), want, "{ctx}: next flush");
+            }
+            if step.alert_groups.is_some() || step.alert_receivers.is_some() {
+                let (groups, receivers) = d.alert_groups(|_| true);
+                if let Some(want) = &step.alert_groups {
+                    let got: Vec<GroupExpect> = groups
+                        .iter()
+                        .map(|g| GroupExpect {
+                            receiver: g.receiver.clone(),
+                            labels: label_set_string(&g.labels),
+                            alerts: g
+                                .alerts
+                                .iter()
+                                .map(|a| label_set_string(&a.alert.labels))
+                                .collect(),
+                        })
+                        .collect();
+                    assert_eq!(&got, want, "{ctx}: alert groups");
+                }
+                if let Some(want) = &step.alert_receivers {
+                    let got: BTreeMap<String, Vec<String>> = receivers
+                        .iter()
+                        .map(|(l, r)| (label_set_string(l), r.clone()))
+                        .collect();
+                    assert_eq!(&got, want, "{ctx}: receivers per alert");
+                }
             }
             if let Some(n) = step.groups {
                 assert_eq!(d.groups().count(), n, "{ctx}: groups");

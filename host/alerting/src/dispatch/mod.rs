@@ -98,6 +98,21 @@ pub struct AlertStatus {
     pub inhibited_by: Option<Labels>,
 }
 
+/// An aggregation group as the API lists it (`/api/v2/alerts/groups`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertGroup {
+    /// The group labels.
+    pub labels: Labels,
+    /// The route's receiver.
+    pub receiver: String,
+    /// The group key.
+    pub group_key: String,
+    /// The route's id.
+    pub route_id: String,
+    /// The alerts that passed the filter, in Alertmanager's order.
+    pub alerts: Vec<StoredAlert>,
+}
+
 /// Routing, grouping, muting and dedup of alerts.
 #[derive(Debug, Clone)]
 pub struct Dispatcher {
@@ -195,6 +210,53 @@ impl Dispatcher {
     /// The aggregation groups, by route and group labels.
     pub fn groups(&self) -> impl Iterator<Item = &AggrGroup> {
         self.groups.values()
+    }
+
+    /// The groups with the alerts that pass `filter`, as Alertmanager's
+    /// `Dispatcher.Groups` lists them: groups without such alerts left out,
+    /// sorted by group labels (`LabelSet.Before`) then receiver; and for
+    /// each alert the receivers of its groups, sorted.
+    pub fn alert_groups(
+        &self,
+        filter: impl Fn(&StoredAlert) -> bool,
+    ) -> (Vec<AlertGroup>, BTreeMap<Labels, Vec<String>>) {
+        let mut groups = Vec::new();
+        let mut receivers: BTreeMap<Labels, Vec<String>> = BTreeMap::new();
+        for g in self.groups.values() {
+            let Some(route) = self.tree.get(g.route) else {
+                continue;
+            };
+            let mut alerts: Vec<StoredAlert> =
+                g.alerts.values().filter(|a| filter(a)).cloned().collect();
+            if alerts.is_empty() {
+                continue;
+            }
+            for a in &alerts {
+                receivers
+                    .entry(a.alert.labels.clone())
+                    .or_default()
+                    .push(route.opts.receiver.clone());
+            }
+            alerts.sort_by(|a, b| alert_order(&a.alert, &b.alert));
+            groups.push(AlertGroup {
+                labels: g.labels.clone(),
+                receiver: route.opts.receiver.clone(),
+                group_key: g.key.clone(),
+                route_id: route.id.clone(),
+                alerts,
+            });
+        }
+        groups.sort_by(|a, b| {
+            if a.labels == b.labels {
+                a.receiver.cmp(&b.receiver)
+            } else {
+                label_set_before(&a.labels, &b.labels)
+            }
+        });
+        for r in receivers.values_mut() {
+            r.sort();
+        }
+        (groups, receivers)
     }
 
     /// The notification log.
