@@ -114,8 +114,7 @@ pub(crate) fn eval(
     state: &mut AlertingState,
 ) -> Result<Vec<(Labels, f64)>, RuleError> {
     let query_ts = ts - ctx.query_offset;
-    let vector = crate::query::instant(ctx.engine, ctx.storage, expr, text, query_ts)?;
-    let template_name = format!("__alert_{}", def.alert);
+    let vector = crate::query::instant(ctx.engine, &**ctx.storage, expr, text, query_ts)?;
     let mut current: HashMap<Labels, ActiveAlert> = HashMap::with_capacity(vector.len());
     for (metric, value) in vector {
         let data = TemplateData {
@@ -123,19 +122,19 @@ pub(crate) fn eval(
             value,
             external_labels: ctx.external_labels,
             external_url: ctx.external_url,
-            ts: query_ts,
+            ts,
         };
         let mut b = metric.to_builder();
         b.del(METRIC_NAME);
         for (n, v) in rule_labels {
-            b.set(n.as_str(), expand::expand(ctx, &template_name, v, &data));
+            b.set(n.as_str(), expand::expand(ctx, &def.alert, v, &data));
         }
         b.set("alertname", def.alert.as_str());
         let labels = b.build();
         let annotations = Labels::from_pairs(
             def.annotations
                 .iter()
-                .map(|(n, v)| (n.as_str(), expand::expand(ctx, &template_name, v, &data))),
+                .map(|(n, v)| (n.as_str(), expand::expand(ctx, &def.alert, v, &data))),
         );
         if current.contains_key(&labels) {
             return Err(RuleError::DuplicateAlert);
@@ -180,7 +179,8 @@ pub(crate) fn eval(
                 keep_firing = ts - since < millis(def.keep_firing_for);
             }
             if a.state == AlertState::Pending
-                || a.resolved_at.is_some_and(|r| ts - r > RESOLVED_RETENTION_MS)
+                || a.resolved_at
+                    .is_some_and(|r| ts - r > RESOLVED_RETENTION_MS)
             {
                 gone.push(labels.clone());
             }

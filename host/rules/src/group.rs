@@ -21,7 +21,7 @@ use crate::rulefmt::{RuleGroupDef, RuleKind};
 /// What every group evaluates with.
 pub struct GroupEnv<'a> {
     pub engine: &'a Engine,
-    pub storage: &'a dyn Storage,
+    pub storage: &'a Arc<dyn Storage>,
     pub external_labels: &'a Labels,
     pub external_url: &'a str,
     /// Milliseconds between resends of a firing alert.
@@ -291,7 +291,8 @@ impl Group {
                 if a.state == AlertState::Inactive {
                     continue;
                 }
-                let Some((down_at, v)) = last_for_state(env.storage, &a.labels, mint, now) else {
+                let Some((down_at, v)) = last_for_state(&**env.storage, &a.labels, mint, now)
+                else {
                     continue;
                 };
                 // Whole seconds, as Prometheus stores and reads them.
@@ -316,7 +317,12 @@ impl Group {
 
 /// The last `ALERTS_FOR_STATE` sample of an alert in `[mint, maxt]`, unless
 /// it is a staleness marker: (its time, its value).
-fn last_for_state(storage: &dyn Storage, alert: &Labels, mint: i64, maxt: i64) -> Option<(i64, f64)> {
+fn last_for_state(
+    storage: &dyn Storage,
+    alert: &Labels,
+    mint: i64,
+    maxt: i64,
+) -> Option<(i64, f64)> {
     let wanted = alerting::for_state_series(alert);
     let matchers: Vec<Matcher> = wanted
         .iter()

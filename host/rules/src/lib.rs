@@ -7,6 +7,7 @@
 //!   restore after a restart.
 //! - [`RuleManager`]: every group on its schedule, reloads that keep
 //!   state, alerts handed to [`pharos_model::alert::AlertSink`]s.
+//! - [`unittest`]: promtool's rule unit tests (`pharos test rules`).
 
 pub mod alerting;
 mod error;
@@ -17,6 +18,7 @@ mod query;
 mod recording;
 pub mod rule;
 pub mod rulefmt;
+pub mod unittest;
 
 pub use error::RuleError;
 pub use group::{Group, GroupEnv, GroupMetrics};

@@ -142,7 +142,11 @@ impl RuleManager {
 
     /// The running groups, ordered by file and name.
     pub fn groups(&self) -> Vec<Arc<Mutex<Group>>> {
-        self.groups.lock().values().map(|r| r.group.clone()).collect()
+        self.groups
+            .lock()
+            .values()
+            .map(|r| r.group.clone())
+            .collect()
     }
 
     /// Stops every group (their series are left as they are: a restart
@@ -163,7 +167,11 @@ async fn run_group(shared: Arc<Shared>, group: Arc<Mutex<Group>>, mut stop: watc
     let (interval, mut ts, restore) = {
         let g = group.lock();
         let interval = millis(g.interval).max(1);
-        (interval, g.eval_timestamp(now_ms()) + interval, g.should_restore)
+        (
+            interval,
+            g.eval_timestamp(now_ms()) + interval,
+            g.should_restore,
+        )
     };
     let mut iterations = 0u32;
     loop {
@@ -203,7 +211,7 @@ async fn run_group(shared: Arc<Shared>, group: Arc<Mutex<Group>>, mut stop: watc
 fn env<'a>(shared: &'a Shared, settings: &'a RuleSettings) -> GroupEnv<'a> {
     GroupEnv {
         engine: &shared.engine,
-        storage: shared.storage.as_ref(),
+        storage: &shared.storage,
         external_labels: &settings.external_labels,
         external_url: &settings.external_url,
         resend_delay: millis(settings.resend_delay),

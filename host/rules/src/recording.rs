@@ -18,7 +18,7 @@ pub(crate) fn eval(
     text: &str,
     t: i64,
 ) -> Result<Vec<(Labels, f64)>, RuleError> {
-    let vector = crate::query::instant(ctx.engine, ctx.storage, expr, text, t)?;
+    let vector = crate::query::instant(ctx.engine, &**ctx.storage, expr, text, t)?;
     let mut seen = HashSet::with_capacity(vector.len());
     let mut out = Vec::with_capacity(vector.len());
     for (metric, f) in vector {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use pharos_model::Labels;
 use pharos_promql::Engine;
-use pharos_tsdb::Queryable;
+use pharos_tsdb::Storage;
 
 use crate::alerting::{self, AlertingState};
 use crate::error::RuleError;
@@ -14,7 +14,7 @@ use crate::rulefmt::{RuleDef, RuleKind};
 /// What an evaluation needs besides the rule.
 pub struct EvalContext<'a> {
     pub engine: &'a Engine,
-    pub storage: &'a dyn Queryable,
+    pub storage: &'a Arc<dyn Storage>,
     /// Milliseconds subtracted from the evaluation time for the query.
     pub query_offset: i64,
     /// The group's `limit` (0: none).
