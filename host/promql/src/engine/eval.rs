@@ -59,7 +59,7 @@ impl<'a> Evaluator<'a> {
                 } else {
                     steps.interval
                 },
-                range_ms: steps.end - steps.start,
+                range_ms: steps.end.saturating_sub(steps.start),
             },
         }
     }
@@ -76,6 +76,16 @@ impl<'a> Evaluator<'a> {
     pub fn add_samples(&mut self, n: usize) -> Result<(), EvalError> {
         self.samples = self.samples.saturating_add(n);
         if self.samples > self.max_samples {
+            return Err(EvalError::TooManySamples("query execution"));
+        }
+        Ok(())
+    }
+
+    /// Fails when evaluating at every one of `steps` could hold more
+    /// samples than the limit allows: checked before any per-step buffer is
+    /// allocated, so `vector(1)[1000y:1ms]` is an error, not an abort.
+    pub fn check_steps(&self, steps: &Steps) -> Result<(), EvalError> {
+        if steps.len() > self.max_samples.saturating_sub(self.samples) {
             return Err(EvalError::TooManySamples("query execution"));
         }
         Ok(())
@@ -105,7 +115,7 @@ impl<'a> Evaluator<'a> {
         Ok(self
             .steps
             .times()
-            .map(|t| fixed.unwrap_or(t) - offset)
+            .map(|t| fixed.unwrap_or(t).saturating_sub(offset))
             .collect())
     }
 
@@ -201,6 +211,7 @@ impl<'a> Evaluator<'a> {
         steps: Steps,
         f: impl FnOnce(&mut Self) -> Result<T, EvalError>,
     ) -> Result<T, EvalError> {
+        self.check_steps(&steps)?;
         // `step()` and `range()` (dctx) keep meaning the outer query's.
         let saved = std::mem::replace(&mut self.steps, steps);
         let r = f(self);

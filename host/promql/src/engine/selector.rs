@@ -40,7 +40,9 @@ impl RangeInput {
 
 impl Evaluator<'_> {
     /// Reads the series of `vs` with samples in `[mint, maxt]`, counting the
-    /// samples against the limit.
+    /// samples against the limit series by series as they are decoded (as
+    /// Prometheus does while it iterates), so a selection far over the
+    /// limit fails before it is all in memory.
     fn fetch(
         &mut self,
         vs: &VectorSelector,
@@ -49,10 +51,9 @@ impl Evaluator<'_> {
     ) -> Result<Vec<Series>, EvalError> {
         let selected = self.q.select(&vs.matchers, mint, maxt)?;
         let mut out = Vec::with_capacity(selected.len());
-        let mut total = 0;
         for s in selected {
             let samples = s.samples();
-            total += samples.len();
+            self.add_samples(samples.len())?;
             // Same layout: collected in place, no second allocation.
             let points = samples
                 .into_iter()
@@ -60,7 +61,6 @@ impl Evaluator<'_> {
                 .collect();
             out.push(Series::new(s.labels, points));
         }
-        self.add_samples(total)?;
         Ok(out)
     }
 
@@ -77,7 +77,8 @@ impl Evaluator<'_> {
         let (Some(&first), Some(&last)) = (ends.first(), ends.last()) else {
             return Ok(Vec::new());
         };
-        let raw = self.fetch(vs, first - self.lookback + 1, last)?;
+        let mint = first.saturating_sub(self.lookback).saturating_add(1);
+        let raw = self.fetch(vs, mint, last)?;
         let steps = self.steps;
         let mut out = Vec::with_capacity(raw.len());
         for s in raw {
@@ -121,7 +122,8 @@ impl Evaluator<'_> {
                         range,
                     });
                 };
-                let mut series = self.fetch(&ms.vs, first - range + 1, last)?;
+                let mint = first.saturating_sub(range).saturating_add(1);
+                let mut series = self.fetch(&ms.vs, mint, last)?;
                 for s in &mut series {
                     s.points.retain(|p| !is_stale_nan(p.f));
                 }
@@ -161,11 +163,19 @@ impl Evaluator<'_> {
                 range,
             });
         };
-        let lo = first - range;
-        let mut start = lo.div_euclid(interval) * interval;
-        if start <= lo {
-            start += interval;
-        }
+        // The first multiple of `interval` after `first - range`, in i128
+        // so that extreme times and ranges cannot overflow.
+        let lo = i128::from(first) - i128::from(range);
+        let step = i128::from(interval);
+        let earliest = (i128::from(i64::MIN).div_euclid(step) + 1) * step;
+        let start = ((lo.div_euclid(step) + 1) * step).max(earliest);
+        let Ok(start) = i64::try_from(start) else {
+            return Ok(RangeInput {
+                series: Vec::new(),
+                ends,
+                range,
+            });
+        };
         if start > last {
             return Ok(RangeInput {
                 series: Vec::new(),

@@ -120,3 +120,110 @@ async fn queries_beyond_the_concurrency_limit_wait_their_turn() {
         assert!(matches!(r.value, QueryValue::Vector { .. }));
     }
 }
+
+const TOO_MANY: &str =
+    "query processing would load too many samples into memory in query execution";
+
+/// Steps are counted against the limit before anything is allocated per
+/// step: these ask for terabytes if allocated first.
+#[test]
+fn step_counts_are_checked_before_allocating() {
+    let s = storage(1);
+    let engine = Engine::new(EngineOptions::default());
+    for q in [
+        "max_over_time(vector(1)[1000y:1ms])",
+        "max_over_time(m[1000y:1ms])",
+        "count_over_time(absent(nothing)[1000y:1ms])",
+        "max_over_time(max_over_time(vector(1)[1y:1s])[1000y:1ms])",
+        "sum_over_time(vector(time())[100y:1ms])",
+    ] {
+        let err = run(&engine, &s, q, 3_600_000).expect_err(q);
+        assert_eq!(err.to_string(), TOO_MANY, "{q}");
+    }
+    // A range query over an absurd span, as the engine sees it when the
+    // API's 11,000 points check is not in front of it.
+    let e = parse("vector(1)").expect("parses");
+    let err = engine
+        .exec(
+            &s,
+            QueryRequest::range(&e, "vector(1)", i64::MIN, i64::MAX, 1),
+        )
+        .expect_err("too many steps");
+    assert_eq!(err.to_string(), TOO_MANY);
+}
+
+/// Prometheus counts even a scalar's one sample: `1` with `max_samples = 0`
+/// is over the limit.
+#[test]
+fn the_limit_counts_steps_as_prometheus_does() {
+    let s = storage(1);
+    let zero = Engine::new(EngineOptions {
+        max_samples: 0,
+        ..Default::default()
+    });
+    for q in ["1", "m"] {
+        let err = run(&zero, &s, q, 60_000).expect_err(q);
+        assert_eq!(err.to_string(), TOO_MANY);
+    }
+    let small = Engine::new(EngineOptions {
+        max_samples: 100,
+        ..Default::default()
+    });
+    // 61 steps fit; 150 do not.
+    assert!(run(&small, &s, "max_over_time(vector(1)[1m:1s])", 60_000).is_ok());
+    assert!(run(&small, &s, "max_over_time(vector(1)[150s:1s])", 150_000).is_err());
+}
+
+/// Samples are counted as each series is read: a selection over the limit
+/// stops at the series that crosses it.
+#[test]
+fn the_limit_is_checked_while_series_are_read() {
+    let s = storage(50);
+    let engine = Engine::new(EngineOptions {
+        max_samples: 400,
+        ..Default::default()
+    });
+    // One series holds 360 samples in the hour: the second crosses 400.
+    let err = run(&engine, &s, "count_over_time(m[1h])", 3_600_000).expect_err("over");
+    assert_eq!(err.to_string(), TOO_MANY);
+    assert!(run(&engine, &s, "count_over_time(m{i=\"3\"}[1h])", 3_600_000).is_ok());
+}
+
+/// Extreme times, offsets and ranges saturate instead of overflowing.
+#[test]
+fn extreme_times_do_not_overflow() {
+    let s = storage(1);
+    let engine = Engine::new(EngineOptions::default());
+    for (q, t) in [
+        ("m offset -100y", i64::MAX),
+        ("m[100y] offset 100y", i64::MIN),
+        ("count_over_time(m[100y:50y])", i64::MIN),
+        ("count_over_time(m[100y:50y])", i64::MAX),
+        ("m @ 9e15 offset -100y", 0),
+        (
+            "count_over_time(vector(1)[100y:40y] offset 100y)",
+            i64::MIN + 1,
+        ),
+    ] {
+        if let Err(e) = run(&engine, &s, q, t) {
+            assert_eq!(e.to_string(), TOO_MANY, "{q} at {t}");
+        }
+    }
+}
+
+#[test]
+fn steps_len_saturates() {
+    let all = Steps {
+        start: i64::MIN,
+        end: i64::MAX,
+        interval: 1,
+    };
+    assert_eq!(all.len(), usize::MAX);
+    let empty = Steps {
+        start: 10,
+        end: 0,
+        interval: 1,
+    };
+    assert_eq!(empty.len(), 0);
+    assert_eq!(Steps::instant(5).len(), 1);
+}

@@ -76,8 +76,14 @@ impl Steps {
         }
     }
 
+    /// How many steps there are, saturating at `usize::MAX` (extreme start
+    /// and end times cannot overflow).
     pub fn len(&self) -> usize {
-        ((self.end - self.start) / self.interval) as usize + 1
+        if self.end < self.start {
+            return 0;
+        }
+        let n = (i128::from(self.end) - i128::from(self.start)) / i128::from(self.interval.max(1));
+        usize::try_from(n + 1).unwrap_or(usize::MAX)
     }
 
     pub fn is_empty(&self) -> bool {
