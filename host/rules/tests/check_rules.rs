@@ -44,8 +44,13 @@ fn rule_files(dir: &Path, out: &mut Vec<PathBuf>) {
 fn pharos_output(path: &Path) -> String {
     let buf = Merged::default();
     let (mut out, mut err) = (buf.clone(), buf.clone());
-    let status = check_files(&[path.to_path_buf()], CheckOptions::default(), &mut out, &mut err)
-        .expect("writing to memory");
+    let status = check_files(
+        &[path.to_path_buf()],
+        CheckOptions::default(),
+        &mut out,
+        &mut err,
+    )
+    .expect("writing to memory");
     let mut text = String::from_utf8_lossy(&buf.0.borrow()).into_owned();
     text.push_str(&format!("exit status: {status}\n"));
     text
@@ -69,7 +74,10 @@ fn compare_dir(dir: &str) -> (usize, usize, Vec<String>) {
     let mut accepted = 0;
     for f in &files {
         let Some(want) = expected(f) else {
-            mismatches.push(format!("{}: no recorded output (run record.sh)", f.display()));
+            mismatches.push(format!(
+                "{}: no recorded output (run record.sh)",
+                f.display()
+            ));
             continue;
         };
         if want.ends_with("exit status: 0\n") && want.contains("SUCCESS") {
@@ -88,14 +96,24 @@ fn cases_match_promtool() {
     let (n, accepted, mismatches) = compare_dir("testdata/rulefmt/cases");
     assert!(n >= 40, "only {n} cases");
     eprintln!("cases: {n} files, {accepted} accepted");
-    assert!(mismatches.is_empty(), "{} of {n} differ:\n{}", mismatches.len(), mismatches.join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "{} of {n} differ:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
 }
 
 #[test]
 fn corpus_matches_promtool() {
     let (n, accepted, mismatches) = compare_dir("testdata/rulefmt/corpus");
     eprintln!("corpus: {n} files, {accepted} accepted by promtool");
-    assert!(mismatches.is_empty(), "{} of {n} differ:\n{}", mismatches.len(), mismatches.join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "{} of {n} differ:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
 }
 
 #[test]
@@ -114,9 +132,41 @@ fn lint_can_be_off_or_fatal() {
     let path = PathBuf::from("testdata/rulefmt/cases/good_duplicate_rules.yml");
     let mut out = Vec::new();
     let mut err = Vec::new();
-    let off = CheckOptions { lint_duplicates: false, lint_fatal: false };
-    assert_eq!(check_files(&[path.clone()], off, &mut out, &mut err).ok(), Some(0));
+    let off = CheckOptions {
+        lint_duplicates: false,
+        lint_fatal: false,
+    };
+    assert_eq!(
+        check_files(std::slice::from_ref(&path), off, &mut out, &mut err).ok(),
+        Some(0)
+    );
     assert!(String::from_utf8_lossy(&out).contains("SUCCESS: 5 rules found"));
-    let fatal = CheckOptions { lint_duplicates: true, lint_fatal: true };
-    assert_eq!(check_files(&[path], fatal, &mut out, &mut err).ok(), Some(3));
+    let fatal = CheckOptions {
+        lint_duplicates: true,
+        lint_fatal: true,
+    };
+    assert_eq!(
+        check_files(&[path], fatal, &mut out, &mut err).ok(),
+        Some(3)
+    );
+}
+
+#[test]
+fn no_panic_on_truncated_or_garbled_files() {
+    let mut files = Vec::new();
+    rule_files(Path::new("testdata/rulefmt/cases"), &mut files);
+    for f in files {
+        let Ok(text) = std::fs::read_to_string(&f) else {
+            continue;
+        };
+        for (i, _) in text.char_indices() {
+            let _ = pharos_rules::rulefmt::parse_str(&text[..i], "t.yml");
+            let garbled: String = text
+                .chars()
+                .enumerate()
+                .map(|(j, c)| if j == i { '\u{2028}' } else { c })
+                .collect();
+            let _ = pharos_rules::rulefmt::parse_str(&garbled, "t.yml");
+        }
+    }
 }

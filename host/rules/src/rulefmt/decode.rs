@@ -186,13 +186,15 @@ impl Decoder {
                 Content::Map(_) => vec![m],
                 Content::Seq(items) if m.alias.is_none() => items.iter().collect(),
                 _ => {
-                    self.fatal = Some("map merge requires map or sequence of maps as the value".into());
+                    self.fatal =
+                        Some("map merge requires map or sequence of maps as the value".into());
                     return None;
                 }
             };
             for src in sources {
                 if !matches!(src.content, Content::Map(_)) {
-                    self.fatal = Some("map merge requires map or sequence of maps as the value".into());
+                    self.fatal =
+                        Some("map merge requires map or sequence of maps as the value".into());
                     return None;
                 }
                 for (k, v) in self.pairs(src)? {
@@ -394,7 +396,14 @@ impl Decoder {
 
     fn group(&mut self, n: &Node) -> Option<RawGroup> {
         let mut g = RawGroup::default();
-        let known = ["name", "interval", "query_offset", "limit", "labels", "rules"];
+        let known = [
+            "name",
+            "interval",
+            "query_offset",
+            "limit",
+            "labels",
+            "rules",
+        ];
         let ok = self.structure(n, T_GROUP, &known, |d, field, v| match field {
             "name" => g.name = d.string(v),
             "interval" => g.interval = d.duration(v),
@@ -486,7 +495,8 @@ fn same_kind(a: &Node, b: &Node) -> bool {
 }
 
 fn is_merge(k: &Node) -> bool {
-    k.alias.is_none() && matches!(&k.content, Content::Scalar { value, quoted: false } if value == "<<")
+    k.alias.is_none()
+        && matches!(&k.content, Content::Scalar { value, quoted: false } if value == "<<")
 }
 
 /// Go's `strconv.ParseInt(s, 0, 64)` as go-yaml resolves ints.
@@ -515,7 +525,10 @@ fn go_duration_error(e: &pharos_model::DurationError, text: &str) -> String {
     use pharos_model::DurationError as E;
     match e {
         E::Empty => "empty duration string".to_owned(),
-        E::Invalid(_) => format!("not a valid duration string: {}", super::error::go_quote(text)),
+        E::Invalid(_) => format!(
+            "not a valid duration string: {}",
+            super::error::go_quote(text)
+        ),
         E::OutOfRange(_) => format!("duration out of range: {}", super::error::go_quote(text)),
     }
 }

@@ -149,7 +149,10 @@ pub fn go_quote(s: &str) -> String {
 /// Close to Go's `strconv.IsPrint` for the characters rule names hold.
 fn is_go_printable(c: char) -> bool {
     !c.is_control()
-        && !matches!(c, '\u{a0}'..='\u{a0}' | '\u{ad}' | '\u{2028}' | '\u{2029}' | '\u{feff}')
+        && !matches!(
+            c,
+            '\u{a0}'..='\u{a0}' | '\u{ad}' | '\u{2028}' | '\u{2029}' | '\u{feff}'
+        )
         && !('\u{e000}'..='\u{f8ff}').contains(&c)
 }
 

@@ -11,7 +11,7 @@
 //! let errs = parse_str("groups:\n- name: g\n  rules:\n  - record: a:b\n    expr: sum(\n", "r.yml").unwrap_err();
 //! assert_eq!(
 //!     errs[0].to_string(),
-//!     "r.yml: 5:11: group \"g\", rule 1, \"a:b\": could not parse expression: 1:5: parse error: unexpected end of input"
+//!     "r.yml: 5:11: group \"g\", rule 1, \"a:b\": could not parse expression: 1:5: parse error: unclosed left parenthesis"
 //! );
 //! ```
 //!

@@ -43,8 +43,8 @@ pub fn validate(
         for (i, r) in g.rules.into_iter().enumerate() {
             match validate_rule(r) {
                 Ok(rule) => rules.push(rule),
-                Err((name, problems)) => {
-                    errors.extend(problems.into_iter().map(|(pos, alt, problem)| RuleError::Rule {
+                Err((name, problems)) => errors.extend(problems.into_iter().map(
+                    |(pos, alt, problem)| RuleError::Rule {
                         path: path.to_owned(),
                         group: g.name.clone(),
                         index: i + 1,
@@ -52,8 +52,8 @@ pub fn validate(
                         pos,
                         alt,
                         problem,
-                    }))
-                }
+                    },
+                )),
             }
         }
         out.push(RuleGroupDef {
@@ -124,12 +124,26 @@ fn validate_rule(r: RawRule) -> Result<RuleDef, (String, Problems)> {
     if !alert.is_empty() {
         for (k, v) in &r.labels {
             if let Err(message) = check_template(alert, v) {
-                p.push((None, None, RuleProblem::LabelTemplate { key: k.clone(), message }));
+                p.push((
+                    None,
+                    None,
+                    RuleProblem::LabelTemplate {
+                        key: k.clone(),
+                        message,
+                    },
+                ));
             }
         }
         for (k, v) in &r.annotations {
             if let Err(message) = check_template(alert, v) {
-                p.push((None, None, RuleProblem::AnnotationTemplate { key: k.clone(), message }));
+                p.push((
+                    None,
+                    None,
+                    RuleProblem::AnnotationTemplate {
+                        key: k.clone(),
+                        message,
+                    },
+                ));
             }
         }
     }

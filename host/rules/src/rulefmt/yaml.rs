@@ -47,7 +47,10 @@ impl Tag {
 pub enum Content {
     /// A scalar's value (after unquoting and folding) and whether it was
     /// quoted or a block scalar (go-yaml: always a string then).
-    Scalar { value: String, quoted: bool },
+    Scalar {
+        value: String,
+        quoted: bool,
+    },
     Seq(Vec<Node>),
     /// Key/value pairs in file order (duplicates kept, as go-yaml does).
     Map(Vec<(Node, Node)>),
@@ -328,15 +331,13 @@ impl<'s> Builder<'s> {
                 }
                 // A single-line plain scalar in flow context ends earlier.
                 let first_line = &b[start..line_end];
-                if end == line_end {
-                    if let Some(k) = first_line
-                        .iter()
-                        .position(|&c| matches!(c, b',' | b']' | b'}'))
-                    {
-                        return start + k;
-                    }
+                let flow_end = first_line
+                    .iter()
+                    .position(|&c| matches!(c, b',' | b']' | b'}'));
+                match flow_end {
+                    Some(k) if end == line_end => start + k,
+                    _ => end,
                 }
-                end
             }
         }
     }
@@ -369,7 +370,9 @@ impl<'s> Builder<'s> {
 fn null_literal(src: &str) -> Option<&'static str> {
     ["~", "null", "Null", "NULL"].into_iter().find(|lit| {
         src.strip_prefix(lit).is_some_and(|rest| {
-            rest.is_empty() || rest.starts_with(|c: char| c.is_whitespace() || matches!(c, ',' | ']' | '}' | '#'))
+            rest.is_empty()
+                || rest
+                    .starts_with(|c: char| c.is_whitespace() || matches!(c, ',' | ']' | '}' | '#'))
         })
     })
 }
@@ -424,10 +427,7 @@ impl NodeVisitor<'_, '_> {
                 alias: Some(name),
             };
         }
-        let quoted = matches!(
-            self.b.bytes().get(start),
-            Some(b'"' | b'\'' | b'|' | b'>')
-        );
+        let quoted = matches!(self.b.bytes().get(start), Some(b'"' | b'\'' | b'|' | b'>'));
         let value = match value {
             Some(v) => v,
             None => self.b.plain_text(start),
@@ -485,21 +485,21 @@ impl<'de, 'a, 's> Visitor<'de> for NodeVisitor<'a, 's> {
             return self.visit_str(v);
         };
         let scanned = self.b.next_start(false);
-        if let Some((name, end)) = self.b.alias_at(scanned) {
-            if scanned < off || scanned > off + v.len() {
-                let (line, column) = self.b.line_col(scanned);
-                self.b.cursor = end;
-                return Ok(Node {
-                    content: Content::Scalar {
-                        value: v.to_owned(),
-                        quoted: false,
-                    },
-                    tag: Tag::Str,
-                    line,
-                    column,
-                    alias: Some(name),
-                });
-            }
+        if let Some((name, end)) = self.b.alias_at(scanned)
+            && (scanned < off || scanned > off + v.len())
+        {
+            let (line, column) = self.b.line_col(scanned);
+            self.b.cursor = end;
+            return Ok(Node {
+                content: Content::Scalar {
+                    value: v.to_owned(),
+                    quoted: false,
+                },
+                tag: Tag::Str,
+                line,
+                column,
+                alias: Some(name),
+            });
         }
         let quote = off
             .checked_sub(1)
@@ -508,9 +508,7 @@ impl<'de, 'a, 's> Visitor<'de> for NodeVisitor<'a, 's> {
             .filter(|c| matches!(c, b'"' | b'\''));
         let start = if quote.is_some() { off - 1 } else { off };
         // A tag or anchor before the scalar: the node starts there.
-        let start = if scanned < start && self.b.src[scanned..start].trim_end().len() + scanned <= start
-            && matches!(self.b.bytes().get(scanned), Some(b'&' | b'!'))
-        {
+        let start = if scanned < start && matches!(self.b.bytes().get(scanned), Some(b'&' | b'!')) {
             scanned
         } else {
             start
@@ -621,13 +619,25 @@ mod tests {
 
     #[test]
     fn positions_of_block_nodes() {
-        let n = doc("groups:\n  - name: x\n    rules:\n      - expr: |\n          a\n        record: b\n");
-        let Content::Map(top) = &n.content else { panic!() };
-        let Content::Seq(groups) = &top[0].1.content else { panic!() };
+        let n = doc(
+            "groups:\n  - name: x\n    rules:\n      - expr: |\n          a\n        record: b\n",
+        );
+        let Content::Map(top) = &n.content else {
+            panic!()
+        };
+        let Content::Seq(groups) = &top[0].1.content else {
+            panic!()
+        };
         assert_eq!((groups[0].line, groups[0].column), (2, 5));
-        let Content::Map(g) = &groups[0].content else { panic!() };
-        let Content::Seq(rules) = &g[1].1.content else { panic!() };
-        let Content::Map(r) = &rules[0].content else { panic!() };
+        let Content::Map(g) = &groups[0].content else {
+            panic!()
+        };
+        let Content::Seq(rules) = &g[1].1.content else {
+            panic!()
+        };
+        let Content::Map(r) = &rules[0].content else {
+            panic!()
+        };
         assert_eq!((r[0].1.line, r[0].1.column), (4, 15));
         assert_eq!(r[0].1.node_value(), "a\n");
         assert_eq!((r[1].0.line, r[1].0.column), (6, 9));
@@ -637,7 +647,9 @@ mod tests {
     #[test]
     fn aliases_are_marked() {
         let n = doc("a: &x foo\nb: *x\n");
-        let Content::Map(m) = &n.content else { panic!() };
+        let Content::Map(m) = &n.content else {
+            panic!()
+        };
         assert_eq!(m[1].1.alias.as_deref(), Some("x"));
         assert_eq!((m[1].1.line, m[1].1.column), (2, 4));
     }
