@@ -11,10 +11,11 @@ use crate::funcs::{Context, Func, Param};
 use crate::template::{MissingKey, Template};
 use crate::value::{MapKind, Value};
 
-/// Deepest recursion of execution (template calls plus nesting) before
-/// `exceeded maximum template depth` (Go allows 100000 template calls; we
-/// keep to what a 2 MiB thread stack holds).
-pub const MAX_EXEC_DEPTH: usize = 1000;
+/// Deepest recursion of execution before `exceeded maximum template
+/// depth`: template calls, control structures and pipelines all count (Go
+/// allows 100000 template calls; we keep to what a 2 MiB thread stack
+/// holds even in an unoptimised build).
+pub const MAX_EXEC_DEPTH: usize = 250;
 
 /// Largest output a single execution may produce (64 MiB).
 pub const MAX_OUTPUT: usize = 64 << 20;
@@ -126,15 +127,9 @@ impl<'a> State<'a> {
         }
     }
 
-    /// Counts a nesting level. Only template calls check the limit: a
-    /// single template's nesting is bounded by the parser, so the stack
-    /// holds at most `MAX_EXEC_DEPTH` plus one template's nesting.
+    /// Counts a nesting level (control structure or pipeline); the same
+    /// budget as template calls, so the native stack stays bounded.
     fn enter(&mut self) -> EResult<()> {
-        self.depth += 1;
-        Ok(())
-    }
-
-    fn enter_template(&mut self) -> EResult<()> {
         if self.depth >= MAX_EXEC_DEPTH {
             return Err(self.errorf(format!(
                 "exceeded maximum template depth ({MAX_EXEC_DEPTH})"
@@ -142,6 +137,10 @@ impl<'a> State<'a> {
         }
         self.depth += 1;
         Ok(())
+    }
+
+    fn enter_template(&mut self) -> EResult<()> {
+        self.enter()
     }
 
     fn write(&mut self, s: &str) -> EResult<()> {

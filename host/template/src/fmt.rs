@@ -189,8 +189,10 @@ fn format_float_abs(f: f64, verb: char, prec: Option<usize>) -> String {
 /// Go's `%v` of a float64 (`strconv.FormatFloat(f, 'g', -1, 64)` with Go's
 /// `+Inf`).
 pub fn format_float_v(f: f64) -> String {
-    let mut spec = Spec::default();
-    spec.verb = 'v';
+    let spec = Spec {
+        verb: 'v',
+        ..Spec::default()
+    };
     float(&spec, f)
 }
 
@@ -714,6 +716,7 @@ fn go_syntax(v: &Value) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -741,9 +744,9 @@ mod tests {
         assert_eq!(
             f(
                 "%5.1f|%-10s|%%",
-                &[Value::Float(3.14159), Value::from("ab")]
+                &[Value::Float(3.25159), Value::from("ab")]
             ),
-            "  3.1|ab        |%"
+            "  3.3|ab        |%"
         );
         assert_eq!(f("%d", &[Value::from("foo")]), "%!d(string=foo)");
         assert_eq!(f("%d %d", &[Value::Int(1)]), "1 %!d(MISSING)");

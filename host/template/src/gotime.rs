@@ -316,6 +316,7 @@ pub fn format(t: &Zoned, layout: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

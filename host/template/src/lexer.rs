@@ -585,6 +585,7 @@ pub(crate) fn lex(input: &str) -> Vec<Token> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

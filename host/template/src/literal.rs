@@ -229,8 +229,7 @@ pub(crate) fn parse_number(pos: usize, text: &str, is_char: bool) -> Result<Numb
         n.float = v as f64;
         return Ok(n);
     }
-    if text.ends_with('i') {
-        let body = &text[..text.len() - 1];
+    if let Some(body) = text.strip_suffix('i') {
         if let Some(f) = parse_go_float(body) {
             n.is_complex = true;
             n.float = f;
@@ -276,11 +275,11 @@ pub(crate) fn parse_number(pos: usize, text: &str, is_char: bool) -> Result<Numb
         }
         n.is_float = true;
         n.float = f;
-        if f.fract() == 0.0 && f >= -9.223372036854776e18 && f < 9.223372036854776e18 {
+        if f.fract() == 0.0 && (-9.223372036854776e18..9.223372036854776e18).contains(&f) {
             n.is_int = true;
             n.int = f as i64;
         }
-        if f.fract() == 0.0 && f >= 0.0 && f < 1.8446744073709552e19 {
+        if f.fract() == 0.0 && (0.0..1.8446744073709552e19).contains(&f) {
             n.is_uint = true;
         }
     }
