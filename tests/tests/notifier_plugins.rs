@@ -1,0 +1,390 @@
+//! The first-party notifier plugins send what Alertmanager 0.25 sends.
+//!
+//! `tests/scripts/record-notifier-payloads.sh` ran Alertmanager 0.25 with one
+//! receiver holding webhook, Slack and PagerDuty integrations pointed at a
+//! recorder, posted one alert group (firing, then resolved) and kept the
+//! bodies as `plugins/<name>/testdata/*.json`. Here each built plugin is
+//! loaded through the plugin host with the grants an operator would give it
+//! (`allow_http` and `allow_private_ips` for the loopback recorder,
+//! `allow_read` for `*_file` secrets), called with the same group (read back
+//! from Alertmanager's own webhook body) and a configuration whose strings
+//! are pre-rendered as the host renders them (taken from the recorded
+//! bodies), and its request must equal Alertmanager's byte for byte
+//! (timestamps and fingerprints are fixed by the recording, so nothing
+//! needs masking). Bad configurations are refused with the key named.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use pharos_plugin_host::{
+    Alert, AlertStatus, CallError, Grants, Label, Notification, Plugin, PluginError, PluginKind,
+    PluginSettings, Runtime, RuntimeOptions,
+};
+use serde_json::{Value, json};
+
+fn testdata(plugin: &str, file: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../plugins")
+        .join(plugin)
+        .join("testdata")
+        .join(file)
+}
+
+fn golden(plugin: &str, file: &str) -> Result<Vec<u8>> {
+    let path = testdata(plugin, file);
+    std::fs::read(&path).with_context(|| path.display().to_string())
+}
+
+fn golden_json(plugin: &str, file: &str) -> Result<Value> {
+    Ok(serde_json::from_slice(&golden(plugin, file)?)?)
+}
+
+/// The headers Alertmanager sent with a recorded body (`requests.txt`:
+/// `<file> POST <path> content-type=<v> authorization=<v or ->`).
+fn recorded_header(plugin: &str, file: &str, header: &str) -> Result<Option<String>> {
+    let text = std::fs::read_to_string(testdata(plugin, "requests.txt"))?;
+    let line = text
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(file))
+        .with_context(|| format!("{file} in {plugin}/testdata/requests.txt"))?;
+    let (_, after) = line
+        .split_once(" content-type=")
+        .context("malformed requests.txt line")?;
+    // `authorization=` comes last: its value may hold spaces.
+    let (content_type, authorization) = after
+        .split_once(" authorization=")
+        .context("malformed requests.txt line")?;
+    let value = if header == "authorization" {
+        authorization
+    } else {
+        content_type
+    };
+    Ok((value != "-").then(|| value.to_owned()))
+}
+
+// --- a recorder --------------------------------------------------------------
+
+struct Request {
+    path: String,
+    headers: BTreeMap<String, String>,
+    body: Vec<u8>,
+}
+
+/// An HTTP/1.1 server on 127.0.0.1 that keeps every request and answers
+/// each with `status` and `reply`.
+struct Recorder {
+    addr: String,
+    requests: Arc<Mutex<Vec<Request>>>,
+}
+
+impl Recorder {
+    fn start(status: &'static str, reply: &'static str) -> Result<Recorder> {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let addr = listener.local_addr()?.to_string();
+        let requests: Arc<Mutex<Vec<Request>>> = Arc::default();
+        let r = requests.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(conn) = conn else { continue };
+                let r = r.clone();
+                std::thread::spawn(move || record(conn, &r, status, reply));
+            }
+        });
+        Ok(Recorder { addr, requests })
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    fn take(&self) -> Vec<Request> {
+        self.requests
+            .lock()
+            .map(|mut r| std::mem::take(&mut *r))
+            .unwrap_or_default()
+    }
+}
+
+fn record(
+    mut conn: std::net::TcpStream,
+    requests: &Mutex<Vec<Request>>,
+    status: &str,
+    reply: &str,
+) {
+    let _ = conn.set_read_timeout(Some(Duration::from_secs(10)));
+    let Ok(clone) = conn.try_clone() else { return };
+    let mut reader = BufReader::new(clone);
+    loop {
+        let mut request_line = String::new();
+        if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+            return;
+        }
+        let mut headers = BTreeMap::new();
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                return;
+            }
+            if line.trim_end().is_empty() {
+                break;
+            }
+            if let Some((k, v)) = line.split_once(':') {
+                headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_owned());
+            }
+        }
+        let length = headers
+            .get("content-length")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0usize);
+        let mut body = vec![0u8; length];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        let path = request_line
+            .split_whitespace()
+            .nth(1)
+            .unwrap_or("/")
+            .to_owned();
+        if let Ok(mut r) = requests.lock() {
+            r.push(Request {
+                path,
+                headers,
+                body,
+            });
+        }
+        let resp = format!(
+            "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{reply}",
+            reply.len()
+        );
+        if conn.write_all(resp.as_bytes()).is_err() {
+            return;
+        }
+    }
+}
+
+// --- the alert group ---------------------------------------------------------
+
+/// Go's RFC 3339 time (`2024-03-01T10:00:00.123Z`, UTC) in milliseconds.
+fn parse_time(s: &str) -> Option<i64> {
+    let (date, time) = s.strip_suffix('Z')?.split_once('T')?;
+    let mut d = date.split('-').map(|p| p.parse::<i64>());
+    let (y, m, day) = (d.next()?.ok()?, d.next()?.ok()?, d.next()?.ok()?);
+    let (hms, frac) = time.split_once('.').unwrap_or((time, ""));
+    let mut t = hms.split(':').map(|p| p.parse::<i64>());
+    let (h, mi, sec) = (t.next()?.ok()?, t.next()?.ok()?, t.next()?.ok()?);
+    let millis = if frac.is_empty() {
+        0
+    } else {
+        format!("{frac:0<3}").get(..3)?.parse::<i64>().ok()?
+    };
+    // Howard Hinnant's days_from_civil.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(((days * 86_400 + h * 3600 + mi * 60 + sec) * 1000) + millis)
+}
+
+fn labels(v: &Value) -> Vec<Label> {
+    v.as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| Label {
+            name: k.clone(),
+            value: v.as_str().unwrap_or_default().to_owned(),
+        })
+        .collect()
+}
+
+fn status(v: &Value) -> AlertStatus {
+    if v == "resolved" {
+        AlertStatus::Resolved
+    } else {
+        AlertStatus::Firing
+    }
+}
+
+fn text(v: &Value) -> String {
+    v.as_str().unwrap_or_default().to_owned()
+}
+
+/// The notification the host would pass for the group Alertmanager sent
+/// as this webhook body.
+fn notification(body: &Value) -> Result<Notification> {
+    let mut alerts = Vec::new();
+    for a in body["alerts"].as_array().context("alerts")? {
+        let resolved = a["status"] == "resolved";
+        alerts.push(Alert {
+            status: status(&a["status"]),
+            labels: labels(&a["labels"]),
+            annotations: labels(&a["annotations"]),
+            starts_at_ms: parse_time(a["startsAt"].as_str().unwrap_or_default())
+                .context("startsAt")?,
+            ends_at_ms: if resolved {
+                Some(parse_time(a["endsAt"].as_str().unwrap_or_default()).context("endsAt")?)
+            } else {
+                None
+            },
+            generator_url: text(&a["generatorURL"]),
+            fingerprint: text(&a["fingerprint"]),
+        });
+    }
+    Ok(Notification {
+        receiver: text(&body["receiver"]),
+        status: status(&body["status"]),
+        alerts,
+        group_labels: labels(&body["groupLabels"]),
+        common_labels: labels(&body["commonLabels"]),
+        common_annotations: labels(&body["commonAnnotations"]),
+        group_key: text(&body["groupKey"]),
+        truncated_alerts: 0,
+        external_url: text(&body["externalURL"]),
+    })
+}
+
+/// The group in both states, from Alertmanager's default webhook bodies.
+fn group(phase: &str) -> Result<Notification> {
+    notification(&golden_json("webhook", &format!("{phase}.json"))?)
+}
+
+// --- loading and calling -----------------------------------------------------
+
+fn runtime() -> Result<Runtime> {
+    Ok(Runtime::new(RuntimeOptions {
+        pooling: None,
+        ..RuntimeOptions::default()
+    })?)
+}
+
+async fn load(rt: &Runtime, name: &str, rec: &Recorder, read: Option<&Path>) -> Result<Plugin> {
+    let settings = PluginSettings {
+        grants: Grants {
+            allow_http: vec![format!("http://{}", rec.addr)],
+            allow_private_ips: vec!["127.0.0.1".into()],
+            allow_read: read.map(Path::to_path_buf).into_iter().collect(),
+            ..Grants::default()
+        },
+        ..PluginSettings::default()
+    };
+    Ok(rt
+        .load_embedded(name, PluginKind::Notifier, &settings)
+        .await?)
+}
+
+/// Calls `notify` and returns the one request it made.
+async fn send(
+    plugin: &Plugin,
+    rec: &Recorder,
+    config: &Value,
+    n: &Notification,
+) -> Result<Request> {
+    plugin.notify(&config.to_string(), n).await?;
+    let mut requests = rec.take();
+    if requests.len() != 1 {
+        bail!("expected one request, got {}", requests.len());
+    }
+    requests.pop().context("one request")
+}
+
+fn assert_body(got: &Request, plugin: &str, file: &str) -> Result<()> {
+    let want = golden(plugin, file)?;
+    assert_eq!(
+        String::from_utf8_lossy(&got.body),
+        String::from_utf8_lossy(&want),
+        "{plugin}: the body differs from Alertmanager's {file}"
+    );
+    assert_eq!(
+        got.headers.get("content-type").map(String::as_str),
+        recorded_header(plugin, file, "content-type")?.as_deref(),
+        "{plugin} {file}: content-type"
+    );
+    assert_eq!(
+        got.headers.get("authorization").cloned(),
+        recorded_header(plugin, file, "authorization")?,
+        "{plugin} {file}: authorization"
+    );
+    Ok(())
+}
+
+/// `validate-config` refuses `config` with a `config` error naming `key`.
+async fn assert_refused(plugin: &Plugin, config: Value, key: &str) {
+    let err = plugin.validate_config(&config.to_string()).await;
+    match err {
+        Err(CallError::Plugin {
+            error: PluginError::Config(m),
+            ..
+        }) => assert!(m.contains(key), "{config}: {m:?} does not name {key}"),
+        other => panic!("{config}: expected a config error naming {key}, got {other:?}"),
+    }
+}
+
+// --- webhook -----------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhook_sends_alertmanagers_json() -> Result<()> {
+    let rec = Recorder::start("200 OK", "")?;
+    let secrets = tempfile::tempdir()?;
+    let secrets_dir = secrets.path().canonicalize()?;
+    let password = secrets_dir.join("password");
+    std::fs::write(&password, "s3cret\n")?;
+    let rt = runtime()?;
+    let webhook = load(&rt, "webhook", &rec, Some(&secrets_dir)).await?;
+
+    for phase in ["firing", "resolved"] {
+        let n = group(phase)?;
+        let config = json!({"url": rec.url("/webhook")});
+        let got = send(&webhook, &rec, &config, &n).await?;
+        assert_eq!(got.path, "/webhook");
+        assert_body(&got, "webhook", &format!("{phase}.json"))?;
+
+        // max_alerts 1 and basic auth with the password in a file.
+        let config = json!({
+            "url": rec.url("/webhook-max-alerts"),
+            "max_alerts": 1,
+            "basic_auth": {"username": "alice", "password_file": password},
+        });
+        let got = send(&webhook, &rec, &config, &n).await?;
+        assert_body(&got, "webhook", &format!("{phase}_max_alerts.json"))?;
+    }
+
+    assert_refused(&webhook, json!({}), "url").await;
+    assert_refused(&webhook, json!({"url": "ftp://x"}), "url").await;
+    assert_refused(
+        &webhook,
+        json!({"url": "http://x", "max_alerts": "many"}),
+        "max_alerts",
+    )
+    .await;
+    assert_refused(
+        &webhook,
+        json!({"url": "http://x", "authorization": {"credentials": "t0k3n", "credentials_file": "/f"}}),
+        "authorization.credentials",
+    )
+    .await;
+
+    // A 4xx is permanent, a 5xx transient; neither shows the URL's path.
+    let failing = Recorder::start("503 Service Unavailable", "down")?;
+    let webhook = load(&rt, "webhook", &failing, None).await?;
+    let err = webhook
+        .notify(
+            &json!({"url": failing.url("/hook/s3cr3t-path")}).to_string(),
+            &group("firing")?,
+        )
+        .await;
+    match err {
+        Err(CallError::Plugin {
+            error: PluginError::Transient(m),
+            ..
+        }) => assert!(!m.contains("s3cr3t"), "{m}"),
+        other => panic!("expected a transient error, got {other:?}"),
+    }
+    Ok(())
+}
