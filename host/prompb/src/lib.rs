@@ -209,7 +209,7 @@ mod tests {
             n >>= 7;
         }
         claim.push(n as u8);
-        let err = decode_write_request_limited(&claim, limits).unwrap_err();
+        let err = decode_write_request_limited(&claim, limits).expect_err("over the claim limit");
         assert_eq!(
             err.to_string(),
             "decompressed request body of 1073741824 bytes is larger than the limit of 1048576 bytes"
@@ -225,7 +225,7 @@ mod tests {
             metadata: vec![],
         };
         let body = encode_write_request(&req);
-        let err = decode_write_request_limited(&body, limits).unwrap_err();
+        let err = decode_write_request_limited(&body, limits).expect_err("over the memory limit");
         assert!(
             matches!(
                 err,
@@ -258,7 +258,8 @@ mod tests {
             }],
             metadata: vec![],
         };
-        let err = decode_write_request_limited(&encode_write_request(&many), limits).unwrap_err();
+        let err = decode_write_request_limited(&encode_write_request(&many), limits)
+            .expect_err("over the sample limit");
         assert_eq!(
             err.to_string(),
             "request of 101 samples is more than the limit of 100"
