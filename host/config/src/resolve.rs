@@ -227,7 +227,9 @@ fn rules(raw: &RawConfig, loc: &Locator<'_>) -> Result<RulesConfig> {
         query_offset: r.query_offset.map_or(d.query_offset, PromDuration::get),
         resend_delay: nonzero(r.resend_delay).unwrap_or(d.resend_delay),
         for_outage_tolerance: nonzero(r.for_outage_tolerance).unwrap_or(d.for_outage_tolerance),
-        for_grace_period: r.for_grace_period.map_or(d.for_grace_period, PromDuration::get),
+        for_grace_period: r
+            .for_grace_period
+            .map_or(d.for_grace_period, PromDuration::get),
     })
 }
 

@@ -1,5 +1,6 @@
 //! The command line: `pharos run [--config FILE] [--listen ADDR] [--data DIR]`,
-//! `pharos check config FILE…`, `pharos query EXPR`, `pharos plugin …`
+//! `pharos check config|rules FILE…`, `pharos test rules FILE…`,
+//! `pharos query EXPR`, `pharos plugin …`
 //! (see [`crate::plugin_cli`]).
 
 use std::fmt::Write as _;
@@ -39,6 +40,9 @@ pub enum Command {
     /// Evaluate a PromQL expression on a running server and print the
     /// result as a table.
     Query(QueryArgs),
+    /// Run unit tests, as promtool test.
+    #[command(subcommand)]
+    Test(TestCommand),
     /// Install, list, remove and write plugins (WebAssembly components
     /// for discovery, exporters and notifiers).
     #[command(subcommand)]
@@ -68,6 +72,39 @@ pub enum CheckCommand {
         #[arg(value_name = "FILE", required = true)]
         files: Vec<PathBuf>,
     },
+    /// Validate Prometheus rule files, as promtool check rules.
+    Rules {
+        /// The rule files to check.
+        #[arg(value_name = "RULE_FILE", required = true)]
+        files: Vec<PathBuf>,
+        /// Linting checks to apply.
+        #[arg(long, value_enum, default_value = "duplicate-rules")]
+        lint: Lint,
+        /// Make lint errors exit with status 3.
+        #[arg(long)]
+        lint_fatal: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TestCommand {
+    /// Run promtool's rule unit tests (rule_files, input_series,
+    /// alert_rule_test, promql_expr_test), as promtool test rules.
+    Rules {
+        /// The test files.
+        #[arg(value_name = "TEST_FILE", required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+/// `--lint` of `pharos check rules`, as promtool's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Lint {
+    /// No lint.
+    None,
+    /// Rules with the same name and labels in a group.
+    #[value(name = "duplicate-rules")]
+    DuplicateRules,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -13,6 +13,7 @@ pub mod plugin_metrics;
 pub mod query_cli;
 pub mod reload;
 pub mod remote_write_metrics;
+pub mod rule_metrics;
 pub mod self_metrics;
 pub mod server;
 pub mod storage;

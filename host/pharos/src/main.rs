@@ -4,7 +4,8 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
-use pharos::cli::{CheckCommand, Cli, Command, check_config};
+use pharos::cli::{CheckCommand, Cli, Command, Lint, TestCommand, check_config};
+use pharos_rules::rulefmt::{CheckOptions, check_files};
 use tracing_subscriber::EnvFilter;
 
 /// mimalloc: the ingestion path allocates per label; with the system
@@ -26,6 +27,30 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         };
     }
+    if let Command::Check(CheckCommand::Rules {
+        files,
+        lint,
+        lint_fatal,
+    }) = &cli.command
+    {
+        let opts = CheckOptions {
+            lint_duplicates: *lint == Lint::DuplicateRules,
+            lint_fatal: *lint_fatal,
+        };
+        return exit(check_files(
+            files,
+            opts,
+            &mut std::io::stdout(),
+            &mut std::io::stderr(),
+        ));
+    }
+    if let Command::Test(TestCommand::Rules { files }) = &cli.command {
+        return exit(pharos_rules::unittest::run_files(
+            files,
+            &mut std::io::stdout(),
+            &mut std::io::stderr(),
+        ));
+    }
     // The plugin commands print what they did; their log is for problems.
     let level = match cli.command {
         Command::Plugin(_) => "warn",
@@ -46,13 +71,24 @@ fn main() -> ExitCode {
             Command::Plugin(cmd) => runtime
                 .block_on(pharos::plugin_cli::run(cmd))
                 .map(|out| print!("{out}")),
-            Command::Check(_) => Ok(()),
+            Command::Check(_) | Command::Test(_) => Ok(()),
         });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             // `{:#}` prints the cause chain on one line, without a backtrace.
             eprintln!("pharos: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The exit status a checking command returned.
+fn exit(status: std::io::Result<i32>) -> ExitCode {
+    match status {
+        Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        Err(e) => {
+            eprintln!("pharos: error: {e}");
             ExitCode::FAILURE
         }
     }

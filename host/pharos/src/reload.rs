@@ -12,10 +12,14 @@
 //! `/api/v1/status/config` shows. `[server]` and `[storage]` changes need a
 //! restart: they are logged, and the running values stay.
 //!
+//! Rule files are loaded and checked whole with the config: a broken
+//! file refuses the reload and the running rules stay; unchanged groups
+//! keep running and changed ones keep their alerts' state.
+//!
 //! Without a config file Pharos runs on the embedded default, whose
 //! self-scrape job (`pharos`) scrapes the address actually listened on.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -23,6 +27,8 @@ use parking_lot::Mutex;
 use pharos_config::Config;
 use pharos_plugins::{ExporterManager, PluginSet, Prepared};
 use pharos_remote_write::{Options as RemoteWriteOptions, RemoteWrite};
+use pharos_rules::rulefmt::RuleFile;
+use pharos_rules::{RuleManager, RuleSettings};
 use pharos_scrape::ScrapeManager;
 
 use crate::self_metrics::SelfMetrics;
@@ -65,6 +71,47 @@ impl ConfigSource {
         ScrapeManager::check(&config.scrape)?;
         Ok(config)
     }
+
+    /// The directory relative rule file paths start from: the config
+    /// file's (the working directory for the embedded default).
+    pub fn base_dir(&self) -> PathBuf {
+        self.file
+            .as_ref()
+            .and_then(|f| f.parent())
+            .map(|p| {
+                if p.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    p
+                }
+            })
+            .unwrap_or(Path::new("."))
+            .to_path_buf()
+    }
+
+    /// Loads and checks the rule files `config` lists.
+    pub fn load_rules(&self, config: &Config) -> anyhow::Result<Vec<RuleFile>> {
+        pharos_rules::files::load(&config.rules.files, &self.base_dir())
+            .context("error loading rules")
+    }
+}
+
+/// The rule manager's settings from a config; `bound` is the address
+/// listened on (the external URL's default host).
+pub fn rule_settings(config: &Config, bound: &str) -> RuleSettings {
+    let external_url = match &config.server.external_url {
+        Some(u) => u.as_str().trim_end_matches('/').to_owned(),
+        None => format!("http://{bound}"),
+    };
+    RuleSettings {
+        evaluation_interval: config.global.evaluation_interval,
+        query_offset: config.rules.query_offset,
+        external_labels: config.global.external_labels.clone(),
+        external_url,
+        resend_delay: config.rules.resend_delay,
+        outage_tolerance: config.rules.for_outage_tolerance,
+        grace_period: config.rules.for_grace_period,
+    }
 }
 
 /// Applies configs to the running parts.
@@ -81,6 +128,8 @@ pub struct Reloader {
     remote_write: tokio::sync::Mutex<Option<RemoteWrite>>,
     /// The plugins and the exporter jobs that call them.
     plugins: Option<(PluginSet, Arc<ExporterManager>)>,
+    /// The rule groups.
+    rules: Option<Arc<RuleManager>>,
 }
 
 impl Reloader {
@@ -101,7 +150,15 @@ impl Reloader {
             remote_write_opts: None,
             remote_write: tokio::sync::Mutex::new(None),
             plugins: None,
+            rules: None,
         }
+    }
+
+    /// Enables `[rules]`: reloads load the rule files and apply them to
+    /// `rules`.
+    pub fn with_rules(mut self, rules: Arc<RuleManager>) -> Self {
+        self.rules = Some(rules);
+        self
     }
 
     /// Enables plugins: reloads check and load them, and run
@@ -145,16 +202,19 @@ impl Reloader {
         &self.source
     }
 
-    /// Starts what the current config describes. Call once, inside the
-    /// runtime.
-    pub fn start(&self) {
+    /// Starts what the current config describes, with its rule files
+    /// (loaded and checked by the caller). Call once, inside the runtime.
+    pub fn start(&self, rules: &[RuleFile]) {
         let config = self.current();
-        self.apply(&config, None);
+        self.apply(&config, None, rules);
     }
 
     /// Applies a checked config; `prepared` (its plugins) is committed
     /// first, so discovery and exporter jobs use the new plugins.
-    fn apply(&self, config: &Config, prepared: Option<Prepared>) {
+    fn apply(&self, config: &Config, prepared: Option<Prepared>, rules: &[RuleFile]) {
+        if let Some(manager) = &self.rules {
+            manager.update(rule_settings(config, &self.bound), rules);
+        }
         if let (Some((set, _)), Some(p)) = (&self.plugins, prepared) {
             set.commit(p);
         }
@@ -213,10 +273,14 @@ impl Reloader {
     pub fn reload(&self) -> anyhow::Result<()> {
         let _one_at_a_time = self.reloading.lock();
         let result = self.source.load(Some(&self.bound)).and_then(|c| {
+            let rules = match &self.rules {
+                Some(_) => self.source.load_rules(&c)?,
+                None => Vec::new(),
+            };
             let prepared = self.prepare_plugins(&c)?;
-            Ok((c, prepared))
+            Ok((c, prepared, rules))
         });
-        let (new, prepared) = match result.context("invalid configuration") {
+        let (new, prepared, rules) = match result.context("invalid configuration") {
             Ok(c) => c,
             Err(e) => {
                 self.metrics.reloaded(false);
@@ -231,7 +295,7 @@ impl Reloader {
         if new.server.listen != old.server.listen || new.storage.path != old.storage.path {
             tracing::warn!("[server] and [storage] changes take effect after a restart");
         }
-        self.apply(&new, prepared);
+        self.apply(&new, prepared, &rules);
         *self.current.lock() = Arc::new(new);
         self.metrics.reloaded(true);
         tracing::info!(file = ?self.source.file, "configuration reloaded");

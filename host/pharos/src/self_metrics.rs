@@ -56,6 +56,8 @@ pub struct SelfMetrics {
     plugins: crate::plugin_metrics::PluginSlot,
     /// Where the remote-write queues' statistics come from, once running.
     remote_write: Arc<Mutex<Option<StatsFn>>>,
+    /// The rule manager whose groups `/metrics` shows.
+    rules: crate::rule_metrics::RulesSlot,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -124,6 +126,10 @@ impl SelfMetrics {
         registry.register_collector(Box::new(RemoteWriteCollector {
             stats: Arc::new(move || slot.lock().as_ref().map(|f| f()).unwrap_or_default()),
         }));
+        let rules = crate::rule_metrics::RulesSlot::default();
+        registry.register_collector(Box::new(crate::rule_metrics::RuleCollector {
+            slot: rules.clone(),
+        }));
         let m = SelfMetrics {
             registry,
             scrape_duration,
@@ -135,6 +141,7 @@ impl SelfMetrics {
             scrape_manager,
             plugins,
             remote_write,
+            rules,
         };
         m.last_reload_successful.set(1);
         m.last_reload_success_time.set(now_secs());
@@ -155,6 +162,11 @@ impl SelfMetrics {
     /// (`prometheus_remote_storage_*`).
     pub fn set_remote_write_stats(&self, stats: StatsFn) {
         *self.remote_write.lock() = Some(stats);
+    }
+
+    /// Lets `/metrics` report the rule groups (`prometheus_rule_*`).
+    pub fn set_rules(&self, rules: &Arc<pharos_rules::RuleManager>) {
+        *self.rules.lock() = Some(rules.clone());
     }
 
     /// Counts a reload attempt.

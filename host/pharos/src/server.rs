@@ -1,6 +1,6 @@
-//! Server lifecycle: load the config, load the plugins it uses, open
-//! storage, bind, start scraping (discovery through plugins) and the
-//! exporter jobs, serve until SIGINT/SIGTERM (reloading on SIGHUP), then
+//! Server lifecycle: load the config, its rule files and the plugins it
+//! uses, open storage, bind, start scraping (discovery through plugins),
+//! the exporter jobs and rule evaluation, serve until SIGINT/SIGTERM (reloading on SIGHUP), then
 //! stop the scrape loops and exporter jobs, drain connections and close
 //! the storage so everything is flushed.
 
@@ -14,7 +14,10 @@ use std::time::Duration;
 use anyhow::Context;
 use pharos_config::Config;
 use pharos_plugins::{ExporterManager, PluginSet};
+use pharos_promql::{Engine, EngineOptions};
 use pharos_remote_write::Options as RemoteWriteOptions;
+use pharos_rules::RuleManager;
+use pharos_rules::rulefmt::RuleFile;
 use pharos_scrape::{ManagerOptions, ScrapeManager};
 use pharos_tsdb::{Db, DbOptions};
 use tokio::net::TcpListener;
@@ -48,6 +51,8 @@ pub struct Server {
     source: ConfigSource,
     config: Config,
     plugins: PluginSet,
+    /// The rule files of `config`, loaded and checked.
+    rule_files: Vec<RuleFile>,
 }
 
 /// The storage settings of `[storage]`.
@@ -86,7 +91,11 @@ impl Server {
         // point at it.
         let config = source.load(Some(&addr.to_string()))?;
         let data_dir = config.storage.path.clone();
-        // Plugins before storage: a config they refuse fails fast.
+        // Rule files and plugins before storage: a config they refuse
+        // fails fast.
+        let rule_files = source
+            .load_rules(&config)
+            .context("invalid configuration")?;
         let plugins = PluginSet::new(&data_dir)?;
         let prepared = plugins
             .prepare(&config)
@@ -110,6 +119,7 @@ impl Server {
             source,
             config,
             plugins,
+            rule_files,
         })
     }
 
@@ -156,6 +166,11 @@ impl Server {
         metrics.set_scrape_manager(&scrape);
         metrics.set_plugins(&self.plugins);
         let exporters = Arc::new(ExporterManager::new(self.db.clone(), self.plugins.clone()));
+        let rules = Arc::new(RuleManager::new(
+            Engine::new(EngineOptions::default()),
+            self.db.clone(),
+        ));
+        metrics.set_rules(&rules);
         let flags = self.flags();
         let mut rw_opts = RemoteWriteOptions::new(
             self.config.storage.path.join("wal"),
@@ -172,7 +187,8 @@ impl Server {
                 metrics.clone(),
             )
             .with_remote_write(rw_opts)
-            .with_plugins(self.plugins.clone(), exporters.clone()),
+            .with_plugins(self.plugins.clone(), exporters.clone())
+            .with_rules(rules.clone()),
         );
         let weak = Arc::downgrade(&reloader);
         metrics.set_remote_write_stats(Arc::new(move || {
@@ -180,13 +196,14 @@ impl Server {
                 .map(|r| r.remote_write_stats())
                 .unwrap_or_default()
         }));
-        reloader.start();
+        reloader.start(&self.rule_files);
         let sighup = tokio::spawn(reload_on_sighup(reloader.clone()));
         let state = AppState::new(self.db.clone())
             .with_scrape(scrape.clone())
             .with_reloader(reloader.clone())
             .with_self_metrics(metrics)
             .with_plugins(self.plugins.clone())
+            .with_rules(rules.clone())
             .with_flags(flags);
         let served = axum::serve(self.listener, router(state))
             .with_graceful_shutdown(shutdown)
@@ -196,6 +213,8 @@ impl Server {
         info!("shutting down: stopping scrapes");
         scrape.stop(SCRAPE_STOP_TIMEOUT).await;
         drop(scrape);
+        info!("stopping rule evaluation");
+        rules.stop().await;
         info!("stopping exporter jobs");
         exporters.stop(SCRAPE_STOP_TIMEOUT).await;
         drop(exporters);

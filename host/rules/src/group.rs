@@ -60,8 +60,11 @@ pub struct Group {
     /// Series of rules removed by a reload, marked stale at the next
     /// evaluation.
     stale_series: Vec<Labels>,
-    /// Unix milliseconds of the last evaluation; 0 before the first.
+    /// Unix milliseconds (wall clock) when the last evaluation started; 0
+    /// before the first.
     pub last_evaluation: i64,
+    /// The evaluation time of the last evaluation (Unix milliseconds).
+    pub last_eval_timestamp: i64,
     /// Seconds the last evaluation took.
     pub evaluation_time: f64,
     /// Whether the next evaluation is followed by a restore of alerts'
@@ -96,6 +99,7 @@ impl Group {
             rules,
             stale_series: Vec::new(),
             last_evaluation: 0,
+            last_eval_timestamp: 0,
             evaluation_time: 0.0,
             should_restore,
             metrics: GroupMetrics::default(),
@@ -127,6 +131,7 @@ impl Group {
     /// others are marked stale at the next evaluation.
     pub fn copy_state(&mut self, from: &Group) {
         self.last_evaluation = from.last_evaluation;
+        self.last_eval_timestamp = from.last_eval_timestamp;
         self.evaluation_time = from.evaluation_time;
         self.metrics = from.metrics.clone();
         let mut by_key: HashMap<_, Vec<usize>> = HashMap::new();
@@ -182,6 +187,7 @@ impl Group {
     /// samples (one atomic append per rule) and returns the alerts to send.
     pub fn eval(&mut self, env: &GroupEnv<'_>, ts: i64) -> Vec<(usize, Vec<Alert>)> {
         let started = Instant::now();
+        self.last_evaluation = crate::now_ms();
         let query_offset = millis(self.query_offset);
         let ctx = EvalContext {
             engine: env.engine,
@@ -196,9 +202,9 @@ impl Group {
         let sample_ts = ts - query_offset;
         for (i, rule) in self.rules.iter_mut().enumerate() {
             let rule_started = Instant::now();
+            rule.last_evaluation = crate::now_ms();
             self.metrics.evaluations += 1;
             let result = rule.eval(&ctx, ts);
-            rule.last_evaluation = ts;
             let outcome = result.and_then(|vector| {
                 samples_total += vector.len() as u64;
                 if rule.is_alerting() {
@@ -265,7 +271,7 @@ impl Group {
         }
         self.metrics.iterations += 1;
         self.metrics.last_samples = samples_total;
-        self.last_evaluation = ts;
+        self.last_eval_timestamp = ts;
         self.evaluation_time = started.elapsed().as_secs_f64();
         to_send
     }

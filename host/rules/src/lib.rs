@@ -1,5 +1,6 @@
 //! Recording and alerting rules, evaluated as Prometheus 3.x evaluates them.
 //!
+//! - [`files`]: the rule files a config lists (globs), loaded whole.
 //! - [`rulefmt`]: Prometheus rule files (YAML), loaded and checked as
 //!   `promtool check rules` checks them.
 //! - [`Group`]: a group's rules evaluated in order at one time, their
@@ -12,6 +13,7 @@
 pub mod alerting;
 mod error;
 mod expand;
+pub mod files;
 pub mod group;
 mod manager;
 mod query;

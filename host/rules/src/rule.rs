@@ -49,7 +49,8 @@ pub struct Rule {
     pub labels: Vec<(String, String)>,
     pub health: Health,
     pub last_error: Option<RuleError>,
-    /// Unix milliseconds of the last evaluation; 0 before the first.
+    /// Unix milliseconds (wall clock) when the last evaluation started; 0
+    /// before the first.
     pub last_evaluation: i64,
     /// Seconds the last evaluation took.
     pub evaluation_time: f64,

@@ -37,15 +37,22 @@ fn verdicts_and_output_match_promtool() {
     let mut failures = Vec::new();
     for f in &files {
         let both = Both::default();
-        let status =
-            pharos_rules::unittest::run_files(std::slice::from_ref(f), &mut both.clone(), &mut both.clone())
-                .unwrap();
+        let status = pharos_rules::unittest::run_files(
+            std::slice::from_ref(f),
+            &mut both.clone(),
+            &mut both.clone(),
+        )
+        .unwrap();
         let out = String::from_utf8(both.0.borrow().clone()).unwrap();
         let got = format!(
             "{}\nexit {status}",
             out.replace(&format!("{}/", dir.display()), "").trim_end()
         );
-        let name = f.file_name().unwrap().to_string_lossy().replace(".test.yml", ".promtool");
+        let name = f
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .replace(".test.yml", ".promtool");
         let want = std::fs::read_to_string(dir.join(&name)).unwrap();
         if got.trim_end() != want.trim_end() {
             failures.push(format!("{name}:\n--- got\n{got}\n--- want\n{want}"));

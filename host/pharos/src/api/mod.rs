@@ -26,6 +26,7 @@ mod plugins;
 mod query;
 mod query_json;
 mod response;
+mod rules;
 mod series;
 mod status;
 mod targets;
@@ -48,6 +49,8 @@ pub struct AppState {
     pub flags: Arc<BTreeMap<String, String>>,
     /// The plugins, for `/api/v1/plugins`.
     pub plugins: Option<pharos_plugins::PluginSet>,
+    /// The rule groups, for `/api/v1/rules` and `/api/v1/alerts`.
+    pub rules: Option<Arc<pharos_rules::RuleManager>>,
 }
 
 impl AppState {
@@ -60,7 +63,13 @@ impl AppState {
             self_metrics: None,
             flags: Arc::default(),
             plugins: None,
+            rules: None,
         }
+    }
+
+    pub fn with_rules(mut self, rules: Arc<pharos_rules::RuleManager>) -> Self {
+        self.rules = Some(rules);
+        self
     }
 
     pub fn with_scrape(mut self, scrape: Arc<ScrapeManager>) -> Self {
@@ -135,6 +144,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/targets/metadata", get(metadata::target_metadata))
         .route("/api/v1/metadata", get(metadata::metadata))
         .route("/api/v1/plugins", get(plugins::plugins))
+        .route("/api/v1/rules", get(rules::rules))
+        .route("/api/v1/alerts", get(rules::alerts))
         .route("/api/v1/status/config", get(config::config))
         .route("/api/v1/status/flags", get(config::flags))
         .route("/-/reload", post(config::reload).put(config::reload))

@@ -100,11 +100,6 @@ pub fn parse_time(s: &str) -> Result<i64, String> {
     Ok(if neg { -total } else { total })
 }
 
-
-
-
-
-
 /// The native histogram `load_with_nhcb` makes of a classic bucket series:
 /// the name without `_bucket`, no `le`.
 fn nhcb_series(l: &Labels) -> Option<Labels> {

@@ -40,7 +40,11 @@ pub fn test_file(path: &Path) -> Result<(), Vec<String>> {
     for tg in &file.tests {
         errors.extend(test_group(tg, interval, &order, &rule_paths));
     }
-    if errors.is_empty() { Ok(()) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
 }
 
 /// Rule file paths relative to the test file, globs expanded.
@@ -139,7 +143,11 @@ fn test_group(
         .alert_rule_test
         .iter()
         .map(|t| millis(t.eval_time.get()))
-        .chain(tg.promql_expr_test.iter().map(|t| millis(t.eval_time.get())))
+        .chain(
+            tg.promql_expr_test
+                .iter()
+                .map(|t| millis(t.eval_time.get())),
+        )
         .max()
         .unwrap_or(0);
     let alert_times: BTreeSet<i64> = tg

@@ -1,0 +1,306 @@
+//! Rules through the real binary: a scraped target goes down, its alert
+//! is pending and then firing after `for`, in `/api/v1/alerts`,
+//! `/api/v1/rules` and `ALERTS`; after kill -9 the alert comes back with
+//! its old `activeAt` and fires again without waiting `for` anew; a
+//! broken rule file is refused on reload and the running rules stay; a
+//! recording rule's series equals Prometheus 2.42's for the same file and
+//! target; `pharos check rules` and `pharos test rules` answer as
+//! promtool.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::{Context, Result, bail};
+use pharos_tests::plugins::{LoggedPharos, pharos_cli};
+use pharos_tests::process::{Process, free_port};
+use pharos_tests::wait::eventually;
+use serde_json::Value;
+
+/// A scrape target on loopback that serves `body` while up and refuses
+/// connections' requests (closes them) while down.
+struct Target {
+    addr: String,
+    up: Arc<AtomicBool>,
+}
+
+impl Target {
+    fn start(body: &'static str) -> Result<Target> {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let addr = listener.local_addr()?.to_string();
+        let up = Arc::new(AtomicBool::new(true));
+        let flag = up.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(mut conn) = conn else { continue };
+                if !flag.load(Ordering::SeqCst) {
+                    continue; // dropped: the scrape fails
+                }
+                let mut buf = [0u8; 4096];
+                let _ = conn.read(&mut buf);
+                let _ = write!(
+                    conn,
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        Ok(Target { addr, up })
+    }
+}
+
+fn write(path: &Path, text: &str) -> Result<()> {
+    std::fs::write(path, text).with_context(|| path.display().to_string())
+}
+
+/// The alerts of `/api/v1/alerts` named `name`.
+fn alerts(p: &LoggedPharos, name: &str) -> Result<Vec<Value>> {
+    let v = p.get_json("/api/v1/alerts")?;
+    if v["status"] != "success" {
+        bail!("/api/v1/alerts: {v}");
+    }
+    Ok(v["data"]["alerts"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|a| a["labels"]["alertname"] == name)
+        .collect())
+}
+
+fn state_of(p: &LoggedPharos, name: &str, state: &str) -> Result<Option<Value>> {
+    Ok(alerts(p, name)?.into_iter().find(|a| a["state"] == state))
+}
+
+const RULES: &str = r#"groups:
+- name: availability
+  interval: 1s
+  rules:
+  - record: job:up:sum
+    expr: sum by (job) (up)
+  - alert: TargetDown
+    expr: up{job="app"} == 0
+    for: 6s
+    labels:
+      severity: page
+    annotations:
+      summary: "{{ $labels.instance }} of {{ $labels.job }} is down"
+"#;
+
+#[test]
+fn target_down_pending_firing_and_restored_after_kill() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let target = Target::start("app_requests_total 1\n")?;
+    write(&dir.path().join("alerts.yml"), RULES)?;
+    let config = dir.path().join("pharos.toml");
+    write(
+        &config,
+        &format!(
+            "[global]\nscrape_interval = \"1s\"\nevaluation_interval = \"1s\"\n\n\
+             [rules]\nfiles = [\"alerts.yml\"]\nfor_grace_period = \"2s\"\n\n\
+             [[scrape]]\njob = \"app\"\ntargets = [\"{}\"]\n",
+            target.addr
+        ),
+    )?;
+    let data = dir.path().join("data");
+    let p = LoggedPharos::start(&data, &config)?;
+    eventually("the recording rule", || p.scalar("job:up:sum{job=\"app\"}"))?;
+    assert!(alerts(&p, "TargetDown")?.is_empty());
+
+    target.up.store(false, Ordering::SeqCst);
+    let pending = eventually("a pending alert", || state_of(&p, "TargetDown", "pending"))?;
+    assert_eq!(pending["labels"]["severity"], "page");
+    assert_eq!(pending["labels"]["instance"], target.addr.as_str());
+    assert_eq!(
+        pending["annotations"]["summary"],
+        format!("{} of app is down", target.addr)
+    );
+    let firing = eventually("the alert firing", || state_of(&p, "TargetDown", "firing"))?;
+    let active_at = firing["activeAt"].clone();
+    assert_eq!(active_at, pending["activeAt"], "{firing}");
+    let series = p.query("ALERTS{alertname=\"TargetDown\",alertstate=\"firing\"}")?;
+    assert_eq!(series.len(), 1, "{series:?}");
+    let rules = p.get_json("/api/v1/rules?type=alert")?;
+    let rule = &rules["data"]["groups"][0]["rules"][0];
+    assert_eq!(rule["state"], "firing", "{rules}");
+    assert_eq!(rule["health"], "ok", "{rules}");
+    assert_eq!(rule["duration"], 6, "{rules}");
+    assert_eq!(
+        rules["data"]["groups"][0]["rules"].as_array().map(Vec::len),
+        Some(1)
+    );
+
+    // kill -9 while firing, then start again on the same data.
+    drop(p);
+    let p = LoggedPharos::start(&data, &config)?;
+    let firing = eventually("the alert firing again", || {
+        state_of(&p, "TargetDown", "firing")
+    })?;
+    // ALERTS_FOR_STATE keeps whole seconds, as Prometheus' does.
+    let seconds = |v: &Value| v.as_str().map(|s| s.chars().take(19).collect::<String>());
+    assert_eq!(
+        seconds(&firing["activeAt"]),
+        seconds(&active_at),
+        "restored activeAt\n{}",
+        p.logs()
+    );
+
+    // The target comes back: the alert resolves.
+    target.up.store(true, Ordering::SeqCst);
+    eventually("the alert resolved", || {
+        Ok(alerts(&p, "TargetDown")?.is_empty().then_some(()))
+    })?;
+    Ok(())
+}
+
+#[test]
+fn a_broken_rule_file_is_refused_on_reload_and_the_rules_stay() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let rules = dir.path().join("alerts.yml");
+    write(&rules, RULES)?;
+    let config = dir.path().join("pharos.toml");
+    write(
+        &config,
+        "[global]\nevaluation_interval = \"1s\"\n[rules]\nfiles = [\"*.yml\"]\n",
+    )?;
+    let p = LoggedPharos::start(&dir.path().join("data"), &config)?;
+    write(
+        &rules,
+        "groups:\n- name: g\n  rules:\n  - record: x\n    expr: sum(\n",
+    )?;
+    let refused = p.reload()?.err().context("the reload was accepted")?;
+    assert!(refused.contains("could not parse expression"), "{refused}");
+    assert!(refused.contains("alerts.yml: 5:11:"), "{refused}");
+    let v = p.get_json("/api/v1/rules")?;
+    assert_eq!(v["data"]["groups"][0]["name"], "availability", "{v}");
+
+    write(
+        &rules,
+        "groups:\n- name: other\n  rules:\n  - record: x:y\n    expr: vector(2)\n",
+    )?;
+    p.reload()?.map_err(anyhow::Error::msg)?;
+    let v = p.get_json("/api/v1/rules")?;
+    assert_eq!(v["data"]["groups"][0]["name"], "other", "{v}");
+    assert_eq!(v["data"]["groups"].as_array().map(Vec::len), Some(1), "{v}");
+    eventually("the new rule's series", || p.scalar("x:y"))?;
+    Ok(())
+}
+
+#[test]
+fn check_and_test_rules_commands() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let good = dir.path().join("good.yml");
+    let bad = dir.path().join("bad.yml");
+    write(&good, RULES)?;
+    write(
+        &bad,
+        "groups:\n- name: g\n  rules:\n  - record: x\n    expr: sum(\n",
+    )?;
+    let out = pharos_cli(&["check", "rules", &good.to_string_lossy()])?;
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("  SUCCESS: 2 rules found"), "{stdout}");
+    let out = pharos_cli(&["check", "rules", &bad.to_string_lossy()])?;
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("could not parse expression"), "{stderr}");
+
+    let tests = Path::new(env!("CARGO_MANIFEST_DIR")).join("../host/rules/testdata/unittest");
+    let out = pharos_cli(&[
+        "test",
+        "rules",
+        &tests.join("pass.test.yml").to_string_lossy(),
+    ])?;
+    assert!(out.status.success(), "{out:?}");
+    let out = pharos_cli(&[
+        "test",
+        "rules",
+        &tests.join("fail_alert.test.yml").to_string_lossy(),
+    ])?;
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    Ok(())
+}
+
+/// A recording rule over a scraped target gives the same series in Pharos
+/// and in Prometheus 2.42 running the same rule file against the same
+/// target.
+#[test]
+fn recording_rule_series_equal_prometheus() -> Result<()> {
+    let prometheus = pharos_tests::references::require("prometheus")?;
+    let dir = tempfile::tempdir()?;
+    let target = Target::start(
+        "# TYPE http_requests counter\nhttp_requests{code=\"200\",path=\"/a\"} 10\n\
+         http_requests{code=\"500\",path=\"/a\"} 2\nhttp_requests{code=\"200\",path=\"/b\"} 7\n",
+    )?;
+    let rules = r#"groups:
+- name: rec
+  interval: 1s
+  rules:
+  - record: code:http_requests:sum
+    expr: sum by (code) (http_requests) * 2
+    labels:
+      source: rule
+  - record: http:error_ratio
+    expr: sum(http_requests{code=~"5.."}) / sum(http_requests)
+"#;
+    write(&dir.path().join("rec.yml"), rules)?;
+    let config = dir.path().join("pharos.toml");
+    write(
+        &config,
+        &format!(
+            "[global]\nscrape_interval = \"1s\"\nevaluation_interval = \"1s\"\n[rules]\nfiles = [\"rec.yml\"]\n\
+             [[scrape]]\njob = \"web\"\ntargets = [\"{}\"]\n",
+            target.addr
+        ),
+    )?;
+    let prom_config = dir.path().join("prometheus.yml");
+    write(
+        &prom_config,
+        &format!(
+            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files: [rec.yml]\n\
+             scrape_configs:\n- job_name: web\n  static_configs: [{{targets: ['{}']}}]\n",
+            target.addr
+        ),
+    )?;
+    let p = LoggedPharos::start(&dir.path().join("data"), &config)?;
+    let port = free_port()?;
+    let prom_url = format!("http://127.0.0.1:{port}");
+    let mut prom = Process::new(
+        std::process::Command::new(prometheus)
+            .arg(format!("--config.file={}", prom_config.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.path().join("prom").display()
+            ))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()?,
+    );
+    prom.wait_ready(
+        &reqwest::blocking::Client::new(),
+        &format!("{prom_url}/-/ready"),
+        std::time::Duration::from_secs(60),
+    )?;
+    for expr in ["code:http_requests:sum", "http:error_ratio"] {
+        let sorted = |mut v: Vec<Value>| {
+            v.sort_by_key(|s| s["metric"].to_string());
+            v.into_iter()
+                .map(|s| (s["metric"].clone(), s["value"][1].clone()))
+                .collect::<Vec<_>>()
+        };
+        let ours = eventually(expr, || {
+            let v = p.query(expr)?;
+            Ok((!v.is_empty()).then_some(v))
+        })?;
+        let theirs = eventually(expr, || {
+            let v = pharos_tests::api::query(&prom_url, expr)?;
+            Ok((!v.is_empty()).then_some(v))
+        })?;
+        assert_eq!(sorted(ours), sorted(theirs), "{expr}");
+    }
+    prom.stop(std::time::Duration::from_secs(30))?;
+    Ok(())
+}
