@@ -32,6 +32,16 @@ fn idle_connections(cfg: &ScrapeConfig) -> usize {
     }
 }
 
+/// The body limit of a job that sets no `body_size_limit` (Prometheus
+/// reads any size; a target, or a gzip body that inflates a thousandfold,
+/// could then take all memory). Set a larger `body_size_limit` to raise it.
+pub const DEFAULT_BODY_SIZE_LIMIT: u64 = 128 << 20;
+
+/// At most this much is reserved up front on the word of a target's
+/// `Content-Length`; a body that really is larger grows the buffer as it
+/// arrives (and the next scrape reserves the size actually read).
+const MAX_DECLARED_PREALLOC: usize = 1 << 20;
+
 /// A job's HTTP client and the auth it adds to each request.
 #[derive(Clone)]
 pub struct ScrapeClient {
@@ -64,7 +74,7 @@ impl ScrapeClient {
         Ok(ScrapeClient {
             client,
             http: cfg.http.clone(),
-            body_limit: cfg.body_size_limit.bytes(),
+            body_limit: effective_body_limit(cfg.body_size_limit.bytes()),
         })
     }
 
@@ -118,11 +128,22 @@ impl ScrapeClient {
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let hint = resp.content_length().map_or(size_hint, |n| n as usize);
-        let limit = usize::try_from(self.body_limit).unwrap_or(usize::MAX);
-        let mut body = BytesMut::with_capacity(if limit > 0 { hint.min(limit) } else { hint });
+        // With gzip the length is the compressed one, and reqwest hides it.
+        let declared = resp.content_length();
+        if declared.is_some_and(|n| n > self.body_limit) {
+            tracing::debug!(
+                url = %url,
+                content_length = declared,
+                limit = self.body_limit,
+                "scrape body declared over the limit"
+            );
+            return Err(ScrapeError::BodySizeLimit);
+        }
+        let mut body =
+            BytesMut::with_capacity(initial_capacity(declared, size_hint, self.body_limit));
+        // The (decompressed) body is counted as it arrives.
         while let Some(chunk) = resp.chunk().await.map_err(http_err)? {
-            if self.body_limit > 0 && (body.len() + chunk.len()) as u64 > self.body_limit {
+            if (body.len() + chunk.len()) as u64 > self.body_limit {
                 return Err(ScrapeError::BodySizeLimit);
             }
             body.extend_from_slice(&chunk);
@@ -155,6 +176,27 @@ impl ScrapeClient {
             None => req,
         })
     }
+}
+
+/// The limit a scrape enforces: the job's, or [`DEFAULT_BODY_SIZE_LIMIT`]
+/// when it sets none (0).
+pub fn effective_body_limit(configured: u64) -> u64 {
+    if configured == 0 {
+        DEFAULT_BODY_SIZE_LIMIT
+    } else {
+        configured
+    }
+}
+
+/// The buffer reserved before the body arrives: the size of the last body
+/// (read under the limit), or the declared length up to a small cap;
+/// never more than the limit.
+fn initial_capacity(declared: Option<u64>, last: usize, limit: u64) -> usize {
+    let declared = declared.map_or(0, |n| {
+        usize::try_from(n).map_or(MAX_DECLARED_PREALLOC, |n| n.min(MAX_DECLARED_PREALLOC))
+    });
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    last.max(declared).min(limit)
 }
 
 /// A secret file's content without surrounding blanks, as Prometheus
@@ -190,13 +232,4 @@ fn seconds_header(d: Duration) -> HeaderValue {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn timeout_header_like_go() {
-        assert_eq!(seconds_header(Duration::from_secs(10)), "10");
-        assert_eq!(seconds_header(Duration::from_millis(500)), "0.5");
-        assert_eq!(seconds_header(Duration::from_millis(1250)), "1.25");
-    }
-}
+mod tests;
