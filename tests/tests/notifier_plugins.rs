@@ -388,3 +388,195 @@ async fn webhook_sends_alertmanagers_json() -> Result<()> {
     }
     Ok(())
 }
+
+// --- slack -------------------------------------------------------------------
+
+/// The configuration that makes the plugin send `body`: its strings as the
+/// host renders them (the recorded values; keys Alertmanager left out
+/// because they rendered empty get the empty string, as the host's
+/// rendering of their schema default would give).
+fn slack_config(body: &Value) -> Result<Value> {
+    let mut config = serde_json::Map::new();
+    for (k, v) in body.as_object().context("slack body")? {
+        if k != "attachments" {
+            config.insert(k.clone(), v.clone());
+        }
+    }
+    for (k, v) in body["attachments"][0]
+        .as_object()
+        .context("one attachment")?
+    {
+        config.insert(k.clone(), v.clone());
+    }
+    let schema: Value =
+        serde_json::from_slice(&std::fs::read(testdata("slack", "../schema.json"))?)?;
+    for (k, p) in schema["properties"].as_object().context("schema")? {
+        if config.contains_key(k) {
+            continue;
+        }
+        match &p["default"] {
+            Value::String(_) => {
+                config.insert(k.clone(), json!(""));
+            }
+            Value::Bool(b) => {
+                config.insert(k.clone(), json!(b));
+            }
+            _ => {}
+        }
+    }
+    Ok(Value::Object(config))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slack_sends_alertmanagers_message() -> Result<()> {
+    let rec = Recorder::start("200 OK", r#"{"ok":true}"#)?;
+    let secrets = tempfile::tempdir()?;
+    let secrets_dir = secrets.path().canonicalize()?;
+    let token = secrets_dir.join("token");
+    std::fs::write(&token, "xoxb-test-token\n")?;
+    let rt = runtime()?;
+    let slack = load(&rt, "slack", &rec, Some(&secrets_dir)).await?;
+
+    for phase in ["firing", "resolved"] {
+        let n = group(phase)?;
+        // An incoming webhook with Alertmanager's defaults.
+        let file = format!("{phase}.json");
+        let mut config = slack_config(&golden_json("slack", &file)?)?;
+        config["api_url"] = json!(rec.url("/slack"));
+        let got = send(&slack, &rec, &config, &n).await?;
+        assert_eq!(got.path, "/slack");
+        assert_body(&got, "slack", &file)?;
+
+        // chat.postMessage with a token from a file and every option set.
+        let file = format!("{phase}_postmessage.json");
+        let mut config = slack_config(&golden_json("slack", &file)?)?;
+        config["api_url"] = json!(rec.url("/api/chat.postMessage"));
+        config["token_file"] = json!(token);
+        let got = send(&slack, &rec, &config, &n).await?;
+        assert_eq!(got.path, "/api/chat.postMessage");
+        assert_body(&got, "slack", &file)?;
+    }
+
+    assert_refused(&slack, json!({}), "api_url").await;
+    assert_refused(&slack, json!({"token": "xoxb-1"}), "channel").await;
+    assert_refused(
+        &slack,
+        json!({"api_url": "https://x", "fields": [{"title": "t"}]}),
+        "fields[0].value",
+    )
+    .await;
+
+    // The Web API refuses with 200 and `"ok": false`: a permanent error
+    // with Slack's reason, and no token in it.
+    let refusing = Recorder::start("200 OK", r#"{"ok":false,"error":"channel_not_found"}"#)?;
+    let slack = load(&rt, "slack", &refusing, None).await?;
+    let config = json!({
+        "api_url": refusing.url("/api/chat.postMessage"),
+        "token": "xoxb-s3cr3t",
+        "channel": "#nowhere",
+    });
+    match slack.notify(&config.to_string(), &group("firing")?).await {
+        Err(CallError::Plugin {
+            error: PluginError::Permanent(m),
+            ..
+        }) => {
+            assert!(m.contains("channel_not_found"), "{m}");
+            assert!(!m.contains("s3cr3t"), "{m}");
+        }
+        other => panic!("expected a permanent error, got {other:?}"),
+    }
+    Ok(())
+}
+
+// --- pagerduty ---------------------------------------------------------------
+
+/// The configuration that makes the plugin send `body` (see
+/// [`slack_config`]); `source` is left out where it equals `client`, as
+/// Alertmanager's default does.
+fn pagerduty_config(body: &Value) -> Result<Value> {
+    let payload = &body["payload"];
+    let mut config = json!({
+        "routing_key": body["routing_key"],
+        "client": body["client"],
+        "client_url": body["client_url"],
+        "description": payload["summary"],
+        "severity": payload["severity"],
+        "details": payload["custom_details"],
+    });
+    if payload["source"] != body["client"] {
+        config["source"] = payload["source"].clone();
+    }
+    for key in ["class", "component", "group"] {
+        if let Some(v) = payload.get(key) {
+            config[key] = v.clone();
+        }
+    }
+    // Images without src and links without href are left out.
+    let mut images = body["images"].as_array().cloned().unwrap_or_default();
+    images.push(json!({"src": "", "alt": "no src"}));
+    let mut links = body["links"].as_array().cloned().unwrap_or_default();
+    links.push(json!({"href": "", "text": "no href"}));
+    config["images"] = json!(images);
+    config["links"] = json!(links);
+    Ok(config)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pagerduty_sends_alertmanagers_events() -> Result<()> {
+    let rec = Recorder::start(
+        "202 Accepted",
+        r#"{"status":"success","message":"Event processed","dedup_key":"x"}"#,
+    )?;
+    let secrets = tempfile::tempdir()?;
+    let secrets_dir = secrets.path().canonicalize()?;
+    let routing_key = secrets_dir.join("routing-key");
+    let rt = runtime()?;
+    let pagerduty = load(&rt, "pagerduty", &rec, Some(&secrets_dir)).await?;
+
+    for phase in ["firing", "resolved"] {
+        let n = group(phase)?;
+        let file = format!("{phase}.json");
+        let mut config = pagerduty_config(&golden_json("pagerduty", &file)?)?;
+        config["url"] = json!(rec.url("/pagerduty"));
+        let got = send(&pagerduty, &rec, &config, &n).await?;
+        assert_eq!(got.path, "/pagerduty");
+        assert_body(&got, "pagerduty", &file)?;
+
+        // Every option, the routing key from a file.
+        let file = format!("{phase}_full.json");
+        let body = golden_json("pagerduty", &file)?;
+        let mut config = pagerduty_config(&body)?;
+        std::fs::write(&routing_key, format!("{}\n", text(&body["routing_key"])))?;
+        if let Some(c) = config.as_object_mut() {
+            c.remove("routing_key");
+        }
+        config["routing_key_file"] = json!(routing_key);
+        config["url"] = json!(rec.url("/pagerduty-full"));
+        let got = send(&pagerduty, &rec, &config, &n).await?;
+        assert_body(&got, "pagerduty", &file)?;
+    }
+
+    assert_refused(&pagerduty, json!({}), "routing_key").await;
+    assert_refused(
+        &pagerduty,
+        json!({"routing_key": "k", "details": {"n": 1}}),
+        "details",
+    )
+    .await;
+
+    // 429 is transient; the routing key is not in the error.
+    let limited = Recorder::start("429 Too Many Requests", r#"{"status":"throttle"}"#)?;
+    let pagerduty = load(&rt, "pagerduty", &limited, None).await?;
+    let config = json!({"routing_key": "s3cr3t-key", "url": limited.url("/v2/enqueue")});
+    match pagerduty
+        .notify(&config.to_string(), &group("firing")?)
+        .await
+    {
+        Err(CallError::Plugin {
+            error: PluginError::Transient(m),
+            ..
+        }) => assert!(!m.contains("s3cr3t"), "{m}"),
+        other => panic!("expected a transient error, got {other:?}"),
+    }
+    Ok(())
+}
