@@ -79,6 +79,10 @@ ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
 EOF
 python3 "$work/recorder.py" "$work/rec" "$rec_port" &
 pids+=($!)
+for _ in $(seq 100); do # until the recorder listens
+    python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$rec_port" 2>/dev/null && break
+    sleep 0.1
+done
 
 rec="http://127.0.0.1:$rec_port"
 cat >"$work/alertmanager.yml" <<EOF
