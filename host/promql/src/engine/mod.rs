@@ -130,12 +130,24 @@ impl Engine {
         &self.opts
     }
 
+    /// The timeout of a request: its own, at most the engine's.
+    fn timeout(&self, requested: Option<Duration>) -> Duration {
+        requested.map_or(self.opts.timeout, |t| t.min(self.opts.timeout))
+    }
+
     /// Evaluates a query on the calling thread, right away (no queue).
     pub fn exec(&self, q: &dyn Queryable, req: QueryRequest<'_>) -> Result<QueryResult, EvalError> {
-        let timeout = req
-            .timeout
-            .map_or(self.opts.timeout, |t| t.min(self.opts.timeout));
-        let mut ev = Evaluator::new(q, req.text, req.steps, &self.opts, Instant::now() + timeout);
+        let deadline = Instant::now() + self.timeout(req.timeout);
+        self.exec_until(q, req, deadline)
+    }
+
+    fn exec_until(
+        &self,
+        q: &dyn Queryable,
+        req: QueryRequest<'_>,
+        deadline: Instant,
+    ) -> Result<QueryResult, EvalError> {
+        let mut ev = Evaluator::new(q, req.text, req.steps, &self.opts, deadline);
         if req.range
             && !matches!(
                 req.expr.value_type(),
@@ -161,7 +173,9 @@ impl Engine {
     }
 
     /// Waits for a free slot (queries beyond `max_concurrency` queue, they
-    /// are not rejected), then evaluates on a blocking thread.
+    /// are not rejected), then evaluates on a blocking thread. The wait
+    /// counts against the timeout, as in Prometheus: a query that times out
+    /// in the queue fails with `query timed out in query queue`.
     pub async fn run(
         &self,
         q: Arc<dyn Queryable>,
@@ -171,12 +185,12 @@ impl Engine {
         range: bool,
         timeout: Option<Duration>,
     ) -> Result<QueryResult, EvalError> {
-        let _permit = self
-            .gate
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|_| EvalError::Canceled("query queue"))?;
+        let deadline = Instant::now() + self.timeout(timeout);
+        let acquire = self.gate.clone().acquire_owned();
+        let _permit = match tokio::time::timeout_at(deadline.into(), acquire).await {
+            Ok(permit) => permit.map_err(|_| EvalError::Canceled("query queue"))?,
+            Err(_) => return Err(EvalError::Timeout("query queue")),
+        };
         let engine = self.clone();
         tokio::task::spawn_blocking(move || {
             let req = QueryRequest {
@@ -186,7 +200,7 @@ impl Engine {
                 range,
                 timeout,
             };
-            engine.exec(&*q, req)
+            engine.exec_until(&*q, req, deadline)
         })
         .await
         .map_err(|e| EvalError::exec(format!("query evaluation failed: {e}")))?

@@ -28,7 +28,7 @@ impl RangeInput {
             while hi < pts.len() && pts[hi].t <= te {
                 hi += 1;
             }
-            while lo < hi && pts[lo].t <= te - self.range {
+            while lo < hi && pts[lo].t <= te.saturating_sub(self.range) {
                 lo += 1;
             }
             if lo < hi {
@@ -91,7 +91,7 @@ impl Evaluator<'_> {
                 }
                 if j > 0 {
                     let p = pts[j - 1];
-                    if p.t > te - self.lookback && !is_stale_nan(p.f) {
+                    if p.t > te.saturating_sub(self.lookback) && !is_stale_nan(p.f) {
                         let f = if timestamps { p.t as f64 / 1000.0 } else { p.f };
                         points.push(Point { t: steps.t(i), f });
                     }

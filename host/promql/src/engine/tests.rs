@@ -121,6 +121,73 @@ async fn queries_beyond_the_concurrency_limit_wait_their_turn() {
     }
 }
 
+/// A storage that takes its time to answer.
+struct Slow(MemStorage, Duration);
+
+impl Queryable for Slow {
+    fn select(
+        &self,
+        m: &[pharos_model::Matcher],
+        mint: i64,
+        maxt: i64,
+    ) -> Result<Vec<pharos_tsdb::Series>, pharos_tsdb::Error> {
+        std::thread::sleep(self.1);
+        self.0.select(m, mint, maxt)
+    }
+    fn label_names(
+        &self,
+        m: &[pharos_model::Matcher],
+        mint: i64,
+        maxt: i64,
+    ) -> Result<Vec<String>, pharos_tsdb::Error> {
+        self.0.label_names(m, mint, maxt)
+    }
+    fn label_values(
+        &self,
+        n: &str,
+        m: &[pharos_model::Matcher],
+        mint: i64,
+        maxt: i64,
+    ) -> Result<Vec<String>, pharos_tsdb::Error> {
+        self.0.label_values(n, m, mint, maxt)
+    }
+}
+
+/// The time a query waits in the queue counts against its timeout.
+#[tokio::test]
+async fn the_queue_wait_counts_against_the_timeout() {
+    let s: Arc<dyn Queryable> = Arc::new(Slow(storage(1), Duration::from_millis(500)));
+    let engine = Engine::new(EngineOptions {
+        max_concurrency: 1,
+        ..Default::default()
+    });
+    let text: Arc<str> = Arc::from("m");
+    let e = Arc::new(parse(&text).expect("parses"));
+    let first = {
+        let (engine, s, e, text) = (engine.clone(), s.clone(), e.clone(), text.clone());
+        tokio::spawn(async move {
+            engine
+                .run(s, e, text, Steps::instant(60_000), false, None)
+                .await
+        })
+    };
+    // Let the first query take the only slot.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let err = engine
+        .run(
+            s,
+            e,
+            text,
+            Steps::instant(60_000),
+            false,
+            Some(Duration::from_millis(100)),
+        )
+        .await
+        .expect_err("timed out waiting");
+    assert_eq!(err.to_string(), "query timed out in query queue");
+    assert!(first.await.expect("joined").is_ok());
+}
+
 const TOO_MANY: &str =
     "query processing would load too many samples into memory in query execution";
 

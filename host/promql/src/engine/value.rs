@@ -92,12 +92,15 @@ impl Steps {
 
     /// The timestamp of step `i`.
     pub fn t(&self, i: usize) -> i64 {
-        self.start + i as i64 * self.interval
+        // In i128: `i * interval` alone may overflow where the sum does not.
+        let t = i128::from(self.start) + i as i128 * i128::from(self.interval);
+        i64::try_from(t).unwrap_or(if t < 0 { i64::MIN } else { i64::MAX })
     }
 
     /// The step of timestamp `t`, which must be one of the steps.
     pub fn index(&self, t: i64) -> usize {
-        ((t - self.start) / self.interval) as usize
+        let i = (i128::from(t) - i128::from(self.start)) / i128::from(self.interval.max(1));
+        usize::try_from(i).unwrap_or(0)
     }
 
     pub fn times(&self) -> impl Iterator<Item = i64> + '_ {

@@ -228,7 +228,7 @@ fn extrapolated(w: &Window<'_>, counter: bool, per_second: bool) -> Option<f64> 
             }
         }
     }
-    let range_start = w.te - w.range;
+    let range_start = w.te.saturating_sub(w.range);
     let mut to_start = secs(first.t - range_start);
     let mut to_end = secs(w.te - last.t);
     let sampled = secs(last.t - first.t);
