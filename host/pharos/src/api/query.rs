@@ -27,7 +27,8 @@ fn parse_duration(s: &str) -> Option<Duration> {
         return (ms.is_finite() && ms >= 0.0 && ms < i64::MAX as f64)
             .then(|| Duration::from_millis(ms as u64));
     }
-    let e = pharos_promql::parse(&format!("1[{s}]")).ok()?;
+    // A selector, not a number: `1[5m]` is not a valid range.
+    let e = pharos_promql::parse(&format!("x[{s}]")).ok()?;
     match e {
         pharos_promql::Expr::MatrixSelector(m) => m
             .range
@@ -130,14 +131,16 @@ pub async fn query_range(State(state): State<AppState>, p: Params) -> Result<Res
         }
         Some(_) => duration_param(&p, "step")?.unwrap_or_default(),
     };
-    let step_ms = step.as_millis() as i64;
+    let step_ms = i64::try_from(step.as_millis()).unwrap_or(i64::MAX);
     if step_ms <= 0 {
         return Err(ApiError::invalid_param(
             "step",
             "zero or negative query resolution step widths are not accepted. Try a positive integer",
         ));
     }
-    if (end - start) / step_ms > MAX_POINTS {
+    // In i128: `end - start` overflows i64 for extreme times (both ends
+    // are clamped to Prometheus' MinTime/MaxTime, 2^64 ms apart).
+    if (i128::from(end) - i128::from(start)) / i128::from(step_ms) > i128::from(MAX_POINTS) {
         return Err(ApiError::bad_data(
             "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)",
         ));
@@ -310,6 +313,61 @@ mod tests {
             body["error"],
             "invalid expression type \"range vector\" for range query, must be Scalar or instant Vector"
         );
+    }
+
+    /// Extreme `start`/`end` (the whole i64 range, RFC 3339 sentinels,
+    /// huge floats) neither overflow the point check nor reach the engine.
+    #[tokio::test]
+    async fn extreme_ranges_are_refused_without_overflow() {
+        const TOO_MANY_POINTS: &str = "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)";
+        for (start, end, step) in [
+            ("-1e300", "1e300", "1"),
+            ("-9223372036854775", "9223372036854775", "1ms"),
+            (
+                "-292273086-05-16T16:47:06Z",
+                "292277025-08-18T07:12:54.999999999Z",
+                "1",
+            ),
+            ("-1e300", "1e300", "1000y"),
+        ] {
+            let (status, body) = get(
+                seeded(),
+                &format!("/api/v1/query_range?query=up&start={start}&end={end}&step={step}"),
+            )
+            .await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{start} {end} {step}");
+            assert_eq!(body["error"], TOO_MANY_POINTS);
+        }
+        // The largest step gives one point per 292 million years: allowed.
+        let (status, _) = get(
+            seeded(),
+            "/api/v1/query_range?query=1&start=-1e300&end=1e300&step=9e15",
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, body) = get(
+            seeded(),
+            "/api/v1/query_range?query=up&start=1e300&end=-1e300&step=1",
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            body["error"],
+            "invalid parameter \"end\": end timestamp must not be before start time"
+        );
+    }
+
+    #[test]
+    fn durations_as_prometheus_reads_them() {
+        use super::parse_duration;
+        use std::time::Duration;
+        assert_eq!(parse_duration("30"), Some(Duration::from_secs(30)));
+        assert_eq!(parse_duration("1.5"), Some(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("1ms"), Some(Duration::from_millis(1)));
+        assert_eq!(parse_duration("1m30s"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_duration("5m:"), None);
+        assert_eq!(parse_duration("-1"), None);
+        assert_eq!(parse_duration("1e300"), None);
     }
 
     #[tokio::test]
