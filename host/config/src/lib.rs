@@ -56,8 +56,12 @@
 //! - Label names are checked with the legacy rule, as in Prometheus 2.
 //! - `[rules]` lists Prometheus rule files (paths or glob patterns); the
 //!   files themselves are loaded and checked by `pharos-rules`.
-//! - Not in this crate yet: `[alerting]` (refused as an unknown key until
-//!   it is added).
+//! - `[alerting]`: `alertmanagers` (external Alertmanagers, Prometheus'
+//!   `alerting.alertmanagers` with static targets), `alert_relabel_configs`,
+//!   and Pharos' own router (`route`, `receivers`, `inhibit_rules`,
+//!   `time_intervals`, `resolve_timeout`), whose types and Alertmanager's
+//!   checks live in `pharos-alerting`. The router part is not rendered by
+//!   [`Config::to_toml`] yet.
 
 mod error;
 mod raw;

@@ -9,6 +9,11 @@ use pharos_relabel::RelabelConfig;
 use serde::Deserialize;
 use toml::Spanned;
 
+use pharos_alerting::Located;
+use pharos_alerting::config::{
+    InhibitRuleConfig, ReceiverConfig, RouteConfig, TimeIntervalsConfig,
+};
+
 use crate::size::ByteSize;
 
 #[derive(Debug, Default, Deserialize)]
@@ -30,6 +35,58 @@ pub(crate) struct RawConfig {
     pub remote_write: Vec<Spanned<RawRemoteWrite>>,
     #[serde(default)]
     pub rules: RawRules,
+    #[serde(default)]
+    pub alerting: RawAlerting,
+}
+
+/// `[alerting]`: where Pharos' alerts go — external Alertmanagers
+/// (`alertmanagers`, Prometheus' `alerting` section) and Pharos' own
+/// router (the rest, Alertmanager's configuration in TOML; its types and
+/// checks are `pharos-alerting`'s).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawAlerting {
+    #[serde(default)]
+    pub alertmanagers: Vec<Spanned<RawAlertmanager>>,
+    #[serde(default)]
+    pub alert_relabel_configs: Vec<Spanned<RelabelConfig>>,
+    pub resolve_timeout: Option<Located<PromDuration>>,
+    pub route: Option<Located<RouteConfig>>,
+    #[serde(default)]
+    pub receivers: Vec<Located<ReceiverConfig>>,
+    #[serde(default)]
+    pub inhibit_rules: Vec<Located<InhibitRuleConfig>>,
+    #[serde(default)]
+    pub time_intervals: Vec<Located<TimeIntervalsConfig>>,
+}
+
+/// One `[[alerting.alertmanagers]]` entry: Prometheus' `alertmanager_config`
+/// with static targets.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawAlertmanager {
+    pub targets: Vec<Spanned<String>>,
+    pub scheme: Option<Spanned<String>>,
+    pub path_prefix: Option<Spanned<String>>,
+    pub api_version: Option<Spanned<String>>,
+    pub timeout: Option<PromDuration>,
+    pub tls: Option<Spanned<RawTls>>,
+    pub basic_auth: Option<Spanned<RawBasicAuth>>,
+    pub bearer_token: Option<Spanned<String>>,
+    pub bearer_token_file: Option<Spanned<String>>,
+    pub proxy_url: Option<Spanned<String>>,
+}
+
+impl RawAlertmanager {
+    pub fn http(&self) -> RawHttp<'_> {
+        RawHttp {
+            tls: &self.tls,
+            basic_auth: &self.basic_auth,
+            bearer_token: &self.bearer_token,
+            bearer_token_file: &self.bearer_token_file,
+            proxy_url: &self.proxy_url,
+        }
+    }
 }
 
 /// `[rules]`: Prometheus rule files and how alerts are evaluated.

@@ -56,6 +56,31 @@ impl Config {
             let tsdb = Yaml::Map(vec![kv("out_of_order_time_window", dur(ooo))]);
             doc.push(kv("storage", Yaml::Map(vec![kv("tsdb", tsdb)])));
         }
+        let a = &self.alerting;
+        if !a.alertmanagers.is_empty() || !a.alert_relabel_configs.is_empty() {
+            let mut alerting = Vec::new();
+            push_relabels(&mut alerting, "alert_relabel_configs", &a.alert_relabel_configs);
+            if !a.alertmanagers.is_empty() {
+                let ams = a
+                    .alertmanagers
+                    .iter()
+                    .map(|am| {
+                        let mut m = Vec::new();
+                        push_http(&mut m, &am.http);
+                        m.push(kv("scheme", Yaml::str(am.scheme.as_str())));
+                        m.push(kv("path_prefix", Yaml::str(&am.path_prefix)));
+                        m.push(kv("timeout", dur(am.timeout)));
+                        m.push(kv("api_version", Yaml::str(&am.api_version)));
+                        let targets = am.targets.iter().map(Yaml::str).collect();
+                        let statics = Yaml::Map(vec![kv("targets", Yaml::Seq(targets))]);
+                        m.push(kv("static_configs", Yaml::Seq(vec![statics])));
+                        Yaml::Map(m)
+                    })
+                    .collect();
+                alerting.push(kv("alertmanagers", Yaml::Seq(ams)));
+            }
+            doc.push(kv("alerting", Yaml::Map(alerting)));
+        }
         if !self.rules.files.is_empty() {
             let files = self.rules.files.iter().map(Yaml::str).collect();
             doc.push(kv("rule_files", Yaml::Seq(files)));

@@ -138,6 +138,7 @@ pub(crate) fn resolve(raw: RawConfig, loc: &Locator<'_>) -> Result<Config> {
         plugins,
         remote_write,
         rules: rules(&raw, loc)?,
+        alerting: alerting(&raw, loc)?,
     })
 }
 
@@ -204,6 +205,77 @@ fn plugin_config(
         cpu_budget: nonzero(p.cpu_budget),
         timeout: nonzero(p.timeout),
         locations,
+    })
+}
+
+fn alerting(raw: &RawConfig, loc: &Locator<'_>) -> Result<AlertingSection> {
+    let a = &raw.alerting;
+    let mut alertmanagers = Vec::with_capacity(a.alertmanagers.len());
+    for (i, am) in a.alertmanagers.iter().enumerate() {
+        let key = format!("alerting.alertmanagers[{i}]");
+        let r = am.get_ref();
+        for t in &r.targets {
+            if t.get_ref().is_empty() || t.get_ref().contains('/') {
+                let msg = format!("{:?} is not a valid host:port", t.get_ref());
+                return Err(loc.error(Some(t.span()), format!("{key}.targets"), msg));
+            }
+        }
+        let scheme = match r.scheme.as_ref().map(|s| (s, s.get_ref().as_str())) {
+            None | Some((_, "http")) => Scheme::Http,
+            Some((_, "https")) => Scheme::Https,
+            Some((s, other)) => {
+                let msg = format!("unknown scheme {other:?}: must be http or https");
+                return Err(loc.error(Some(s.span()), format!("{key}.scheme"), msg));
+            }
+        };
+        if let Some(v) = &r.api_version
+            && v.get_ref() != "v2"
+        {
+            let msg = format!(
+                "expected Alertmanager api version to be one of [v2] but got {}",
+                v.get_ref()
+            );
+            return Err(loc.error(Some(v.span()), format!("{key}.api_version"), msg));
+        }
+        alertmanagers.push(AlertmanagerConfig {
+            targets: r.targets.iter().map(|t| t.get_ref().clone()).collect(),
+            scheme,
+            path_prefix: r
+                .path_prefix
+                .as_ref()
+                .map_or_else(|| "/".to_owned(), |p| p.get_ref().clone()),
+            api_version: "v2".to_owned(),
+            timeout: nonzero(r.timeout).unwrap_or(Duration::from_secs(10)),
+            http: http_client(r.http(), &key, loc)?,
+        });
+    }
+    let routing = pharos_alerting::AlertingConfig {
+        resolve_timeout: a.resolve_timeout.clone(),
+        route: a.route.clone(),
+        receivers: a.receivers.clone(),
+        inhibit_rules: a.inhibit_rules.clone(),
+        time_intervals: a.time_intervals.clone(),
+    };
+    // Without a route nothing is routed: an `[alerting]` that only lists
+    // external Alertmanagers is valid.
+    if routing.route.is_some() || !routing.receivers.is_empty() {
+        routing.validate().map_err(|e| {
+            let key = if e.key.is_empty() {
+                "alerting".to_owned()
+            } else {
+                format!("alerting.{}", e.key)
+            };
+            loc.error(e.span.clone(), key, e.message)
+        })?;
+    }
+    Ok(AlertingSection {
+        alertmanagers,
+        alert_relabel_configs: relabels(
+            &a.alert_relabel_configs,
+            "alerting.alert_relabel_configs",
+            loc,
+        )?,
+        routing,
     })
 }
 

@@ -43,6 +43,56 @@ pub struct Config {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub remote_write: Vec<RemoteWriteConfig>,
     pub rules: RulesConfig,
+    #[serde(skip_serializing_if = "AlertingSection::is_empty")]
+    pub alerting: AlertingSection,
+}
+
+/// `[alerting]`.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct AlertingSection {
+    /// External Alertmanagers that get every alert rules fire.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub alertmanagers: Vec<AlertmanagerConfig>,
+    /// Applied to every alert before it is sent anywhere.
+    #[serde(
+        serialize_with = "ser::relabels",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub alert_relabel_configs: Vec<Relabel>,
+    /// Pharos' own router: route tree, receivers, inhibition, time
+    /// intervals (checked as Alertmanager checks them).
+    #[serde(skip)]
+    pub routing: pharos_alerting::AlertingConfig,
+}
+
+impl AlertingSection {
+    fn is_empty(&self) -> bool {
+        self.alertmanagers.is_empty() && self.alert_relabel_configs.is_empty()
+    }
+}
+
+/// One external Alertmanager: its addresses and how to reach them.
+#[derive(Debug, Clone, Serialize)]
+pub struct AlertmanagerConfig {
+    /// `host:port` of each Alertmanager.
+    pub targets: Vec<String>,
+    pub scheme: Scheme,
+    /// Prefixed to `/api/v2/alerts`.
+    pub path_prefix: String,
+    /// Only `v2` (Alertmanager 0.16 and later), as Prometheus 3.
+    pub api_version: String,
+    #[serde(serialize_with = "ser::duration")]
+    pub timeout: Duration,
+    #[serde(flatten)]
+    pub http: HttpClientConfig,
+}
+
+impl AlertmanagerConfig {
+    /// The URL alerts are posted to at `target`.
+    pub fn alerts_url(&self, target: &str) -> String {
+        let prefix = self.path_prefix.trim_end_matches('/');
+        format!("{}://{target}{prefix}/api/v2/alerts", self.scheme)
+    }
 }
 
 /// `[rules]`: which Prometheus rule files to evaluate, and the settings
