@@ -16,9 +16,12 @@ use crate::Error;
 /// `X-Prometheus-Remote-Write-Version`.
 pub const REMOTE_WRITE_VERSION: &str = "0.1.0";
 
-/// How many bytes of an error response are kept for the log, as
-/// Prometheus does.
+/// How many bytes of an error response are kept for the log.
 const MAX_ERROR_BODY: usize = 512;
+/// How many bytes of an error response are read at most (Prometheus reads
+/// 1 KiB, `maxErrMsgLen`): an endpoint answering 500 with an endless body
+/// costs neither memory nor the send's time.
+const MAX_ERROR_BODY_READ: usize = 1024;
 
 /// The result of one attempt.
 #[derive(Debug, PartialEq)]
@@ -125,7 +128,7 @@ impl Client {
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| parse_retry_after(v, SystemTime::now()));
-        let text = resp.text().await.unwrap_or_default();
+        let text = error_body(resp).await;
         let reason = format!(
             "server returned HTTP status {status}: {}",
             truncate(text.trim(), MAX_ERROR_BODY)
@@ -192,6 +195,23 @@ pub(crate) fn parse_retry_after(v: &str, now: SystemTime) -> Option<Duration> {
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
+/// The start of an error response's body: at most
+/// [`MAX_ERROR_BODY_READ`] bytes are read, the rest is never fetched (the
+/// connection is closed rather than drained).
+async fn error_body(mut resp: reqwest::Response) -> String {
+    let mut buf = Vec::new();
+    while buf.len() < MAX_ERROR_BODY_READ {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                let room = MAX_ERROR_BODY_READ - buf.len();
+                buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            }
+            Ok(None) | Err(_) => break,
+        }
+    }
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
 fn truncate(s: &str, max: usize) -> &str {
     if s.len() <= max {
         return s;
@@ -244,6 +264,67 @@ mod tests {
         assert_eq!(parse_retry_after(&earlier, now), Some(Duration::ZERO));
         assert_eq!(parse_retry_after("soon", now), None);
         assert_eq!(parse_retry_after("-3", now), None);
+    }
+
+    /// An endpoint that answers 500 with a body that never ends: the send
+    /// still returns, with the start of the body, after reading 1 KiB.
+    #[tokio::test]
+    async fn error_bodies_are_read_up_to_1_kib() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let served = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = served.clone();
+        tokio::spawn(async move {
+            let Ok((mut conn, _)) = listener.accept().await else {
+                return;
+            };
+            let mut req = Vec::new();
+            let mut buf = [0u8; 4096];
+            while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+                match conn.read(&mut buf).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => req.extend_from_slice(&buf[..n]),
+                }
+            }
+            let head =
+                "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 1099511627776\r\n\r\n";
+            if conn.write_all(head.as_bytes()).await.is_err() {
+                return;
+            }
+            let chunk = vec![b'x'; 64 << 10];
+            while conn.write_all(&chunk).await.is_ok() {
+                counter.fetch_add(chunk.len(), std::sync::atomic::Ordering::Relaxed);
+            }
+        });
+        let cfg: pharos_config::Config = pharos_config::Config::from_toml(
+            &format!("[[remote_write]]\nurl = \"http://{addr}/push\"\nremote_timeout = \"30s\"\n"),
+            "test.toml",
+        )
+        .expect("config");
+        let client = Client::new("q", &cfg.remote_write[0], "test").expect("client");
+        let started = std::time::Instant::now();
+        let outcome = tokio::time::timeout(
+            Duration::from_secs(20),
+            client.send(bytes::Bytes::from_static(b"x")),
+        )
+        .await
+        .expect("the send returns");
+        let Outcome::Retry { reason, .. } = outcome else {
+            panic!("{outcome:?}")
+        };
+        assert!(
+            reason.starts_with("server returned HTTP status 500 Internal Server Error: xxx"),
+            "{reason}"
+        );
+        assert!(reason.len() < 600, "{}", reason.len());
+        assert!(started.elapsed() < Duration::from_secs(20));
+        // The server could push at most what fits the socket buffers.
+        let sent = served.load(std::sync::atomic::Ordering::Relaxed);
+        assert!(sent < 64 << 20, "{sent} bytes were sent");
     }
 
     #[test]
