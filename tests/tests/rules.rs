@@ -304,3 +304,79 @@ fn recording_rule_series_equal_prometheus() -> Result<()> {
     prom.stop(std::time::Duration::from_secs(30))?;
     Ok(())
 }
+
+/// A real Alertmanager 0.25 receives Pharos' alerts as Prometheus sends
+/// them: external labels added, `alert_relabel_configs` applied, a
+/// generator URL back to the expression.
+#[test]
+fn an_external_alertmanager_receives_the_alerts() -> Result<()> {
+    let am_bin = pharos_tests::references::require("prometheus-alertmanager")?;
+    let dir = tempfile::tempdir()?;
+    let am_config = dir.path().join("alertmanager.yml");
+    write(
+        &am_config,
+        "route:\n  receiver: blackhole\nreceivers:\n- name: blackhole\n",
+    )?;
+    let am_port = free_port()?;
+    let am_url = format!("http://127.0.0.1:{am_port}");
+    let mut am = Process::new(
+        std::process::Command::new(am_bin)
+            .arg(format!("--config.file={}", am_config.display()))
+            .arg(format!(
+                "--storage.path={}",
+                dir.path().join("am").display()
+            ))
+            .arg(format!("--web.listen-address=127.0.0.1:{am_port}"))
+            .arg("--cluster.listen-address=")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()?,
+    );
+    am.wait_ready(
+        &reqwest::blocking::Client::new(),
+        &format!("{am_url}/-/ready"),
+        std::time::Duration::from_secs(60),
+    )?;
+    write(
+        &dir.path().join("alerts.yml"),
+        "groups:\n- name: g\n  interval: 1s\n  rules:\n  - alert: AlwaysOn\n    expr: vector(1)\n    labels:\n      severity: page\n      replica: a\n    annotations:\n      summary: always\n",
+    )?;
+    let config = dir.path().join("pharos.toml");
+    write(
+        &config,
+        &format!(
+            "[global]\nevaluation_interval = \"1s\"\nexternal_labels = {{ cluster = \"eu-1\" }}\n\
+             [rules]\nfiles = [\"alerts.yml\"]\n\
+             [alerting]\nalert_relabel_configs = [{{ regex = \"replica\", action = \"labeldrop\" }}]\n\
+             [[alerting.alertmanagers]]\ntargets = [\"127.0.0.1:{am_port}\"]\n"
+        ),
+    )?;
+    let p = LoggedPharos::start(&dir.path().join("data"), &config)?;
+    let alert = eventually("the alert in Alertmanager", || {
+        let v = pharos_tests::api::get_json(&am_url, "/api/v2/alerts")?;
+        Ok(v.as_array().and_then(|a| {
+            a.iter()
+                .find(|a| a["labels"]["alertname"] == "AlwaysOn")
+                .cloned()
+        }))
+    })?;
+    assert_eq!(alert["labels"]["cluster"], "eu-1", "{alert}");
+    assert_eq!(alert["labels"]["severity"], "page", "{alert}");
+    assert!(alert["labels"].get("replica").is_none(), "{alert}");
+    assert_eq!(alert["annotations"]["summary"], "always", "{alert}");
+    assert_eq!(alert["status"]["state"], "active", "{alert}");
+    let url = alert["generatorURL"].as_str().unwrap_or_default();
+    assert!(
+        url.starts_with(&p.url) && url.ends_with("/graph?g0.expr=vector%281%29&g0.tab=1"),
+        "{url}"
+    );
+    let metrics = reqwest::blocking::get(format!("{}/metrics", p.url))?.text()?;
+    assert!(
+        metrics.contains(&format!(
+            "prometheus_notifications_sent_total{{alertmanager=\"{am_url}/api/v2/alerts\"}}"
+        )),
+        "{metrics}"
+    );
+    am.stop(std::time::Duration::from_secs(30))?;
+    Ok(())
+}

@@ -23,6 +23,40 @@ pub use error::HttpClientError;
 
 use pharos_config::HttpClientConfig;
 
+/// Adds `http`'s credentials to a request: basic auth (the password from
+/// the config or read from `password_file`) or a bearer token (from the
+/// config or `bearer_token_file`). Files are read at every call, so rotated
+/// secrets are picked up, as Prometheus does.
+pub fn authorize(
+    req: reqwest::RequestBuilder,
+    http: &HttpClientConfig,
+) -> Result<reqwest::RequestBuilder, HttpClientError> {
+    let read = |p: &std::path::Path| {
+        std::fs::read_to_string(p)
+            .map(|s| s.trim().to_owned())
+            .map_err(|source| HttpClientError::Read {
+                what: "credentials file",
+                path: p.to_path_buf(),
+                source,
+            })
+    };
+    if let Some(b) = &http.basic_auth {
+        let pass = match (&b.password, &b.password_file) {
+            (Some(p), _) => p.expose().to_owned(),
+            (None, Some(f)) => read(f)?,
+            (None, None) => String::new(),
+        };
+        return Ok(req.basic_auth(&b.username, Some(pass)));
+    }
+    if let Some(t) = &http.bearer_token {
+        return Ok(req.bearer_auth(t.expose()));
+    }
+    if let Some(f) = &http.bearer_token_file {
+        return Ok(req.bearer_auth(read(f)?));
+    }
+    Ok(req)
+}
+
 /// A client builder with `http`'s TLS and proxy settings and `user_agent`.
 pub fn builder(
     http: &HttpClientConfig,

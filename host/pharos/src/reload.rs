@@ -31,6 +31,7 @@ use pharos_rules::rulefmt::RuleFile;
 use pharos_rules::{RuleManager, RuleSettings};
 use pharos_scrape::ScrapeManager;
 
+use crate::notifier::Notifier;
 use crate::self_metrics::SelfMetrics;
 
 /// The job of the embedded default that scrapes Pharos itself.
@@ -130,6 +131,8 @@ pub struct Reloader {
     plugins: Option<(PluginSet, Arc<ExporterManager>)>,
     /// The rule groups.
     rules: Option<Arc<RuleManager>>,
+    /// The sender to external Alertmanagers.
+    notifier: Option<Arc<Notifier>>,
 }
 
 impl Reloader {
@@ -151,7 +154,15 @@ impl Reloader {
             remote_write: tokio::sync::Mutex::new(None),
             plugins: None,
             rules: None,
+            notifier: None,
         }
+    }
+
+    /// Enables `[[alerting.alertmanagers]]`: reloads give `notifier` its
+    /// Alertmanagers.
+    pub fn with_notifier(mut self, notifier: Arc<Notifier>) -> Self {
+        self.notifier = Some(notifier);
+        self
     }
 
     /// Enables `[rules]`: reloads load the rule files and apply them to
@@ -212,6 +223,11 @@ impl Reloader {
     /// Applies a checked config; `prepared` (its plugins) is committed
     /// first, so discovery and exporter jobs use the new plugins.
     fn apply(&self, config: &Config, prepared: Option<Prepared>, rules: &[RuleFile]) {
+        if let Some(n) = &self.notifier
+            && let Err(e) = n.apply(config)
+        {
+            tracing::error!(error = format!("{e:#}"), "alertmanagers not applied");
+        }
         if let Some(manager) = &self.rules {
             manager.update(rule_settings(config, &self.bound), rules);
         }

@@ -33,10 +33,14 @@ struct Snapshot {
 /// Where the rule manager is, once running.
 pub type RulesSlot = Arc<Mutex<Option<Arc<RuleManager>>>>;
 
-/// Encodes the rule metrics.
+/// Where the Alertmanager sender is, once running.
+pub type NotifierSlot = Arc<Mutex<Option<Arc<crate::notifier::Notifier>>>>;
+
+/// Encodes the rule and notification metrics.
 #[derive(Default)]
 pub struct RuleCollector {
     pub slot: RulesSlot,
+    pub notifier: NotifierSlot,
 }
 
 impl std::fmt::Debug for RuleCollector {
@@ -56,6 +60,9 @@ fn encode(
 
 impl Collector for RuleCollector {
     fn encode(&self, mut e: DescriptorEncoder) -> std::fmt::Result {
+        if let Some(n) = self.notifier.lock().clone() {
+            encode_notifier(&mut e, &n.stats())?;
+        }
         let Some(manager) = self.slot.lock().clone() else {
             return Ok(());
         };
@@ -138,4 +145,62 @@ impl Collector for RuleCollector {
         }
         Ok(())
     }
+}
+
+/// `prometheus_notifications_*`, labelled by Alertmanager URL.
+fn encode_notifier(
+    e: &mut DescriptorEncoder,
+    s: &crate::notifier::NotifierStats,
+) -> std::fmt::Result {
+    type Am = Vec<(&'static str, String)>;
+    let sent = Family::<Am, Counter>::default();
+    let errors = Family::<Am, Counter>::default();
+    for (url, ok, failed) in &s.per_alertmanager {
+        let l = vec![("alertmanager", url.clone())];
+        sent.get_or_create(&l).inc_by(*ok);
+        errors.get_or_create(&l).inc_by(*failed);
+    }
+    encode(
+        e,
+        "prometheus_notifications_sent",
+        "Total number of alerts sent.",
+        &sent,
+    )?;
+    encode(
+        e,
+        "prometheus_notifications_errors",
+        "Total number of sent alerts affected by errors.",
+        &errors,
+    )?;
+    let dropped: Counter = Counter::default();
+    dropped.inc_by(s.dropped);
+    encode(
+        e,
+        "prometheus_notifications_dropped",
+        "Total number of alerts dropped due to errors when sending to Alertmanager.",
+        &dropped,
+    )?;
+    let gauges = [
+        (
+            "prometheus_notifications_queue_length",
+            "The number of alert notifications in the queue.",
+            s.queue_length,
+        ),
+        (
+            "prometheus_notifications_queue_capacity",
+            "The capacity of the alert notifications queue.",
+            s.queue_capacity,
+        ),
+        (
+            "prometheus_notifications_alertmanagers_discovered",
+            "The number of alertmanagers discovered and active.",
+            s.per_alertmanager.len() as u64,
+        ),
+    ];
+    for (name, help, v) in gauges {
+        let g: Gauge = Gauge::default();
+        g.set(i64::try_from(v).unwrap_or(i64::MAX));
+        encode(e, name, help, &g)?;
+    }
+    Ok(())
 }

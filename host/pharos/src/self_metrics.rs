@@ -58,6 +58,8 @@ pub struct SelfMetrics {
     remote_write: Arc<Mutex<Option<StatsFn>>>,
     /// The rule manager whose groups `/metrics` shows.
     rules: crate::rule_metrics::RulesSlot,
+    /// The Alertmanager sender whose counters `/metrics` shows.
+    notifier: crate::rule_metrics::NotifierSlot,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -127,8 +129,10 @@ impl SelfMetrics {
             stats: Arc::new(move || slot.lock().as_ref().map(|f| f()).unwrap_or_default()),
         }));
         let rules = crate::rule_metrics::RulesSlot::default();
+        let notifier = crate::rule_metrics::NotifierSlot::default();
         registry.register_collector(Box::new(crate::rule_metrics::RuleCollector {
             slot: rules.clone(),
+            notifier: notifier.clone(),
         }));
         let m = SelfMetrics {
             registry,
@@ -142,6 +146,7 @@ impl SelfMetrics {
             plugins,
             remote_write,
             rules,
+            notifier,
         };
         m.last_reload_successful.set(1);
         m.last_reload_success_time.set(now_secs());
@@ -162,6 +167,12 @@ impl SelfMetrics {
     /// (`prometheus_remote_storage_*`).
     pub fn set_remote_write_stats(&self, stats: StatsFn) {
         *self.remote_write.lock() = Some(stats);
+    }
+
+    /// Lets `/metrics` report the Alertmanager sender
+    /// (`prometheus_notifications_*`).
+    pub fn set_notifier(&self, n: &Arc<crate::notifier::Notifier>) {
+        *self.notifier.lock() = Some(n.clone());
     }
 
     /// Lets `/metrics` report the rule groups (`prometheus_rule_*`).

@@ -26,6 +26,7 @@ use tracing::info;
 use crate::api::{AppState, router};
 use crate::build_info;
 use crate::cli::RunArgs;
+use crate::notifier::Notifier;
 use crate::reload::{ConfigSource, Reloader};
 use crate::self_metrics::SelfMetrics;
 
@@ -171,6 +172,13 @@ impl Server {
             self.db.clone(),
         ));
         metrics.set_rules(&rules);
+        let notifier = Notifier::new(format!("Pharos/{}", build_info::VERSION));
+        rules.add_sink(notifier.clone());
+        metrics.set_notifier(&notifier);
+        let (notifier_stop, notifier_stopped) = tokio::sync::oneshot::channel::<()>();
+        let notifier_task = tokio::spawn(notifier.clone().run(async move {
+            let _ = notifier_stopped.await;
+        }));
         let flags = self.flags();
         let mut rw_opts = RemoteWriteOptions::new(
             self.config.storage.path.join("wal"),
@@ -188,7 +196,8 @@ impl Server {
             )
             .with_remote_write(rw_opts)
             .with_plugins(self.plugins.clone(), exporters.clone())
-            .with_rules(rules.clone()),
+            .with_rules(rules.clone())
+            .with_notifier(notifier.clone()),
         );
         let weak = Arc::downgrade(&reloader);
         metrics.set_remote_write_stats(Arc::new(move || {
@@ -215,6 +224,8 @@ impl Server {
         drop(scrape);
         info!("stopping rule evaluation");
         rules.stop().await;
+        let _ = notifier_stop.send(());
+        let _ = notifier_task.await;
         info!("stopping exporter jobs");
         exporters.stop(SCRAPE_STOP_TIMEOUT).await;
         drop(exporters);

@@ -33,6 +33,7 @@ mod targets;
 mod write;
 
 pub use response::{ApiError, ApiResponse, ErrorType};
+pub(crate) use targets::rfc3339;
 
 /// What every handler shares.
 #[derive(Clone)]
