@@ -25,10 +25,12 @@ pub struct WireStats {
     pub memory: usize,
 }
 
-/// Why the wire bytes are not a well-formed message.
+/// Why the wire bytes are not a well-formed message. The texts are
+/// prost's, so an error reads the same whichever pass
+/// finds it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("protobuf decode error: {0}")]
-pub struct WireError(&'static str);
+#[error("failed to decode Protobuf message: {0}")]
+pub struct WireError(String);
 
 /// A `Vec` grows by doubling: its capacity is at most twice its length.
 const VEC_SLACK: usize = 2;
@@ -113,7 +115,7 @@ impl<'a> Fields<'a> {
         let key = self.varint()?;
         let number = key >> 3;
         if number == 0 {
-            return Err(WireError("invalid field number 0"));
+            return Err(WireError("invalid tag value: 0".into()));
         }
         let value = match key & 7 {
             0 => {
@@ -126,14 +128,14 @@ impl<'a> Fields<'a> {
             }
             2 => {
                 let len = self.varint()?;
-                let len = usize::try_from(len).map_err(|_| WireError("length overflow"))?;
+                let len = usize::try_from(len).map_err(|_| WireError("buffer underflow".into()))?;
                 Value::Bytes(self.skip(len)?)
             }
             5 => {
                 self.skip(4)?;
                 Value::Other
             }
-            _ => return Err(WireError("unsupported wire type")),
+            w => return Err(WireError(format!("invalid wire type value: {w}"))),
         };
         Ok((number, value))
     }
@@ -141,19 +143,22 @@ impl<'a> Fields<'a> {
     fn varint(&mut self) -> Result<u64, WireError> {
         let mut v = 0u64;
         for i in 0..10 {
-            let (&b, rest) = self.0.split_first().ok_or(WireError("truncated varint"))?;
+            let (&b, rest) = self
+                .0
+                .split_first()
+                .ok_or_else(|| WireError("invalid varint".into()))?;
             self.0 = rest;
             v |= u64::from(b & 0x7f) << (7 * i);
             if b < 0x80 {
                 return Ok(v);
             }
         }
-        Err(WireError("varint too long"))
+        Err(WireError("invalid varint".into()))
     }
 
     fn skip(&mut self, n: usize) -> Result<&'a [u8], WireError> {
         if n > self.0.len() {
-            return Err(WireError("buffer underflow"));
+            return Err(WireError("buffer underflow".into()));
         }
         let (head, rest) = self.0.split_at(n);
         self.0 = rest;

@@ -95,7 +95,7 @@ pub enum DecodeError {
     Snappy(#[from] snap::Error),
     #[error("protobuf decode error: {0}")]
     Protobuf(#[from] prost::DecodeError),
-    #[error(transparent)]
+    #[error("protobuf decode error: {0}")]
     Wire(#[from] WireError),
     /// The request is well formed but over one of the [`DecodeLimits`].
     #[error("{what} of {size} bytes is larger than the limit of {limit} bytes")]

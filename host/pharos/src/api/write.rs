@@ -5,13 +5,26 @@
 //! whole request is appended (after its WAL write); 400 in plain text for a
 //! body that does not decode or samples storage refuses (the sender drops
 //! it); 500 for storage failures (the sender retries).
+//!
+//! No request can take the process down: at most [`MAX_CONCURRENT_WRITES`]
+//! are read and decoded at once (others wait up to [`ADMISSION_WAIT`], then
+//! get 503 and are retried by the sender); the compressed body, the
+//! snappy-declared size and the decoded size (estimated from the wire
+//! before decoding) are bounded, with 413 beyond; decoding runs on a
+//! blocking thread, off the async workers; and a request larger than one
+//! WAL record can hold gets 413 (a 5xx would be retried forever).
+
+use std::sync::LazyLock;
+use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::StatusCode;
 use pharos_model::{Label, Labels, Sample};
-use pharos_prompb::{TimeSeries, WriteRequest};
+use pharos_prompb::{DecodeError, DecodeLimits, TimeSeries, WriteRequest};
 use pharos_tsdb::SeriesAppend;
+use pharos_tsdb::wal::{MAX_RECORD_LEN, WalError};
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 use super::response::PlainError;
 use super::{ApiError, AppState, ErrorType};
@@ -20,9 +33,59 @@ use super::{ApiError, AppState, ErrorType};
 pub const MAX_BODY_BYTES: usize = 32 << 20;
 /// Largest decompressed body accepted (snappy declares it up front).
 pub const MAX_DECODED_BYTES: usize = 256 << 20;
+/// Largest estimated in-memory size of a decoded request. An empty label
+/// is 2 bytes on the wire and about 100 decoded (with `Vec` slack), so the
+/// wire size alone does not bound memory.
+pub const MAX_DECODED_MEMORY: usize = 512 << 20;
+/// Requests read and decoded at the same time. Senders send small batches
+/// (Prometheus: 2000 samples) and many shards, so a few slots keep up;
+/// together with the limits above they bound the receiver's memory.
+pub const MAX_CONCURRENT_WRITES: usize = 8;
+/// How long a request waits for a slot before it gets 503.
+pub const ADMISSION_WAIT: Duration = Duration::from_secs(5);
+/// The fewest bytes a sample takes in a WAL samples record (series id,
+/// time delta, value): a request with more samples than fit one record
+/// cannot be stored at all.
+const MIN_WAL_BYTES_PER_SAMPLE: usize = 10;
+
+/// The admission gate: slots for requests in flight.
+// TODO(config): the limit belongs in `[server]` (and the semaphore in
+// AppState); a process-wide static until the config has a key for it.
+pub struct WriteGate {
+    slots: Semaphore,
+    limit: usize,
+    wait: Duration,
+}
+
+impl WriteGate {
+    pub const fn new(slots: usize, wait: Duration) -> Self {
+        WriteGate {
+            slots: Semaphore::const_new(slots),
+            limit: slots,
+            wait,
+        }
+    }
+
+    /// A slot, or 503 once none frees up within the wait.
+    async fn admit(&self) -> Result<SemaphorePermit<'_>, ApiError> {
+        match tokio::time::timeout(self.wait, self.slots.acquire()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => Err(ApiError::new(
+                ErrorType::Unavailable,
+                format!(
+                    "too many concurrent remote-write requests (limit {}), retry later",
+                    self.limit
+                ),
+            )),
+        }
+    }
+}
+
+static GATE: LazyLock<WriteGate> =
+    LazyLock::new(|| WriteGate::new(MAX_CONCURRENT_WRITES, ADMISSION_WAIT));
 
 pub async fn write(State(state): State<AppState>, body: Body) -> Result<StatusCode, PlainError> {
-    let result = receive(&state, body).await;
+    let result = receive(&state, &GATE, body).await;
     if let Err(e) = &result {
         tracing::warn!(
             status = e.typ.status().as_u16(),
@@ -33,14 +96,23 @@ pub async fn write(State(state): State<AppState>, body: Body) -> Result<StatusCo
     result.map_err(ApiError::plain)
 }
 
-async fn receive(state: &AppState, body: Body) -> Result<StatusCode, ApiError> {
+async fn receive(state: &AppState, gate: &WriteGate, body: Body) -> Result<StatusCode, ApiError> {
+    let _slot = gate.admit().await?;
     let body = read_body(body).await?;
-    let req = decode(&body)?;
-    let batch = to_batch(req)?;
+    let batch = tokio::task::spawn_blocking(move || {
+        let req = decode(&body)?;
+        to_batch(req)
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("decode task failed: {e}")))??;
     if batch.is_empty() {
         return Ok(StatusCode::NO_CONTENT);
     }
-    let stats = state.storage(move |s| s.append(&batch)).await?;
+    let storage = state.storage.clone();
+    let stats = tokio::task::spawn_blocking(move || storage.append(&batch))
+        .await
+        .map_err(|e| ApiError::internal(format!("storage task failed: {e}")))?
+        .map_err(append_error)?;
     tracing::debug!(
         samples = stats.samples,
         series_created = stats.series_created,
@@ -66,20 +138,49 @@ async fn read_body(body: Body) -> Result<Bytes, ApiError> {
         })
 }
 
+/// Decodes within the limits: the snappy-declared length is checked
+/// before decompressing; the decoded size and the sample count (at most
+/// what one WAL record holds) before decoding.
 fn decode(body: &[u8]) -> Result<WriteRequest, ApiError> {
-    // Checked before decoding so a tiny body cannot make us allocate
-    // whatever size it claims.
-    let len = snap::raw::decompress_len(body)
-        .map_err(|e| ApiError::bad_data(format!("snappy decode error: {e}")))?;
-    if len > MAX_DECODED_BYTES {
-        return Err(ApiError::new(
-            ErrorType::TooLarge,
-            format!(
-                "decompressed request body of {len} bytes is larger than the limit of {MAX_DECODED_BYTES} bytes"
-            ),
-        ));
+    let limits = DecodeLimits {
+        max_decompressed_bytes: MAX_DECODED_BYTES,
+        max_decoded_bytes: MAX_DECODED_MEMORY,
+        max_samples: MAX_RECORD_LEN / MIN_WAL_BYTES_PER_SAMPLE,
+    };
+    match pharos_prompb::decode_write_request_limited(body, limits) {
+        Ok((req, stats)) => {
+            tracing::trace!(
+                series = stats.series,
+                samples = stats.samples,
+                memory = stats.memory,
+                "remote write decoded"
+            );
+            Ok(req)
+        }
+        Err(e @ DecodeError::TooLarge { .. }) => {
+            Err(ApiError::new(ErrorType::TooLarge, e.to_string()))
+        }
+        Err(DecodeError::TooManySamples { count, limit }) => Err(too_large_for_wal(format!(
+            "request of {count} samples is more than the write-ahead log takes at once (at most {limit}); send smaller batches"
+        ))),
+        Err(e) => Err(ApiError::bad_data(e.to_string())),
     }
-    pharos_prompb::decode_write_request(body).map_err(|e| ApiError::bad_data(e.to_string()))
+}
+
+/// A record too large for the WAL is the request's fault and answers
+/// 413: the same request would fail again, so the sender must not retry
+/// it. Other storage errors map as everywhere else.
+fn append_error(e: pharos_tsdb::Error) -> ApiError {
+    match e {
+        pharos_tsdb::Error::Wal(e @ WalError::RecordTooLarge { .. }) => too_large_for_wal(format!(
+            "request is larger than the write-ahead log takes at once ({e}); send smaller batches"
+        )),
+        e => ApiError::from(e),
+    }
+}
+
+fn too_large_for_wal(message: String) -> ApiError {
+    ApiError::new(ErrorType::TooLarge, message)
 }
 
 /// One [`SeriesAppend`] per time series that has samples. Exemplars and

@@ -12,7 +12,7 @@ use pharos_tsdb::{
 };
 use serde_json::json;
 
-use super::{MAX_BODY_BYTES, MAX_DECODED_BYTES};
+use super::{MAX_BODY_BYTES, MAX_DECODED_BYTES, MAX_DECODED_MEMORY, WriteGate, receive};
 use crate::api::test_util::{app, get, request};
 use crate::api::{AppState, router};
 
@@ -298,4 +298,126 @@ async fn storage_failures_are_500() {
         json,
         json!({"status":"error","errorType":"internal","error":"I/O error on wal/00000001: disk on fire"})
     );
+}
+
+/// Wraps `inner` as field 1 (a `TimeSeries`) of a `WriteRequest`, and
+/// snappy-compresses the message.
+fn one_series_raw(inner: &[u8]) -> Vec<u8> {
+    let mut raw = vec![0x0a];
+    let mut len = inner.len();
+    while len >= 0x80 {
+        raw.push((len as u8) | 0x80);
+        len >>= 7;
+    }
+    raw.push(len as u8);
+    raw.extend_from_slice(inner);
+    snap::raw::Encoder::new().compress_vec(&raw).unwrap()
+}
+
+/// Empty labels are 2 bytes on the wire and ~100 decoded: a few MiB of
+/// them would decode past the memory bound, and are refused undecoded.
+#[tokio::test]
+async fn requests_that_decode_too_large_are_413() {
+    let labels = MAX_DECODED_MEMORY / 96 + 1;
+    let body = one_series_raw(&[0x0a, 0x00].repeat(labels));
+    assert!(body.len() < MAX_BODY_BYTES);
+    let storage = Arc::new(MemStorage::new());
+    let (status, text) = post(app(storage.clone()), body).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(
+        text.starts_with("decoded request of ")
+            && text.ends_with(&format!(
+                " bytes is larger than the limit of {MAX_DECODED_MEMORY} bytes\n"
+            )),
+        "{text}"
+    );
+    assert!(storage.dump().is_empty());
+}
+
+/// A valid request with more samples than one WAL record holds is a 4xx
+/// (the sender drops it) instead of a 500 the sender retries forever.
+#[tokio::test]
+async fn requests_larger_than_the_wal_takes_are_413() {
+    let max = pharos_tsdb::wal::MAX_RECORD_LEN / 10;
+    // A `__name__` label and `max + 1` default samples (2 bytes each).
+    let mut inner = vec![0x0a, 0x0a, 0x0a, 0x08];
+    inner.extend_from_slice(b"__name__");
+    inner.extend_from_slice(&[0x12, 0x00].repeat(max + 1));
+    let storage = Arc::new(MemStorage::new());
+    let (status, text) = post(app(storage.clone()), one_series_raw(&inner)).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        text,
+        format!(
+            "request of {} samples is more than the write-ahead log takes at once (at most {max}); send smaller batches\n",
+            max + 1
+        )
+    );
+    assert!(storage.dump().is_empty());
+}
+
+/// A storage whose WAL refuses every record as too large.
+struct TinyWal;
+
+impl Appendable for TinyWal {
+    fn append(&self, _: &[SeriesAppend]) -> Result<AppendStats, Error> {
+        Err(Error::Wal(pharos_tsdb::wal::WalError::RecordTooLarge {
+            len: 100,
+            max: 10,
+        }))
+    }
+}
+
+impl Queryable for TinyWal {
+    fn select(&self, _: &[Matcher], _: i64, _: i64) -> Result<Vec<Series>, Error> {
+        Ok(Vec::new())
+    }
+    fn label_names(&self, _: &[Matcher], _: i64, _: i64) -> Result<Vec<String>, Error> {
+        Ok(Vec::new())
+    }
+    fn label_values(&self, _: &str, _: &[Matcher], _: i64, _: i64) -> Result<Vec<String>, Error> {
+        Ok(Vec::new())
+    }
+}
+
+impl Storage for TinyWal {
+    fn status(&self, _: usize) -> TsdbStatus {
+        TsdbStatus::default()
+    }
+}
+
+#[tokio::test]
+async fn a_wal_record_too_large_is_413_not_500() {
+    let app = router(AppState::new(Arc::new(TinyWal)));
+    let req = body(vec![ts(&[("__name__", "x")], &[(1, 1.0)])]);
+    let (status, text) = post(app, req).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        text,
+        "request is larger than the write-ahead log takes at once (wal: record of 100 bytes exceeds the maximum of 10); send smaller batches\n"
+    );
+}
+
+/// Beyond the slots, a request waits, then gets 503 (which senders retry).
+#[tokio::test]
+async fn writes_beyond_the_concurrency_limit_get_503() {
+    let storage = Arc::new(MemStorage::new());
+    let state = AppState::new(storage.clone());
+    let gate = WriteGate::new(1, std::time::Duration::from_millis(50));
+    let held = gate.admit().await.unwrap();
+    let req = body(vec![ts(&[("__name__", "x")], &[(1, 1.0)])]);
+    let err = receive(&state, &gate, Body::from(req.clone()))
+        .await
+        .unwrap_err();
+    assert_eq!(err.typ.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        err.message,
+        "too many concurrent remote-write requests (limit 1), retry later"
+    );
+    assert!(storage.dump().is_empty());
+    // Once the slot is free the same request goes through.
+    drop(held);
+    let status = receive(&state, &gate, Body::from(req)).await.unwrap();
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(storage.dump().len(), 1);
 }
