@@ -391,3 +391,94 @@ fn rule_def_eq(a: &crate::rulefmt::RuleDef, b: &crate::rulefmt::RuleDef) -> bool
             _ => false,
         }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rulefmt::parse_str;
+    use pharos_promql::EngineOptions;
+    use pharos_tsdb::{Appendable, MemStorage};
+
+    const RULES: &str = "groups:\n- name: g\n  rules:\n  - alert: Up\n    expr: up > 0\n    for: 2m\n    labels:\n      severity: page\n  - record: r\n    expr: up\n";
+
+    fn group(text: &str) -> Group {
+        let file = parse_str(text, "f.yml").unwrap_or_else(|e| panic!("{e:?}"));
+        Group::new(
+            "f.yml",
+            &file.groups[0],
+            Duration::from_secs(60),
+            Duration::ZERO,
+            false,
+        )
+    }
+
+    fn storage_with_up() -> Arc<dyn Storage> {
+        let s = MemStorage::new();
+        let batch: Vec<SeriesAppend> = (0..10)
+            .map(|i| SeriesAppend {
+                labels: Labels::from_pairs([("__name__", "up"), ("job", "a")]),
+                samples: vec![Sample::new(i * 60_000, 1.0)],
+            })
+            .collect();
+        s.append(&batch).unwrap_or_else(|e| panic!("{e}"));
+        Arc::new(s)
+    }
+
+    #[test]
+    fn a_reload_keeps_the_state_of_rules_with_the_same_name_and_labels() {
+        let storage = storage_with_up();
+        let engine = Engine::new(EngineOptions::default());
+        let env = GroupEnv {
+            engine: &engine,
+            storage: &storage,
+            external_labels: &Labels::empty(),
+            external_url: "",
+            resend_delay: 60_000,
+            outage_tolerance: Duration::from_secs(3600),
+            grace_period: Duration::from_secs(600),
+        };
+        let mut old = group(RULES);
+        for t in [0, 60_000, 120_000] {
+            old.eval(&env, t);
+        }
+        assert_eq!(old.rules[0].alerts.state(), AlertState::Firing);
+
+        // Same alert, new expression and annotations: the alert keeps firing.
+        let mut new = group(&RULES.replace("up > 0", "up >= 1"));
+        assert!(!new.same_definition(&old));
+        new.copy_state(&old);
+        new.eval(&env, 180_000);
+        let alerts = new.rules[0].alerts.alerts();
+        assert_eq!(alerts.len(), 1);
+        assert_eq!(alerts[0].state, AlertState::Firing);
+        assert_eq!(alerts[0].active_at, 0);
+
+        // Different labels: a new alert, pending again; the old series go
+        // stale.
+        let mut other = group(&RULES.replace("severity: page", "severity: ticket"));
+        other.copy_state(&new);
+        other.eval(&env, 240_000);
+        assert_eq!(other.rules[0].alerts.state(), AlertState::Pending);
+    }
+
+    #[test]
+    fn groups_spread_over_the_interval_by_name() {
+        let a = group(RULES);
+        let b = group(&RULES.replace("name: g", "name: h"));
+        let now = 1_700_000_123_456;
+        for g in [&a, &b] {
+            let ts = g.eval_timestamp(now);
+            assert!(ts <= now && now - ts < 60_000, "{ts}");
+            assert_eq!(g.eval_timestamp(ts + 60_000), ts + 60_000);
+        }
+        assert_ne!(a.eval_timestamp(now), b.eval_timestamp(now));
+    }
+
+    #[test]
+    fn generator_urls_as_prometheus_writes_them() {
+        assert_eq!(
+            generator_url("http://h:9090/", "sum(rate(x{a=\"b\"}[5m])) > 0"),
+            "http://h:9090/graph?g0.expr=sum%28rate%28x%7Ba%3D%22b%22%7D%5B5m%5D%29%29+%3E+0&g0.tab=1"
+        );
+    }
+}
