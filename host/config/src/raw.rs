@@ -37,6 +37,18 @@ pub(crate) struct RawConfig {
     pub rules: RawRules,
     #[serde(default)]
     pub alerting: RawAlerting,
+    #[serde(default)]
+    pub query: RawQuery,
+}
+
+/// `[query]`: the PromQL engine's limits (Prometheus' `--query.*` flags).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawQuery {
+    pub timeout: Option<PromDuration>,
+    pub max_samples: Option<u64>,
+    pub max_concurrency: Option<u64>,
+    pub lookback_delta: Option<PromDuration>,
 }
 
 /// `[alerting]`: where Pharos' alerts go — external Alertmanagers

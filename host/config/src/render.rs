@@ -59,7 +59,11 @@ impl Config {
         let a = &self.alerting;
         if !a.alertmanagers.is_empty() || !a.alert_relabel_configs.is_empty() {
             let mut alerting = Vec::new();
-            push_relabels(&mut alerting, "alert_relabel_configs", &a.alert_relabel_configs);
+            push_relabels(
+                &mut alerting,
+                "alert_relabel_configs",
+                &a.alert_relabel_configs,
+            );
             if !a.alertmanagers.is_empty() {
                 let ams = a
                     .alertmanagers

@@ -139,6 +139,7 @@ pub(crate) fn resolve(raw: RawConfig, loc: &Locator<'_>) -> Result<Config> {
         remote_write,
         rules: rules(&raw, loc)?,
         alerting: alerting(&raw, loc)?,
+        query: query(&raw),
     })
 }
 
@@ -206,6 +207,20 @@ fn plugin_config(
         timeout: nonzero(p.timeout),
         locations,
     })
+}
+
+fn query(raw: &RawConfig) -> QueryConfig {
+    let q = &raw.query;
+    let d = QueryConfig::default();
+    QueryConfig {
+        timeout: nonzero(q.timeout).unwrap_or(d.timeout),
+        max_samples: q.max_samples.unwrap_or(d.max_samples),
+        max_concurrency: q
+            .max_concurrency
+            .filter(|&n| n > 0)
+            .unwrap_or(d.max_concurrency),
+        lookback_delta: nonzero(q.lookback_delta).unwrap_or(d.lookback_delta),
+    }
 }
 
 fn alerting(raw: &RawConfig, loc: &Locator<'_>) -> Result<AlertingSection> {

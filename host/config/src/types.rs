@@ -45,6 +45,34 @@ pub struct Config {
     pub rules: RulesConfig,
     #[serde(skip_serializing_if = "AlertingSection::is_empty")]
     pub alerting: AlertingSection,
+    pub query: QueryConfig,
+}
+
+/// `[query]`: limits of the PromQL engine, as Prometheus' `--query.*`
+/// flags, with their defaults. Changes need a restart.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QueryConfig {
+    /// Longest a query may run, its wait in the queue included (2m).
+    #[serde(serialize_with = "ser::duration")]
+    pub timeout: Duration,
+    /// Most samples a query may hold at once (50000000).
+    pub max_samples: u64,
+    /// Queries evaluated at once; more wait in a queue (20).
+    pub max_concurrency: u64,
+    /// How far back an instant selector looks for a sample (5m).
+    #[serde(serialize_with = "ser::duration")]
+    pub lookback_delta: Duration,
+}
+
+impl Default for QueryConfig {
+    fn default() -> Self {
+        QueryConfig {
+            timeout: Duration::from_secs(120),
+            max_samples: 50_000_000,
+            max_concurrency: 20,
+            lookback_delta: Duration::from_secs(300),
+        }
+    }
 }
 
 /// `[alerting]`.

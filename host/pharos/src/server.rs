@@ -67,6 +67,19 @@ fn db_options(config: &Config) -> DbOptions {
     }
 }
 
+/// The PromQL engine's limits of `[query]`; the default subquery step is
+/// the global evaluation interval, as Prometheus.
+fn engine_options(config: &Config) -> EngineOptions {
+    let q = &config.query;
+    EngineOptions {
+        lookback_delta: q.lookback_delta,
+        max_samples: usize::try_from(q.max_samples).unwrap_or(usize::MAX),
+        timeout: q.timeout,
+        max_concurrency: usize::try_from(q.max_concurrency).unwrap_or(usize::MAX),
+        default_subquery_step: config.global.evaluation_interval,
+    }
+}
+
 impl Server {
     /// Runs on the embedded default config, listening on `listen` (port 0
     /// picks a free one) with data in `data_dir`.
@@ -167,10 +180,8 @@ impl Server {
         metrics.set_scrape_manager(&scrape);
         metrics.set_plugins(&self.plugins);
         let exporters = Arc::new(ExporterManager::new(self.db.clone(), self.plugins.clone()));
-        let rules = Arc::new(RuleManager::new(
-            Engine::new(EngineOptions::default()),
-            self.db.clone(),
-        ));
+        let engine = Engine::new(engine_options(&self.config));
+        let rules = Arc::new(RuleManager::new(engine.clone(), self.db.clone()));
         metrics.set_rules(&rules);
         let notifier = Notifier::new(format!("Pharos/{}", build_info::VERSION));
         rules.add_sink(notifier.clone());
@@ -213,6 +224,7 @@ impl Server {
             .with_self_metrics(metrics)
             .with_plugins(self.plugins.clone())
             .with_rules(rules.clone())
+            .with_engine(engine)
             .with_flags(flags);
         let served = axum::serve(self.listener, router(state))
             .with_graceful_shutdown(shutdown)

@@ -68,6 +68,12 @@ impl AppState {
         }
     }
 
+    /// Queries run on `engine` (its limits from `[query]`).
+    pub fn with_engine(mut self, engine: Engine) -> Self {
+        self.engine = engine;
+        self
+    }
+
     pub fn with_rules(mut self, rules: Arc<pharos_rules::RuleManager>) -> Self {
         self.rules = Some(rules);
         self
