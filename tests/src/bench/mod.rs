@@ -5,6 +5,7 @@
 //! farm of the scrape benchmark ([`targets`]).
 
 pub mod procfs;
+pub mod rules;
 pub mod send;
 pub mod server;
 pub mod targets;
