@@ -275,3 +275,75 @@ pub fn now_ms() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rulefmt::parse_str;
+    use pharos_promql::EngineOptions;
+    use pharos_tsdb::MemStorage;
+
+    /// A test double of the router: records what it is handed.
+    #[derive(Default)]
+    struct Recorder(Mutex<Vec<Alert>>);
+
+    impl AlertSink for Recorder {
+        fn send(&self, alerts: Vec<Alert>) {
+            self.0.lock().extend(alerts);
+        }
+    }
+
+    #[test]
+    fn firing_and_resolved_alerts_reach_the_sinks_with_external_labels() {
+        let storage: Arc<dyn Storage> = Arc::new(MemStorage::new());
+        let recorder = Arc::new(Recorder::default());
+        let shared = Shared {
+            engine: Engine::new(EngineOptions::default()),
+            storage,
+            settings: RwLock::new(RuleSettings {
+                external_labels: Labels::from_pairs([("cluster", "eu-1"), ("severity", "x")]),
+                external_url: "http://pharos:9090".into(),
+                ..RuleSettings::default()
+            }),
+            sinks: RwLock::new(vec![recorder.clone()]),
+        };
+        let text = "groups:\n- name: g\n  rules:\n  - alert: A\n    expr: vector(time()) < 120\n    labels:\n      severity: page\n";
+        let file = parse_str(text, "f.yml").unwrap_or_else(|e| panic!("{e:?}"));
+        let group = Mutex::new(Group::new(
+            "f.yml",
+            &file.groups[0],
+            Duration::from_secs(60),
+            Duration::ZERO,
+            false,
+        ));
+        iteration(&shared, &group, 60_000);
+        {
+            let sent = recorder.0.lock();
+            assert_eq!(sent.len(), 1);
+            let a = &sent[0];
+            assert_eq!(
+                a.labels,
+                Labels::from_pairs([
+                    ("alertname", "A"),
+                    ("cluster", "eu-1"),
+                    ("severity", "page")
+                ])
+            );
+            assert_eq!(a.starts_at, 60_000);
+            // Valid for 4 × max(resend delay, interval).
+            assert_eq!(a.ends_at, Some(60_000 + 4 * 60_000));
+            assert_eq!(
+                a.generator_url,
+                "http://pharos:9090/graph?g0.expr=vector%28time%28%29%29+%3C+120&g0.tab=1"
+            );
+        }
+        // Within the resend delay: nothing new is sent.
+        iteration(&shared, &group, 90_000);
+        assert_eq!(recorder.0.lock().len(), 1);
+        // The expression stops matching: the alert is sent resolved.
+        iteration(&shared, &group, 180_000);
+        let sent = recorder.0.lock();
+        assert_eq!(sent.len(), 2);
+        assert_eq!(sent[1].ends_at, Some(180_000));
+    }
+}
