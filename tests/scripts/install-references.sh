@@ -13,6 +13,7 @@ declare -A pkg_of=(
     [victoria-metrics]=victoria-metrics
     [prometheus-node-exporter]=prometheus-node-exporter
     [prometheus-alertmanager]=prometheus-alertmanager
+    [amtool]=prometheus-alertmanager
 )
 wanted=("$@")
 ((${#wanted[@]})) || wanted=(prometheus promtool victoria-metrics prometheus-node-exporter)
