@@ -254,6 +254,11 @@ fn vector_vector(
         one_at.clear();
         matched.clear();
         produced.clear();
+        // Nothing can match at this step: Prometheus returns nothing here
+        // before it looks for duplicates on the "one" side.
+        if many_here.is_empty() && m.fill.lhs.is_none() {
+            continue;
+        }
         for &(j, f) in one_here {
             let sig = one_sig[j as usize];
             if let Some(&(prev, _)) = one_at.get(&sig) {

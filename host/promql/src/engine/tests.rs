@@ -294,3 +294,27 @@ fn steps_len_saturates() {
     assert_eq!(empty.len(), 0);
     assert_eq!(Steps::instant(5).len(), 1);
 }
+
+#[test]
+fn an_empty_side_matches_nothing_before_duplicates_are_an_error() {
+    // Prometheus short-circuits when one side is empty; duplicates on the
+    // "one" side are no error then (found by the rules benchmark:
+    // KubeStatefulSetUpdateNotRolledOut failed only in Pharos).
+    let engine = Engine::new(EngineOptions::default());
+    let s = storage(1);
+    let dups =
+        r#"(label_replace(vector(1),"y","a","","") or label_replace(vector(1),"y","b","",""))"#;
+    let empty = "(vector(1) unless vector(1))";
+    for q in [
+        format!("{empty} * on() {dups}"),
+        format!("{dups} * on() group_right() {empty}"),
+    ] {
+        match run(&engine, &s, &q, 0) {
+            Ok(QueryValue::Vector { samples, .. }) => assert!(samples.is_empty(), "{q}"),
+            other => panic!("{q}: {other:?}"),
+        }
+    }
+    // With both sides present the duplicates are still refused.
+    let q = format!("vector(1) * on() {dups}");
+    assert!(run(&engine, &s, &q, 0).is_err(), "{q}");
+}
