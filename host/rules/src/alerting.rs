@@ -228,9 +228,11 @@ pub(crate) fn to_send(
     ts: i64,
     resend_delay: i64,
     interval: i64,
-    generator_url: &str,
+    generator_url: impl FnOnce() -> String,
 ) -> Vec<Alert> {
     let mut out = Vec::new();
+    let mut generator_url = Some(generator_url);
+    let mut url = String::new();
     for a in state.active.values_mut() {
         if !a.needs_sending(ts, resend_delay) {
             continue;
@@ -242,7 +244,13 @@ pub(crate) fn to_send(
             annotations: a.annotations.clone(),
             starts_at: a.fired_at.unwrap_or(a.active_at),
             ends_at: Some(a.resolved_at.unwrap_or(a.valid_until)),
-            generator_url: generator_url.to_owned(),
+            generator_url: {
+                // Built once, and only when something is sent.
+                if let Some(make) = generator_url.take() {
+                    url = make();
+                }
+                url.clone()
+            },
         });
     }
     out.sort_by(|a, b| a.labels.cmp(&b.labels));

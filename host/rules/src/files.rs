@@ -23,21 +23,25 @@ pub enum LoadError {
 pub fn resolve(patterns: &[String], base: &Path) -> Result<Vec<PathBuf>, LoadError> {
     let mut out: Vec<PathBuf> = Vec::new();
     for p in patterns {
-        let full = base.join(p);
-        let text = full.to_string_lossy().into_owned();
-        let paths = glob::glob(&text).map_err(|e| LoadError::Pattern {
-            pattern: p.clone(),
-            message: e.to_string(),
-        })?;
-        let mut found: Vec<PathBuf> = paths.filter_map(Result::ok).collect();
-        found.sort();
-        for f in found {
+        for f in resolve_pattern(p, base)? {
             if !out.contains(&f) {
                 out.push(f);
             }
         }
     }
     Ok(out)
+}
+
+/// The files one pattern (relative to `base`) names, sorted.
+pub fn resolve_pattern(pattern: &str, base: &Path) -> Result<Vec<PathBuf>, LoadError> {
+    let full = base.join(pattern);
+    let paths = glob::glob(&full.to_string_lossy()).map_err(|e| LoadError::Pattern {
+        pattern: pattern.to_owned(),
+        message: e.to_string(),
+    })?;
+    let mut found: Vec<PathBuf> = paths.filter_map(Result::ok).collect();
+    found.sort();
+    Ok(found)
 }
 
 /// Resolves and loads every rule file.

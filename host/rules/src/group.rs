@@ -208,13 +208,13 @@ impl Group {
             let outcome = result.and_then(|vector| {
                 samples_total += vector.len() as u64;
                 if rule.is_alerting() {
-                    let url = generator_url(env.external_url, &rule.def.expr_text);
+                    let expr = &rule.def.expr_text;
                     let alerts = alerting::to_send(
                         &mut rule.alerts,
                         ts,
                         env.resend_delay,
                         millis(self.interval),
-                        &url,
+                        || generator_url(env.external_url, expr),
                     );
                     if !alerts.is_empty() {
                         to_send.push((i, alerts));

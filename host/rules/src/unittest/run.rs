@@ -51,15 +51,11 @@ pub fn test_file(path: &Path) -> Result<(), Vec<String>> {
 fn resolve(dir: &Path, patterns: &[String]) -> Result<Vec<PathBuf>, Vec<String>> {
     let mut out = Vec::new();
     for p in patterns {
-        let full = dir.join(p);
-        let pattern = full.to_string_lossy();
-        let matches = glob::glob(&pattern).map_err(|e| vec![format!("{p}: {e}")])?;
-        let mut found: Vec<PathBuf> = matches.filter_map(Result::ok).collect();
-        if found.is_empty() && !pattern.contains(['*', '?', '[']) {
+        let found = crate::files::resolve_pattern(p, dir).map_err(|e| vec![e.to_string()])?;
+        if found.is_empty() && !p.contains(['*', '?', '[']) {
             // Not a pattern: let loading report the missing file.
-            found.push(full);
+            out.push(dir.join(p));
         }
-        found.sort();
         out.extend(found);
     }
     Ok(out)
