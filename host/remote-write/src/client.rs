@@ -94,22 +94,22 @@ impl Client {
 
     /// One POST of a snappy-compressed `WriteRequest`.
     pub(crate) async fn send(&self, body: bytes::Bytes) -> Outcome {
-        let mut req = self
+        let req = self
             .http
             .post(self.url.clone())
             .headers(self.headers.clone())
             .body(body);
-        match self.credentials() {
-            Ok(Some(Credentials::Basic(user, pass))) => req = req.basic_auth(user, Some(pass)),
-            Ok(Some(Credentials::Bearer(token))) => req = req.bearer_auth(token),
-            Ok(None) => {}
-            Err(reason) => {
+        // Credentials are read from their files on each request, so
+        // rotated secrets are picked up (as Prometheus does).
+        let req = match pharos_http_client::authorize(req, &self.auth) {
+            Ok(r) => r,
+            Err(e) => {
                 return Outcome::Retry {
-                    reason,
+                    reason: e.to_string(),
                     retry_after: None,
                 };
             }
-        }
+        };
         let resp = match req.send().await {
             Ok(r) => r,
             Err(e) => {
@@ -135,36 +135,6 @@ impl Client {
         );
         classify(status.as_u16(), self.retry_on_429, reason, retry_after)
     }
-
-    /// Credentials, read from their files on each request so rotated
-    /// secrets are picked up (as Prometheus does).
-    fn credentials(&self) -> Result<Option<Credentials>, String> {
-        let read = |p: &std::path::Path| {
-            std::fs::read_to_string(p)
-                .map(|s| s.trim().to_owned())
-                .map_err(|e| format!("reading {}: {e}", p.display()))
-        };
-        if let Some(b) = &self.auth.basic_auth {
-            let pass = match (&b.password, &b.password_file) {
-                (Some(p), _) => p.expose().to_owned(),
-                (None, Some(f)) => read(f)?,
-                (None, None) => String::new(),
-            };
-            return Ok(Some(Credentials::Basic(b.username.clone(), pass)));
-        }
-        if let Some(t) = &self.auth.bearer_token {
-            return Ok(Some(Credentials::Bearer(t.expose().to_owned())));
-        }
-        if let Some(f) = &self.auth.bearer_token_file {
-            return Ok(Some(Credentials::Bearer(read(f)?)));
-        }
-        Ok(None)
-    }
-}
-
-enum Credentials {
-    Basic(String, String),
-    Bearer(String),
 }
 
 /// Sorts a non-2xx status.
