@@ -252,7 +252,7 @@ allow_http = ["https://ok.example.org", "ftp://x"]
     let err = set.prepare(&bad).await.err().unwrap();
     assert_eq!(err.errors.len(), 3, "{err}");
     assert!(
-        err.errors[0].starts_with(r#"pharos.toml:4:14: scrape[0].discovery[0].plugin (job "a"): no plugin named "nope": built in are consul, dns, file, http, json, kubernetes, pagerduty, probe, slack, webhook; installed are none"#),
+        err.errors[0].starts_with(r#"pharos.toml:4:14: scrape[0].discovery[0].plugin (job "a"): no plugin named "nope": built in are consul, dns, email, file, http, json, kubernetes, pagerduty, probe, slack, webhook; installed are none"#),
         "{}",
         err.errors[0]
     );
