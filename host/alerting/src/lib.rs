@@ -20,12 +20,15 @@
 
 pub mod config;
 pub mod dispatch;
+pub mod fingerprint;
 mod goregex;
 pub mod inhibit;
 pub mod located;
 pub mod matchers;
 pub mod route;
+pub mod service;
 pub mod silence;
+pub mod store;
 pub mod timeinterval;
 
 pub use config::{AlertingConfig, ConfigError};

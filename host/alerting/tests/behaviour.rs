@@ -50,7 +50,7 @@ fn dispatcher() -> Dispatcher {
 #[test]
 fn alert_sink_queues_into_the_dispatcher() {
     let mut d = dispatcher();
-    let (queue, inbox) = alert_queue();
+    let (queue, mut inbox) = alert_queue();
     let sink: Box<dyn AlertSink> = Box::new(queue.clone());
     let rules = std::thread::spawn(move || {
         sink.send(vec![alert(

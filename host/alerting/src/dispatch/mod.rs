@@ -89,6 +89,15 @@ impl Notification {
     }
 }
 
+/// What [`Dispatcher::gc`] forgot.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Forgotten {
+    /// Alerts resolved and sent.
+    pub alerts: Vec<Labels>,
+    /// Notification log entries past their retention.
+    pub nflog: Vec<NflogKey>,
+}
+
 /// Why an alert is not notified at a time.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AlertStatus {
@@ -116,6 +125,8 @@ pub struct AlertGroup {
 /// Routing, grouping, muting and dedup of alerts.
 #[derive(Debug, Clone)]
 pub struct Dispatcher {
+    /// False without a route: alerts are kept, not routed.
+    routed: bool,
     tree: RouteTree,
     receivers: BTreeMap<String, Vec<Integration>>,
     intervals: BTreeMap<String, Vec<TimeInterval>>,
@@ -131,10 +142,29 @@ fn ms(d: std::time::Duration) -> i64 {
 }
 
 impl Dispatcher {
-    /// A dispatcher for a configuration (validated here).
+    /// A dispatcher for a configuration (validated here), where
+    /// `send_resolved` defaults to true.
     pub fn new(cfg: &AlertingConfig) -> Result<Self, ConfigError> {
-        cfg.validate()?;
-        let tree = RouteTree::from_config(cfg)?;
+        Self::with_send_resolved_defaults(cfg, &|_| true)
+    }
+
+    /// A dispatcher for a configuration (validated here); `send_resolved`
+    /// of a notifier that leaves it out is `default_for(plugin)`.
+    ///
+    /// A configuration without a route and receivers (`[alerting]` unset,
+    /// or only external Alertmanagers) gives a dispatcher that keeps the
+    /// alerts it receives (for the API) and routes none of them.
+    pub fn with_send_resolved_defaults(
+        cfg: &AlertingConfig,
+        default_for: &dyn Fn(&str) -> bool,
+    ) -> Result<Self, ConfigError> {
+        let routed = cfg.route.is_some() || !cfg.receivers.is_empty();
+        let tree = if routed {
+            cfg.validate()?;
+            RouteTree::from_config(cfg)?
+        } else {
+            RouteTree::new(&crate::config::RouteConfig::default())
+        };
         let receivers = cfg
             .receivers
             .iter()
@@ -144,7 +174,9 @@ impl Dispatcher {
                     .iter()
                     .map(|n| Integration {
                         plugin: n.plugin.value.clone(),
-                        send_resolved: n.send_resolved(),
+                        send_resolved: n
+                            .send_resolved
+                            .unwrap_or_else(|| default_for(&n.plugin.value)),
                         config: n.config.clone(),
                     })
                     .collect();
@@ -157,6 +189,7 @@ impl Dispatcher {
             .map(|t| (t.name.value.clone(), t.time_intervals.clone()))
             .collect();
         Ok(Dispatcher {
+            routed,
             tree,
             receivers,
             intervals,
@@ -176,7 +209,15 @@ impl Dispatcher {
     /// Alertmanager restarts its dispatcher), and the log keeps a reload
     /// from notifying again about what was already sent.
     pub fn reload(&mut self, cfg: &AlertingConfig, now: i64) -> Result<(), ConfigError> {
-        let mut next = Dispatcher::new(cfg)?;
+        let next = Dispatcher::new(cfg)?;
+        self.replace(next, now);
+        Ok(())
+    }
+
+    /// Moves this dispatcher's alerts and notification log into `next`
+    /// (built from a new configuration) and becomes it, as
+    /// [`reload`](Self::reload) does.
+    pub fn replace(&mut self, mut next: Dispatcher, now: i64) {
         next.nflog = std::mem::take(&mut self.nflog);
         let alerts = std::mem::take(&mut self.alerts);
         for stored in alerts.into_values() {
@@ -189,7 +230,33 @@ impl Dispatcher {
             groups = self.groups.len(),
             "alerting configuration reloaded"
         );
-        Ok(())
+    }
+
+    /// Whether alerts are routed (a route is configured).
+    pub fn is_routed(&self) -> bool {
+        self.routed
+    }
+
+    /// The receivers, by name.
+    pub fn receivers(&self) -> &BTreeMap<String, Vec<Integration>> {
+        &self.receivers
+    }
+
+    /// Takes back an alert stored before a restart, as it was.
+    pub fn restore(&mut self, stored: StoredAlert, now: i64) {
+        self.inhibitor.observe(&stored.alert);
+        self.route(&stored, now);
+        self.alerts.insert(stored.alert.labels.clone(), stored);
+    }
+
+    /// Takes back a notification log entry stored before a restart.
+    pub fn restore_nflog(&mut self, key: NflogKey, entry: NflogEntry) {
+        self.nflog.log(key, entry);
+    }
+
+    /// The alert with this label set, if known.
+    pub fn alert(&self, labels: &Labels) -> Option<&StoredAlert> {
+        self.alerts.get(labels)
     }
 
     /// The route tree.
@@ -271,8 +338,18 @@ impl Dispatcher {
         }
     }
 
-    /// Receives one alert at `now`.
-    pub fn insert(&mut self, alert: Alert, now: i64) {
+    /// The notification log entries written at `now` (by a flush at
+    /// `now`), to persist them.
+    pub fn nflog_written_at(&self, now: i64) -> Vec<(NflogKey, NflogEntry)> {
+        self.nflog
+            .iter()
+            .filter(|(_, e)| e.at == now)
+            .map(|(k, e)| (k.clone(), e.clone()))
+            .collect()
+    }
+
+    /// Receives one alert at `now`; returns the version stored.
+    pub fn insert(&mut self, alert: Alert, now: i64) -> &StoredAlert {
         let incoming = StoredAlert::received(alert, now, self.resolve_timeout_ms);
         let stored = match self.alerts.get(&incoming.alert.labels) {
             Some(known) if known.overlaps(&incoming) => known.merge(incoming, now),
@@ -280,10 +357,14 @@ impl Dispatcher {
         };
         self.inhibitor.observe(&stored.alert);
         self.route(&stored, now);
-        self.alerts.insert(stored.alert.labels.clone(), stored);
+        let key = stored.alert.labels.clone();
+        self.alerts.entry(key).insert_entry(stored).into_mut()
     }
 
     fn route(&mut self, stored: &StoredAlert, now: i64) {
+        if !self.routed {
+            return;
+        }
         for id in self.tree.match_labels(&stored.alert.labels) {
             let Some(route) = self.tree.get(id) else {
                 continue;
@@ -448,9 +529,24 @@ impl Dispatcher {
 
     /// Forgets alerts resolved at `now`, inhibition sources that resolved,
     /// and notification log entries past their retention.
-    pub fn gc(&mut self, now: i64) {
-        self.alerts.retain(|_, a| !a.resolved_at(now));
+    /// Returns what was forgotten, so a store can drop it too.
+    ///
+    /// An alert still in an aggregation group stays until the group's
+    /// flush has sent its resolution.
+    pub fn gc(&mut self, now: i64) -> Forgotten {
+        let in_groups: BTreeSet<&Labels> =
+            self.groups.values().flat_map(|g| g.alerts.keys()).collect();
+        let alerts: Vec<Labels> = self
+            .alerts
+            .iter()
+            .filter(|(l, a)| a.resolved_at(now) && !in_groups.contains(l))
+            .map(|(l, _)| l.clone())
+            .collect();
+        for l in &alerts {
+            self.alerts.remove(l);
+        }
         self.inhibitor.gc(now);
-        self.nflog.gc(now, NFLOG_RETENTION_MS);
+        let nflog = self.nflog.gc(now, NFLOG_RETENTION_MS);
+        Forgotten { alerts, nflog }
     }
 }

@@ -37,10 +37,23 @@ impl Nflog {
         self.entries.insert(key, entry);
     }
 
-    /// Drops entries older than `retention_ms`.
-    pub fn gc(&mut self, now: i64, retention_ms: i64) {
-        self.entries
-            .retain(|_, e| e.at.saturating_add(retention_ms) > now);
+    /// Drops entries older than `retention_ms`; returns their keys.
+    pub fn gc(&mut self, now: i64, retention_ms: i64) -> Vec<NflogKey> {
+        let old: Vec<NflogKey> = self
+            .entries
+            .iter()
+            .filter(|(_, e)| e.at.saturating_add(retention_ms) <= now)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in &old {
+            self.entries.remove(k);
+        }
+        old
+    }
+
+    /// All entries.
+    pub fn iter(&self) -> impl Iterator<Item = (&NflogKey, &NflogEntry)> {
+        self.entries.iter()
     }
 
     /// How many entries there are.

@@ -2,7 +2,8 @@
 //! [`AlertSink`] by queueing batches on a channel; the dispatcher's owner
 //! drains them into the [`Dispatcher`](super::Dispatcher) with its clock.
 
-use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
+use tokio::sync::mpsc::error::TryRecvError;
+use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
 
 use pharos_model::alert::{Alert, AlertSink};
 
@@ -11,18 +12,18 @@ use super::Dispatcher;
 /// The sending half: hand it to rule evaluation and the API.
 #[derive(Debug, Clone)]
 pub struct AlertQueue {
-    tx: Sender<Vec<Alert>>,
+    tx: UnboundedSender<Vec<Alert>>,
 }
 
 /// The receiving half, drained by the dispatcher's owner.
 #[derive(Debug)]
 pub struct AlertInbox {
-    rx: Receiver<Vec<Alert>>,
+    rx: UnboundedReceiver<Vec<Alert>>,
 }
 
 /// A connected queue and inbox.
 pub fn alert_queue() -> (AlertQueue, AlertInbox) {
-    let (tx, rx) = mpsc::channel();
+    let (tx, rx) = mpsc::unbounded_channel();
     (AlertQueue { tx }, AlertInbox { rx })
 }
 
@@ -41,7 +42,7 @@ impl AlertSink for AlertQueue {
 impl AlertInbox {
     /// Moves every queued alert into the dispatcher at `now`; returns how
     /// many alerts were moved and whether all senders are gone.
-    pub fn drain_into(&self, dispatcher: &mut Dispatcher, now: i64) -> (usize, bool) {
+    pub fn drain_into(&mut self, dispatcher: &mut Dispatcher, now: i64) -> (usize, bool) {
         let mut moved = 0;
         loop {
             match self.rx.try_recv() {
@@ -55,9 +56,13 @@ impl AlertInbox {
         }
     }
 
-    /// Waits up to `timeout` for the next batch (for an owner thread that
-    /// sleeps until a batch arrives or the next flush is due).
-    pub fn recv_timeout(&self, timeout: std::time::Duration) -> Option<Vec<Alert>> {
-        self.rx.recv_timeout(timeout).ok()
+    /// The next queued batch, if one is waiting.
+    pub fn try_recv(&mut self) -> Option<Vec<Alert>> {
+        self.rx.try_recv().ok()
+    }
+
+    /// Waits for the next batch; `None` once every sender is gone.
+    pub async fn recv(&mut self) -> Option<Vec<Alert>> {
+        self.rx.recv().await
     }
 }
