@@ -2,11 +2,12 @@
 
     smtp-server.py --host 127.0.0.1 --port 0 --mode starttls|implicit|plain
                    [--cert PEM --key PEM] [--user U --password P]
-                   [--exclude-auth LOGIN]
+                   [--exclude-auth LOGIN] [--client-ca PEM]
 
 Prints `listening <port>` once it accepts connections, then one JSON line
 per delivered message: the envelope, the mechanism and login the client
-authenticated with, and the message as Python's email package parses it
+authenticated with, the common name of the client certificate (with
+--client-ca, which makes one required), and the message as Python's email package parses it
 (headers decoded, each part's content type, transfer encoding and decoded
 body) plus the raw data. Runs until killed. Installed by
 install-aiosmtpd.sh; started by tests/tests/email_plugin.rs.
@@ -44,6 +45,17 @@ def parse(data: bytes) -> dict:
     }
 
 
+def client_cn(server, session):
+    cert = (session.ssl or {}).get("peercert") or server.transport.get_extra_info(
+        "peercert"
+    )
+    for rdn in (cert or {}).get("subject", ()):
+        for key, value in rdn:
+            if key == "commonName":
+                return value
+    return None
+
+
 class Handler:
     async def handle_DATA(self, server, session, envelope):
         record = {
@@ -54,6 +66,7 @@ class Handler:
             or server.transport.get_extra_info("ssl_object") is not None,
             "auth_mechanism": getattr(session, "pharos_mechanism", None),
             "auth_login": getattr(session, "pharos_login", None),
+            "client_cn": client_cn(server, session),
             "data": envelope.original_content.decode("utf-8", "replace"),
         }
         record.update(parse(envelope.original_content))
@@ -71,12 +84,16 @@ def main() -> None:
     p.add_argument("--user")
     p.add_argument("--password")
     p.add_argument("--exclude-auth", action="append", default=[])
+    p.add_argument("--client-ca")
     args = p.parse_args()
 
     context = None
     if args.mode != "plain":
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(args.cert, args.key)
+        if args.client_ca:
+            context.verify_mode = ssl.CERT_REQUIRED
+            context.load_verify_locations(args.client_ca)
 
     def authenticator(server, session, envelope, mechanism, auth_data):
         if not isinstance(auth_data, LoginPassword):

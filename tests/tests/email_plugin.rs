@@ -82,6 +82,7 @@ impl SmtpServer {
         mode: Mode,
         cert: &Cert,
         exclude_auth: &[&str],
+        client_ca: Option<&Cert>,
     ) -> Result<SmtpServer> {
         let python = aiosmtpd_python()?;
         let mut cmd = Command::new(python);
@@ -101,6 +102,9 @@ impl SmtpServer {
             .args(["--user", USER, "--password", PASSWORD]);
         for mechanism in exclude_auth {
             cmd.args(["--exclude-auth", mechanism]);
+        }
+        if let Some(ca) = client_ca {
+            cmd.arg("--client-ca").arg(&ca.cert);
         }
         let mut child = cmd
             .stdin(Stdio::null())
@@ -218,8 +222,8 @@ fn make_ca(dir: &Path, name: &str) -> Result<Cert> {
 
 /// A server certificate (RSA, as most mail servers have) for
 /// `subject_alt_name` (e.g. `DNS:smtp.pharos.test` or `IP:127.0.0.1`),
-/// signed by `ca`.
-fn issue(dir: &Path, ca: &Cert, name: &str, subject_alt_name: &str) -> Result<Cert> {
+/// signed by `ca`; with `client`, a client certificate with an ECDSA key.
+fn issue(dir: &Path, ca: &Cert, name: &str, subject_alt_name: &str, client: bool) -> Result<Cert> {
     let (cert, key, csr, ext) = (
         format!("{name}.pem"),
         format!("{name}.key"),
@@ -229,24 +233,20 @@ fn issue(dir: &Path, ca: &Cert, name: &str, subject_alt_name: &str) -> Result<Ce
     std::fs::write(
         dir.join(&ext),
         format!(
-            "subjectAltName={subject_alt_name}\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n"
+            "subjectAltName={subject_alt_name}\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage={}\n",
+            if client { "clientAuth" } else { "serverAuth" }
         ),
     )?;
-    openssl(
-        dir,
-        &[
-            "req",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-subj",
-            &format!("/CN={name}"),
-            "-keyout",
-            &key,
-            "-out",
-            &csr,
-        ],
-    )?;
+    let key_type: &[&str] = if client {
+        &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"]
+    } else {
+        &["-newkey", "rsa:2048"]
+    };
+    let subject = format!("/CN={name}");
+    let mut args = vec!["req"];
+    args.extend_from_slice(key_type);
+    args.extend_from_slice(&["-nodes", "-subj", &subject, "-keyout", &key, "-out", &csr]);
+    openssl(dir, &args)?;
     let (ca_cert, ca_key) = (ca.cert.display().to_string(), ca.key.display().to_string());
     openssl(
         dir,
@@ -290,7 +290,13 @@ impl Pki {
         let path = dir.path().canonicalize()?;
         let ca = make_ca(&path, "ca")?;
         let other_ca = make_ca(&path, "other-ca")?;
-        let named = issue(&path, &ca, "smtp.pharos.test", "DNS:smtp.pharos.test")?;
+        let named = issue(
+            &path,
+            &ca,
+            "smtp.pharos.test",
+            "DNS:smtp.pharos.test",
+            false,
+        )?;
         std::fs::write(path.join("password"), format!("{PASSWORD}\n"))?;
         Ok(Pki {
             dir,
@@ -477,7 +483,7 @@ async fn starttls_with_a_private_ca_and_auth_plain() -> Result<()> {
     let pki = Pki::new()?;
     let dir = pki.path()?;
     // LOGIN excluded: the server offers PLAIN only.
-    let server = SmtpServer::start("127.0.0.1", 0, Mode::StartTls, &pki.named, &["LOGIN"])?;
+    let server = SmtpServer::start("127.0.0.1", 0, Mode::StartTls, &pki.named, &["LOGIN"], None)?;
     let rt = runtime()?;
     let email = load(&rt, &server.addr, &dir).await?;
 
@@ -507,7 +513,7 @@ async fn starttls_with_a_private_ca_and_auth_plain() -> Result<()> {
 async fn a_certificate_from_another_ca_is_refused() -> Result<()> {
     let pki = Pki::new()?;
     let dir = pki.path()?;
-    let server = SmtpServer::start("127.0.0.1", 0, Mode::StartTls, &pki.named, &[])?;
+    let server = SmtpServer::start("127.0.0.1", 0, Mode::StartTls, &pki.named, &[], None)?;
     let rt = runtime()?;
     let email = load(&rt, &server.addr, &dir).await?;
 
@@ -546,8 +552,8 @@ async fn implicit_tls_on_port_465_and_auth_login() -> Result<()> {
     let dir = pki.path()?;
     let pid = std::process::id();
     let ip = format!("127.{}.{}.{}", 100 + pid % 100, (pid / 100) % 250 + 1, 46);
-    let cert = issue(&dir, &pki.ca, "implicit", &format!("IP:{ip}"))?;
-    let server = SmtpServer::start(&ip, 465, Mode::Implicit, &cert, &[])
+    let cert = issue(&dir, &pki.ca, "implicit", &format!("IP:{ip}"), false)?;
+    let server = SmtpServer::start(&ip, 465, Mode::Implicit, &cert, &[], None)
         .with_context(|| format!("binding {ip}:465 needs root (CI runs as root)"))?;
     let rt = runtime()?;
     let email = load(&rt, &server.addr, &dir).await?;
@@ -567,6 +573,53 @@ async fn implicit_tls_on_port_465_and_auth_login() -> Result<()> {
         }
         other => panic!("expected a permanent error, got {other:?}"),
     }
+    assert!(server.nothing_delivered());
+    Ok(())
+}
+
+/// A client certificate (`cert_file`, `key_file`, an ECDSA key) is
+/// presented to a server that requires one; without it the server ends
+/// the handshake (transient).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_certificate_is_presented() -> Result<()> {
+    let pki = Pki::new()?;
+    let dir = pki.path()?;
+    let client = issue(
+        &dir,
+        &pki.ca,
+        "pharos-client",
+        "DNS:pharos.example.org",
+        true,
+    )?;
+    let server = SmtpServer::start(
+        "127.0.0.1",
+        0,
+        Mode::StartTls,
+        &pki.named,
+        &["LOGIN"],
+        Some(&pki.ca),
+    )?;
+    let rt = runtime()?;
+    let email = load(&rt, &server.addr, &dir).await?;
+
+    let mut cfg = config(&server.addr);
+    cfg["auth_password"] = json!(PASSWORD);
+    cfg["tls_config"] = json!({
+        "ca_file": pki.ca.cert,
+        "server_name": "smtp.pharos.test",
+        "cert_file": client.cert,
+        "key_file": client.key,
+    });
+    email.notify(&cfg.to_string(), &group()).await?;
+    let m = server.message()?;
+    assert_delivered(&m, "PLAIN");
+    assert_eq!(m["client_cn"], "pharos-client", "{m:#}");
+
+    cfg["tls_config"] = json!({"ca_file": pki.ca.cert, "server_name": "smtp.pharos.test"});
+    assert!(matches!(
+        expect_error(email.notify(&cfg.to_string(), &group()).await),
+        PluginError::Transient(_)
+    ));
     assert!(server.nothing_delivered());
     Ok(())
 }

@@ -31,16 +31,20 @@
 //! `host:port`, `from` one address, `to` an address list, header names).
 //!
 //! TLS (`tls_config`: `ca_file`, `server_name`, `insecure_skip_verify`,
-//! `min_version`, `max_version`) runs inside the component with rustls and
-//! a pure-Rust crypto provider; `transport.rs` says why. The server's
-//! certificate is verified against Mozilla's roots, or only against the CAs
-//! of `ca_file`, for the name `server_name` (default: the smarthost's
-//! host). Client certificates (`cert_file`, `key_file`) are not supported
-//! yet and are refused by `validate-config`.
+//! `cert_file` and `key_file` for a client certificate, `min_version`,
+//! `max_version`) runs inside the component with rustls and a pure-Rust
+//! crypto provider; `transport.rs` says why. The server's certificate is
+//! verified against Mozilla's roots, or only against the CAs of `ca_file`,
+//! for the name `server_name` (default: the smarthost's host).
+//!
+//! `send_resolved` (a key of the notifier entry, not of this
+//! configuration) defaults to false for email, Alertmanager's default: the
+//! schema says so with `x-pharos-send-resolved`, and the host applies it.
 //!
 //! Grants: `allow_tcp = ["<smarthost>"]` (a name there may be looked up
 //! without `allow_dns`), `allow_private_ips` for a relay on a private
-//! address, `allow_read` for `auth_password_file` and `tls_config.ca_file`.
+//! address, `allow_read` for `auth_password_file` and the `tls_config`
+//! files.
 //!
 //! Errors: a connection or TLS failure and a 4xx reply are `transient`
 //! (retried; Alertmanager retries every SMTP failure), a 5xx reply (a
@@ -206,13 +210,29 @@ impl Config {
         )?;
         self.final_headers("", "")?;
         let tls = &self.tls_config;
-        if tls.cert_file.is_some() || tls.key_file.is_some() {
-            return Err(Error::config(
-                "`tls_config.cert_file`/`tls_config.key_file`: client certificates are not supported yet",
-            ));
+        match (tls.cert_file.as_deref(), tls.key_file.as_deref()) {
+            (Some(_), None) => {
+                return Err(Error::config(
+                    "`tls_config.key_file` is required with `tls_config.cert_file`",
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(Error::config(
+                    "`tls_config.cert_file` is required with `tls_config.key_file`",
+                ));
+            }
+            _ => {}
         }
-        if tls.ca_file.as_deref() == Some("") {
-            return Err(Error::config("`tls_config.ca_file` must not be empty"));
+        for (key, value) in [
+            ("ca_file", &tls.ca_file),
+            ("cert_file", &tls.cert_file),
+            ("key_file", &tls.key_file),
+        ] {
+            if value.as_deref() == Some("") {
+                return Err(Error::config(format!(
+                    "`tls_config.{key}` must not be empty"
+                )));
+            }
         }
         let min = tls_version("min_version", tls.min_version.as_deref())?;
         let max = tls_version("max_version", tls.max_version.as_deref())?;
@@ -313,6 +333,19 @@ fn random_hex(n: usize, fallback: i64) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A file of `tls_config` (through `allow_read`): not granted is a
+/// `config` error, a missing file `transient`, both naming the key.
+fn read_tls_file(key: &str, path: Option<&str>) -> Result<Option<Vec<u8>>, Error> {
+    let Some(path) = path else { return Ok(None) };
+    pharos_sdk::fs::read(path).map(Some).map_err(|e| {
+        let err: Error = e.into();
+        match err {
+            Error::Config(m) => Error::config(format!("`tls_config.{key}`: {m}")),
+            other => Error::transient(format!("`tls_config.{key}`: {}", other.message())),
+        }
+    })
+}
+
 struct Email;
 
 impl Notifier for Email {
@@ -347,15 +380,13 @@ impl Notifier for Email {
         };
 
         let tls = &config.tls_config;
-        let ca_pem = match tls.ca_file.as_deref() {
-            None => None,
-            Some(path) => Some(pharos_sdk::fs::read(path).map_err(|e| {
-                let err: Error = e.into();
-                match err {
-                    Error::Config(m) => Error::config(format!("`tls_config.ca_file`: {m}")),
-                    other => Error::transient(format!("`tls_config.ca_file`: {}", other.message())),
-                }
-            })?),
+        let ca_pem = read_tls_file("ca_file", tls.ca_file.as_deref())?;
+        let client = match (
+            read_tls_file("cert_file", tls.cert_file.as_deref())?,
+            read_tls_file("key_file", tls.key_file.as_deref())?,
+        ) {
+            (Some(cert), Some(key)) => Some((cert, key)),
+            _ => None,
         };
         let min = tls_version("min_version", tls.min_version.as_deref())?;
         let max = tls_version("max_version", tls.max_version.as_deref())?;
@@ -369,6 +400,7 @@ impl Notifier for Email {
             insecure_skip_verify: tls.insecure_skip_verify,
             tls12: min.is_none_or(|m| m <= 2),
             tls13: max.is_none_or(|m| m >= 3),
+            client,
         };
         let (tls_config, name) = settings.client_config().map_err(Error::config)?;
 
@@ -507,7 +539,11 @@ mod tests {
                 "`tls_config.max_version`",
             ),
             (
-                format!(r#"{{{BASE}, "tls_config": {{"cert_file": "/c", "key_file": "/k"}}}}"#),
+                format!(r#"{{{BASE}, "tls_config": {{"cert_file": "/c"}}}}"#),
+                "`tls_config.key_file`",
+            ),
+            (
+                format!(r#"{{{BASE}, "tls_config": {{"key_file": "/k"}}}}"#),
                 "`tls_config.cert_file`",
             ),
             (
@@ -539,6 +575,7 @@ mod tests {
                 "html": "{{{{ template \"email.default.html\" . }}}}", "text": "t",
                 "headers": {{"Subject": "{{{{ template \"email.default.subject\" . }}}}", "Reply-To": "r@x"}},
                 "tls_config": {{"ca_file": "/etc/ca.pem", "server_name": "mx", "insecure_skip_verify": true,
+                                "cert_file": "/etc/pharos/client.pem", "key_file": "/etc/pharos/client.key",
                                 "min_version": "TLS10", "max_version": "TLS13"}}}}"#
             ),
             r#"{"smarthost": "[::1]:465", "from": "a@x", "to": "b@x", "auth_password_file": "/run/secrets/smtp"}"#.to_owned(),

@@ -10,9 +10,11 @@
 //! compiler (ring and aws-lc-rs compile C and would make clang with a wasm
 //! target a build dependency of Pharos), hence RustCrypto's pure-Rust
 //! `rustls-rustcrypto` (AES-GCM, ChaCha20-Poly1305, X25519, P-256/P-384,
-//! RSA and ECDSA verification from the RustCrypto crates). A client only
-//! verifies RSA signatures, so the `rsa` crate's timing advisory
-//! (RUSTSEC-2023-0071, private-key operations) does not apply.
+//! RSA and ECDSA verification from the RustCrypto crates). Verifying the
+//! server's RSA signatures uses only public keys, so the `rsa` crate's
+//! timing advisory (RUSTSEC-2023-0071, private-key operations) does not
+//! apply to it; it does to a client certificate with an RSA key, so prefer
+//! an ECDSA key for `tls_config.key_file`.
 //!
 //! Trust: without `tls_config.ca_file`, Mozilla's roots (`webpki-roots`,
 //! compiled in: the component cannot read the machine's trust store); with
@@ -20,12 +22,14 @@
 //! Alertmanager. `server_name` (default: the smarthost's host) is both SNI
 //! and the name the certificate must carry; `insecure_skip_verify` accepts
 //! any certificate (the handshake's signatures are still checked).
+//! `cert_file` and `key_file` give a client certificate to present.
 //! TLS 1.2 and 1.3 only, as Go's client default.
 
 use crate::smtp::{SmtpError, Transport};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{
     CertificateError, ClientConfig, ClientConnection, DigitallySignedStruct, RootCertStore,
     SignatureScheme, StreamOwned,
@@ -46,6 +50,9 @@ pub struct TlsSettings {
     pub tls12: bool,
     /// Allow TLS 1.3 (`max_version` is not `TLS12`).
     pub tls13: bool,
+    /// The client certificate chain and key (PEM) of `cert_file` and
+    /// `key_file`.
+    pub client: Option<(Vec<u8>, Vec<u8>)>,
 }
 
 impl TlsSettings {
@@ -63,16 +70,15 @@ impl TlsSettings {
         let builder = ClientConfig::builder_with_provider(provider.clone())
             .with_protocol_versions(&versions)
             .map_err(|e| format!("`tls_config`: {e}"))?;
-        let config = if self.insecure_skip_verify {
+        let builder = if self.insecure_skip_verify {
             builder
                 .dangerous()
                 .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate(provider)))
-                .with_no_client_auth()
         } else {
             let mut roots = RootCertStore::empty();
             match &self.ca_pem {
                 Some(pem) => {
-                    for cert in rustls::pki_types::pem::PemObject::pem_slice_iter(pem) {
+                    for cert in CertificateDer::pem_slice_iter(pem) {
                         let cert: CertificateDer<'static> = cert.map_err(|e| {
                             format!("`tls_config.ca_file`: not a PEM certificate: {e}")
                         })?;
@@ -86,7 +92,26 @@ impl TlsSettings {
                 }
                 None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
             }
-            builder.with_root_certificates(roots).with_no_client_auth()
+            builder.with_root_certificates(roots)
+        };
+        let config = match &self.client {
+            None => builder.with_no_client_auth(),
+            Some((cert_pem, key_pem)) => {
+                let chain = CertificateDer::pem_slice_iter(cert_pem)
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| format!("`tls_config.cert_file`: not a PEM certificate: {e}"))?;
+                if chain.is_empty() {
+                    return Err("`tls_config.cert_file` holds no PEM certificate".into());
+                }
+                // The key's text never appears in an error.
+                let key = PrivateKeyDer::from_pem_slice(key_pem).map_err(|_| {
+                    "`tls_config.key_file` holds no PEM private key (PKCS#8, PKCS#1 or SEC1)"
+                        .to_owned()
+                })?;
+                builder.with_client_auth_cert(chain, key).map_err(|e| {
+                    format!("`tls_config.key_file`: not usable with `tls_config.cert_file`: {e}")
+                })?
+            }
         };
         let name = ServerName::try_from(self.server_name.clone()).map_err(|_| {
             format!(
@@ -304,6 +329,7 @@ mod tests {
             insecure_skip_verify: false,
             tls12: true,
             tls13: true,
+            client: None,
         }
     }
 
@@ -336,6 +362,23 @@ mod tests {
                 .is_some_and(|e| e.starts_with("`tls_config.ca_file`")),
             "{err:?}"
         );
+    }
+
+    #[test]
+    fn client_certificates_need_a_key() {
+        let mut s = settings(None);
+        s.client = Some((b"no certificate".to_vec(), b"no key".to_vec()));
+        assert_eq!(
+            s.client_config().err().as_deref(),
+            Some("`tls_config.cert_file` holds no PEM certificate")
+        );
+        s.client = Some((
+            b"-----BEGIN CERTIFICATE-----\nMA==\n-----END CERTIFICATE-----\n".to_vec(),
+            b"-----BEGIN PRIVATE KEY-----\nc2VjcmV0\n-----END PRIVATE KEY-----\n".to_vec(),
+        ));
+        let err = s.client_config().err().unwrap_or_default();
+        assert!(err.starts_with("`tls_config.key_file`"), "{err}");
+        assert!(!err.contains("c2VjcmV0"), "{err}");
     }
 
     #[test]
