@@ -198,6 +198,11 @@ impl Config {
         if !templated(&from) {
             one_address(&from)?;
         }
+        if let Some(hello) = self.hello.as_deref()
+            && !templated(hello)
+        {
+            check_hello(hello)?;
+        }
         let to = required("to", &self.to)?;
         if !templated(&to) {
             recipients(&to)?;
@@ -295,6 +300,18 @@ impl Config {
         }
         headers.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(headers)
+    }
+}
+
+/// `hello`, which goes on the `EHLO` line as it is: one word of printable
+/// ASCII (a rendered template must not smuggle in a second command).
+fn check_hello(hello: &str) -> Result<(), Error> {
+    if hello.bytes().all(|b| b.is_ascii_graphic()) {
+        Ok(())
+    } else {
+        Err(Error::config(format!(
+            "`hello` must be a host name without spaces or control characters, got {hello:?}"
+        )))
     }
 }
 
@@ -448,6 +465,7 @@ impl Notifier for Email {
             .as_deref()
             .filter(|h| !h.is_empty())
             .unwrap_or("localhost");
+        check_hello(hello)?;
         let session = smtp::Session {
             hello,
             host: &host,
@@ -553,6 +571,10 @@ mod tests {
             (
                 format!(r#"{{{BASE}, "send_resolved": true}}"#),
                 "send_resolved",
+            ),
+            (
+                format!(r#"{{{BASE}, "hello": "a\r\nRCPT TO:<x@y>"}}"#),
+                "`hello`",
             ),
         ];
         for (json, key) in cases {
