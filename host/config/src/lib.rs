@@ -71,6 +71,7 @@ mod size;
 #[cfg(test)]
 mod tests;
 mod types;
+pub mod web;
 mod yaml;
 
 use std::path::Path;
@@ -78,6 +79,7 @@ use std::path::Path;
 pub use error::{ConfigError, Invalid};
 pub use size::{ByteSize, SizeError};
 pub use types::*;
+pub use web::{ClientAuthType, TlsServerConfig, TlsVersion, WebConfig};
 
 use error::Locator;
 use raw::RawConfig;

@@ -118,6 +118,33 @@ pub(crate) struct RawRules {
 pub(crate) struct RawServer {
     pub listen: Option<Spanned<String>>,
     pub external_url: Option<Spanned<String>>,
+    // The listener's keys, resolved by `crate::web`.
+    pub enable_lifecycle: Option<bool>,
+    pub enable_remote_write_receiver: Option<bool>,
+    pub remote_write_receiver_max_concurrency: Option<u64>,
+    pub max_connections: Option<u64>,
+    pub read_header_timeout: Option<PromDuration>,
+    pub read_timeout: Option<PromDuration>,
+    pub idle_timeout: Option<PromDuration>,
+    #[serde(default)]
+    pub basic_auth_users: BTreeMap<Spanned<String>, Spanned<String>>,
+    pub tls_server_config: Option<Spanned<crate::web::RawTlsServer>>,
+}
+
+impl RawServer {
+    pub fn web(&self) -> crate::web::RawWeb<'_> {
+        crate::web::RawWeb {
+            enable_lifecycle: self.enable_lifecycle,
+            enable_remote_write_receiver: self.enable_remote_write_receiver,
+            remote_write_receiver_max_concurrency: self.remote_write_receiver_max_concurrency,
+            max_connections: self.max_connections,
+            read_header_timeout: self.read_header_timeout,
+            read_timeout: self.read_timeout,
+            idle_timeout: self.idle_timeout,
+            basic_auth_users: &self.basic_auth_users,
+            tls_server_config: &self.tls_server_config,
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]

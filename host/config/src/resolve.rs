@@ -351,6 +351,7 @@ fn server(raw: &RawConfig, loc: &Locator<'_>) -> Result<ServerConfig> {
     Ok(ServerConfig {
         listen,
         external_url,
+        web: crate::web::resolve(raw.server.web(), loc)?,
     })
 }
 

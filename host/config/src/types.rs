@@ -171,6 +171,10 @@ pub struct ServerConfig {
         skip_serializing_if = "Option::is_none"
     )]
     pub external_url: Option<Url>,
+    /// The listener: TLS, basic auth, limits, lifecycle and remote-write
+    /// switches (see [`crate::web`]).
+    #[serde(flatten)]
+    pub web: crate::web::WebConfig,
 }
 
 /// `[storage]`: the TSDB.
