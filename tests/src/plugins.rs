@@ -171,6 +171,12 @@ impl LoggedPharos {
         crate::api::get_json(&self.url, path)
     }
 
+    /// The body of a GET as text (`/metrics`).
+    pub fn get_text(&self, path: &str) -> Result<String> {
+        let resp = reqwest::blocking::get(format!("{}{path}", self.url))?;
+        Ok(resp.error_for_status()?.text()?)
+    }
+
     /// `POST /-/reload`: `Ok(())` or the server's refusal text.
     pub fn reload(&self) -> Result<std::result::Result<(), String>> {
         let resp = reqwest::blocking::Client::new()

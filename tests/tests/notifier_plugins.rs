@@ -13,18 +13,14 @@
 //! (timestamps and fingerprints are fixed by the recording, so nothing
 //! needs masking). Bad configurations are refused with the key named.
 
-use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use pharos_plugin_host::{
     Alert, AlertStatus, CallError, Grants, Label, Notification, Plugin, PluginError, PluginKind,
     PluginSettings, Runtime, RuntimeOptions,
 };
+use pharos_tests::recorder::{Recorder, Request};
 use serde_json::{Value, json};
 
 fn testdata(plugin: &str, file: &str) -> PathBuf {
@@ -68,104 +64,6 @@ fn recorded_header(plugin: &str, file: &str, header: &str) -> Result<Option<Stri
 }
 
 // --- a recorder --------------------------------------------------------------
-
-struct Request {
-    path: String,
-    headers: BTreeMap<String, String>,
-    body: Vec<u8>,
-}
-
-/// An HTTP/1.1 server on 127.0.0.1 that keeps every request and answers
-/// each with `status` and `reply`.
-struct Recorder {
-    addr: String,
-    requests: Arc<Mutex<Vec<Request>>>,
-}
-
-impl Recorder {
-    fn start(status: &'static str, reply: &'static str) -> Result<Recorder> {
-        let listener = TcpListener::bind("127.0.0.1:0")?;
-        let addr = listener.local_addr()?.to_string();
-        let requests: Arc<Mutex<Vec<Request>>> = Arc::default();
-        let r = requests.clone();
-        std::thread::spawn(move || {
-            for conn in listener.incoming() {
-                let Ok(conn) = conn else { continue };
-                let r = r.clone();
-                std::thread::spawn(move || record(conn, &r, status, reply));
-            }
-        });
-        Ok(Recorder { addr, requests })
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-
-    fn take(&self) -> Vec<Request> {
-        self.requests
-            .lock()
-            .map(|mut r| std::mem::take(&mut *r))
-            .unwrap_or_default()
-    }
-}
-
-fn record(
-    mut conn: std::net::TcpStream,
-    requests: &Mutex<Vec<Request>>,
-    status: &str,
-    reply: &str,
-) {
-    let _ = conn.set_read_timeout(Some(Duration::from_secs(10)));
-    let Ok(clone) = conn.try_clone() else { return };
-    let mut reader = BufReader::new(clone);
-    loop {
-        let mut request_line = String::new();
-        if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
-            return;
-        }
-        let mut headers = BTreeMap::new();
-        loop {
-            let mut line = String::new();
-            if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                return;
-            }
-            if line.trim_end().is_empty() {
-                break;
-            }
-            if let Some((k, v)) = line.split_once(':') {
-                headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_owned());
-            }
-        }
-        let length = headers
-            .get("content-length")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0usize);
-        let mut body = vec![0u8; length];
-        if reader.read_exact(&mut body).is_err() {
-            return;
-        }
-        let path = request_line
-            .split_whitespace()
-            .nth(1)
-            .unwrap_or("/")
-            .to_owned();
-        if let Ok(mut r) = requests.lock() {
-            r.push(Request {
-                path,
-                headers,
-                body,
-            });
-        }
-        let resp = format!(
-            "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{reply}",
-            reply.len()
-        );
-        if conn.write_all(resp.as_bytes()).is_err() {
-            return;
-        }
-    }
-}
 
 // --- the alert group ---------------------------------------------------------
 

@@ -7,49 +7,14 @@
 //! target; `pharos check rules` and `pharos test rules` answer as
 //! promtool.
 
-use std::io::{Read, Write};
-use std::net::TcpListener;
 use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result, bail};
 use pharos_tests::plugins::{LoggedPharos, pharos_cli};
 use pharos_tests::process::{Process, free_port};
+use pharos_tests::target::Target;
 use pharos_tests::wait::eventually;
 use serde_json::Value;
-
-/// A scrape target on loopback that serves `body` while up and refuses
-/// connections' requests (closes them) while down.
-struct Target {
-    addr: String,
-    up: Arc<AtomicBool>,
-}
-
-impl Target {
-    fn start(body: &'static str) -> Result<Target> {
-        let listener = TcpListener::bind("127.0.0.1:0")?;
-        let addr = listener.local_addr()?.to_string();
-        let up = Arc::new(AtomicBool::new(true));
-        let flag = up.clone();
-        std::thread::spawn(move || {
-            for conn in listener.incoming() {
-                let Ok(mut conn) = conn else { continue };
-                if !flag.load(Ordering::SeqCst) {
-                    continue; // dropped: the scrape fails
-                }
-                let mut buf = [0u8; 4096];
-                let _ = conn.read(&mut buf);
-                let _ = write!(
-                    conn,
-                    "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-            }
-        });
-        Ok(Target { addr, up })
-    }
-}
 
 fn write(path: &Path, text: &str) -> Result<()> {
     std::fs::write(path, text).with_context(|| path.display().to_string())
@@ -109,7 +74,7 @@ fn target_down_pending_firing_and_restored_after_kill() -> Result<()> {
     eventually("the recording rule", || p.scalar("job:up:sum{job=\"app\"}"))?;
     assert!(alerts(&p, "TargetDown")?.is_empty());
 
-    target.up.store(false, Ordering::SeqCst);
+    target.set_up(false);
     let pending = eventually("a pending alert", || state_of(&p, "TargetDown", "pending"))?;
     assert_eq!(pending["labels"]["severity"], "page");
     assert_eq!(pending["labels"]["instance"], target.addr.as_str());
@@ -148,7 +113,7 @@ fn target_down_pending_firing_and_restored_after_kill() -> Result<()> {
     );
 
     // The target comes back: the alert resolves.
-    target.up.store(true, Ordering::SeqCst);
+    target.set_up(true);
     eventually("the alert resolved", || {
         Ok(alerts(&p, "TargetDown")?.is_empty().then_some(()))
     })?;
