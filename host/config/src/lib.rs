@@ -65,6 +65,7 @@
 
 mod error;
 mod raw;
+mod redact;
 pub mod render;
 mod resolve;
 mod size;
@@ -77,6 +78,7 @@ mod yaml;
 use std::path::Path;
 
 pub use error::{ConfigError, Invalid};
+pub use redact::{REDACTED_PASSWORD, redact_url};
 pub use size::{ByteSize, SizeError};
 pub use types::*;
 pub use web::{ClientAuthType, TlsServerConfig, TlsVersion, WebConfig};

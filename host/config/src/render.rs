@@ -1,5 +1,7 @@
 //! Renders a loaded config back out, with every default filled in and
-//! secrets masked as `<secret>` (as Prometheus masks them):
+//! secrets masked as Prometheus masks them: passwords, tokens and
+//! remote-write header values as `<secret>`, the password in a URL's
+//! userinfo (`url`, `proxy_url`) as `xxxxx` (Go's `URL.Redacted`):
 //! - [`Config::to_toml`]: the effective Pharos config, the whole of it;
 //! - [`Config::to_prometheus_yaml`]: the equivalent Prometheus config, for
 //!   `/api/v1/status/config` (Prometheus answers `{"yaml": "..."}`). It holds
@@ -12,6 +14,7 @@
 use pharos_model::format_duration;
 use pharos_relabel::Relabel;
 
+use crate::redact_url;
 use crate::types::{Config, HttpClientConfig, ScrapeConfig, Secret};
 use crate::yaml::{self, Yaml};
 
@@ -100,7 +103,7 @@ impl Config {
                 .remote_write
                 .iter()
                 .map(|rw| {
-                    let mut m = vec![kv("url", Yaml::str(rw.url.as_str()))];
+                    let mut m = vec![kv("url", Yaml::str(rw.redacted_url()))];
                     if let Some(name) = &rw.name {
                         m.push(kv("name", Yaml::str(name)));
                     }
@@ -108,8 +111,8 @@ impl Config {
                     if !rw.headers.is_empty() {
                         let h = rw
                             .headers
-                            .iter()
-                            .map(|(k, v)| kv(k, Yaml::str(v)))
+                            .keys()
+                            .map(|k| kv(k, Yaml::str(Secret::MASK)))
                             .collect();
                         m.push(kv("headers", Yaml::Map(h)));
                     }
@@ -251,7 +254,7 @@ fn push_http(m: &mut Vec<(String, Yaml)>, h: &HttpClientConfig) {
         m.push(kv("tls_config", Yaml::Map(tls)));
     }
     if let Some(p) = &h.proxy_url {
-        m.push(kv("proxy_url", Yaml::str(p.as_str())));
+        m.push(kv("proxy_url", Yaml::str(redact_url(p.as_str()))));
     }
 }
 

@@ -19,6 +19,7 @@ use url::Url;
 
 use crate::error::{ConfigError, Locator};
 use crate::raw::{RawConfig, RawHttp, RawPlugin, RawRemoteWrite, RawScrape};
+use crate::redact_url;
 use crate::types::*;
 
 type Result<T> = std::result::Result<T, ConfigError>;
@@ -607,7 +608,7 @@ fn http_client(raw: RawHttp<'_>, key: &str, loc: &Locator<'_>) -> Result<HttpCli
             if !matches!(url.scheme(), "http" | "https" | "socks5") {
                 let msg = format!(
                     "proxy_url must use http, https or socks5, got {:?}",
-                    p.get_ref()
+                    redact_url(p.get_ref())
                 );
                 return Err(loc.error(Some(p.span()), k, msg));
             }
@@ -631,7 +632,7 @@ fn http_client(raw: RawHttp<'_>, key: &str, loc: &Locator<'_>) -> Result<HttpCli
 
 fn parse_url(raw: &Spanned<String>, key: &str, loc: &Locator<'_>) -> Result<Url> {
     Url::parse(raw.get_ref()).map_err(|e| {
-        let msg = format!("invalid URL {:?}: {e}", raw.get_ref());
+        let msg = format!("invalid URL {:?}: {e}", redact_url(raw.get_ref()));
         loc.error(Some(raw.span()), key, msg)
     })
 }
@@ -642,7 +643,7 @@ fn http_url(raw: &Spanned<String>, key: &str, loc: &Locator<'_>) -> Result<Url> 
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
         let msg = format!(
             "invalid URL {:?}: expected http:// or https:// and a host",
-            raw.get_ref()
+            redact_url(raw.get_ref())
         );
         return Err(loc.error(Some(raw.span()), key, msg));
     }

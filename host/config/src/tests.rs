@@ -84,6 +84,69 @@ fn secrets_are_kept_but_masked_everywhere_they_print() {
     }
 }
 
+/// URL passwords print as `xxxxx` (as Prometheus: `url` and `proxy_url` in
+/// `/api/v1/status/config`), header values as `<secret>`; the values
+/// themselves are kept for sending.
+#[test]
+fn url_passwords_and_headers_are_masked_everywhere_they_print() {
+    let c = load(
+        r#"
+        [[scrape]]
+        job = "a"
+        proxy_url = "http://pu:proxypass@proxy:3128"
+        [[remote_write]]
+        url = "https://writer:urlpass@mimir.example.org/push"
+        headers = { X-Api-Key = "headerpass" }
+        proxy_url = "socks5://pu:proxypass@proxy:1080"
+        "#,
+    );
+    let rw = &c.remote_write[0];
+    assert_eq!(rw.url.password(), Some("urlpass"));
+    assert_eq!(rw.headers["X-Api-Key"], "headerpass");
+    assert_eq!(
+        rw.redacted_url(),
+        "https://writer:xxxxx@mimir.example.org/push"
+    );
+    let debug = format!("{c:?}");
+    let toml = c.to_toml().unwrap_or_default();
+    let yaml = c.to_prometheus_yaml();
+    for text in [&debug, &toml, &yaml] {
+        for secret in ["urlpass", "headerpass", "proxypass"] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+        assert!(text.contains("writer:xxxxx@mimir"), "{text}");
+        assert!(text.contains("pu:xxxxx@proxy:3128"), "{text}");
+        assert!(text.contains("pu:xxxxx@proxy:1080"), "{text}");
+    }
+    assert!(yaml.contains("    X-Api-Key: <secret>\n"), "{yaml}");
+}
+
+#[test]
+fn url_errors_do_not_print_the_password() {
+    for (toml, key) in [
+        (
+            "[[remote_write]]\nurl = \"ftp://u:urlpass@h/\"\n",
+            "remote_write[0].url",
+        ),
+        (
+            "[[remote_write]]\nurl = \"http://u:urlpass@h:x/\"\n",
+            "remote_write[0].url",
+        ),
+        (
+            "[[remote_write]]\nurl = \"http://h/\"\nproxy_url = \"ftp://u:urlpass@p/\"\n",
+            "remote_write[0].proxy_url",
+        ),
+    ] {
+        let err = Config::from_toml(toml, "t.toml")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains(key), "{err}");
+        assert!(err.contains("u:xxxxx@"), "{err}");
+        assert!(!err.contains("urlpass"), "{err}");
+    }
+}
+
 #[test]
 fn relabel_steps_are_compiled() {
     let c = load(

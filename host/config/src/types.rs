@@ -13,6 +13,7 @@ use pharos_relabel::Relabel;
 use serde::{Serialize, Serializer};
 use url::Url;
 
+use crate::redact_url;
 use crate::size::ByteSize;
 
 /// Prometheus' default `scrape_interval` (1m).
@@ -337,8 +338,9 @@ impl Location {
 }
 
 /// How to reach a target or endpoint over HTTP: the settings Prometheus
-/// calls `http_client_config` that Pharos supports.
-#[derive(Debug, Clone, Default, Serialize)]
+/// calls `http_client_config` that Pharos supports. Debug and
+/// serialization mask the secrets (`proxy_url`'s password as `xxxxx`).
+#[derive(Clone, Default, Serialize)]
 pub struct HttpClientConfig {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub basic_auth: Option<BasicAuth>,
@@ -353,6 +355,21 @@ pub struct HttpClientConfig {
     pub proxy_url: Option<Url>,
     #[serde(skip_serializing_if = "TlsConfig::is_default")]
     pub tls: TlsConfig,
+}
+
+impl fmt::Debug for HttpClientConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpClientConfig")
+            .field("basic_auth", &self.basic_auth)
+            .field("bearer_token", &self.bearer_token)
+            .field("bearer_token_file", &self.bearer_token_file)
+            .field(
+                "proxy_url",
+                &self.proxy_url.as_ref().map(|u| redact_url(u.as_str())),
+            )
+            .field("tls", &self.tls)
+            .finish()
+    }
 }
 
 /// `basic_auth`: a user name and a password or a file holding one.
@@ -493,8 +510,10 @@ impl PluginConfig {
     }
 }
 
-/// One `[[remote_write]]` endpoint.
-#[derive(Debug, Clone, Serialize)]
+/// One `[[remote_write]]` endpoint. Debug and serialization mask the
+/// secrets: the URL's password as `xxxxx` (as Prometheus), header values
+/// as `<secret>` (they often carry tokens; Prometheus 2.42 prints them).
+#[derive(Clone, Serialize)]
 pub struct RemoteWriteConfig {
     #[serde(serialize_with = "ser::url")]
     pub url: Url,
@@ -502,7 +521,10 @@ pub struct RemoteWriteConfig {
     pub name: Option<String>,
     #[serde(serialize_with = "ser::duration")]
     pub remote_timeout: Duration,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        serialize_with = "ser::masked_values",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub headers: BTreeMap<String, String>,
     #[serde(
         serialize_with = "ser::relabels",
@@ -512,6 +534,32 @@ pub struct RemoteWriteConfig {
     pub queue_config: QueueConfig,
     #[serde(flatten)]
     pub http: HttpClientConfig,
+}
+
+impl RemoteWriteConfig {
+    /// The URL with its password masked, for logs, metrics and files.
+    pub fn redacted_url(&self) -> String {
+        redact_url(self.url.as_str())
+    }
+}
+
+impl fmt::Debug for RemoteWriteConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let headers: BTreeMap<&str, &str> = self
+            .headers
+            .keys()
+            .map(|k| (k.as_str(), Secret::MASK))
+            .collect();
+        f.debug_struct("RemoteWriteConfig")
+            .field("url", &self.redacted_url())
+            .field("name", &self.name)
+            .field("remote_timeout", &self.remote_timeout)
+            .field("headers", &headers)
+            .field("write_relabel_configs", &self.write_relabel_configs)
+            .field("queue_config", &self.queue_config)
+            .field("http", &self.http)
+            .finish()
+    }
 }
 
 /// Remote-write queue tuning, with Prometheus 3's defaults.
@@ -552,7 +600,8 @@ mod ser {
     use pharos_model::format_duration;
     use pharos_relabel::Relabel;
     use serde::Serializer;
-    use serde::ser::SerializeSeq;
+    use serde::ser::{SerializeMap, SerializeSeq};
+    use std::collections::BTreeMap;
     use url::Url;
 
     pub(super) fn duration<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -569,8 +618,21 @@ mod ser {
         }
     }
 
+    /// The URL with its password masked (`xxxxx`).
     pub(super) fn url<S: Serializer>(u: &Url, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(u.as_str())
+        s.serialize_str(&crate::redact_url(u.as_str()))
+    }
+
+    /// A map's keys with every value masked (`<secret>`).
+    pub(super) fn masked_values<S: Serializer>(
+        m: &BTreeMap<String, String>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(m.len()))?;
+        for k in m.keys() {
+            map.serialize_entry(k, super::Secret::MASK)?;
+        }
+        map.end()
     }
 
     pub(super) fn opt_url<S: Serializer>(u: &Option<Url>, s: S) -> Result<S::Ok, S::Error> {

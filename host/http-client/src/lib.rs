@@ -70,7 +70,7 @@ pub fn builder(
         Some(proxy) => {
             b.proxy(
                 reqwest::Proxy::all(proxy.as_str()).map_err(|e| HttpClientError::Proxy {
-                    url: proxy.to_string(),
+                    url: pharos_config::redact_url(proxy.as_str()),
                     message: e.to_string(),
                 })?,
             )

@@ -113,8 +113,9 @@ impl Client {
         let resp = match req.send().await {
             Ok(r) => r,
             Err(e) => {
+                // The log line names the (masked) URL already.
                 return Outcome::Retry {
-                    reason: error_chain(&e),
+                    reason: error_chain(&e.without_url()),
                     retry_after: None,
                 };
             }

@@ -18,7 +18,7 @@
 //! fsync, rename) every 250 ms while it changes and when the queue stops:
 //!
 //! ```text
-//! # pharos remote-write progress for "name" (http://…)
+//! # pharos remote-write progress for "name" (http://user:xxxxx@…)
 //! segment 12
 //! offset 40960
 //! ```
@@ -248,6 +248,34 @@ impl Marker {
     }
 }
 
+/// Takes over the marker an earlier version kept under `legacy_key` (the
+/// URL with its password, which was part of the file name and header):
+/// it is renamed to `marker`'s file unless that exists, else removed. The
+/// header is rewritten, without the password, by the queue's first
+/// [`Marker::save`]; the old hold, named after the old file, is released
+/// by [`crate::RemoteWrite::start`] as one no queue wants.
+pub(crate) fn adopt(dir: &Path, legacy_key: &str, marker: &Marker) -> Result<(), Error> {
+    let old = Marker::new(dir, legacy_key, "", "").path;
+    if !old.exists() {
+        return Ok(());
+    }
+    let io = |source| Error::Io {
+        path: marker.path.clone(),
+        source,
+    };
+    if marker.path.exists() {
+        fs::remove_file(&old).map_err(io)?;
+    } else {
+        fs::rename(&old, &marker.path).map_err(io)?;
+        tracing::info!(
+            queue = %marker.queue,
+            marker = %marker.path.display(),
+            "remote write: took over the progress marker named after the URL with its password"
+        );
+    }
+    Ok(())
+}
+
 fn parse(text: &str) -> Option<WalPosition> {
     let mut segment = None;
     let mut offset = None;
@@ -347,5 +375,39 @@ mod tests {
         assert_eq!(parse("segment 1\n"), None);
         assert_eq!(parse("offset 1\nsegment 2\n"), Some(pos(2, 1)));
         assert_eq!(parse("segment 1\noffset 2\nother 3\n"), None);
+    }
+
+    /// A marker named after a URL with its password (as earlier versions
+    /// wrote it) is taken over by the masked key's marker, position and
+    /// all; no file name or content keeps the password.
+    #[test]
+    fn legacy_marker_with_a_password_is_adopted() {
+        let dir = tempfile::tempdir().unwrap();
+        let legacy = "http://u:hunter2@x:9/push";
+        let old = Marker::new(dir.path(), legacy, "q", legacy);
+        old.save(pos(3, 77)).unwrap();
+        let new = Marker::new(
+            dir.path(),
+            "http://u:xxxxx@x:9/push",
+            "q",
+            "http://u:xxxxx@x:9/push",
+        );
+        adopt(dir.path(), legacy, &new).unwrap();
+        assert_eq!(new.load().unwrap(), Some(pos(3, 77)));
+        new.save(pos(3, 80)).unwrap();
+        for e in fs::read_dir(dir.path()).unwrap() {
+            let e = e.unwrap();
+            let name = e.file_name().to_string_lossy().into_owned();
+            let text = fs::read_to_string(e.path()).unwrap();
+            assert!(
+                !name.contains("hunter2") && !text.contains("hunter2"),
+                "{name}: {text}"
+            );
+        }
+        // With both present, the old one goes.
+        old.save(pos(1, 1)).unwrap();
+        adopt(dir.path(), legacy, &new).unwrap();
+        assert!(!old.path().exists());
+        assert_eq!(new.load().unwrap(), Some(pos(3, 80)));
     }
 }

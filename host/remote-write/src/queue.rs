@@ -33,12 +33,19 @@ use crate::{Error, Options};
 const SAVE_EVERY: Duration = Duration::from_millis(250);
 
 /// What identifies a queue and decides whether a reload restarts it.
+/// Everything here but `cfg` may be printed or written to disk, so it is
+/// built from the URL with its password masked (`xxxxx`).
 #[derive(Debug, Clone)]
 pub(crate) struct QueueSpec {
-    /// `name`, or the URL: the marker belongs to it.
+    /// `name`, or the masked URL: the marker belongs to it.
     pub(crate) key: String,
-    /// Shown in stats: `name`, or a short hash of the URL (as Prometheus).
+    /// The key earlier versions used, the URL with its password, when it
+    /// differs: its marker is taken over (see [`crate::progress::adopt`]).
+    pub(crate) legacy_key: Option<String>,
+    /// Shown in stats: `name`, or a short hash of the masked URL.
     pub(crate) name: String,
+    /// The URL with its password masked, for logs, metrics and the marker.
+    pub(crate) url: String,
     pub(crate) cfg: RemoteWriteConfig,
     pub(crate) external: Labels,
     /// Everything that, when changed, needs a restart.
@@ -47,27 +54,39 @@ pub(crate) struct QueueSpec {
 
 impl QueueSpec {
     pub(crate) fn new(cfg: &RemoteWriteConfig, external: &Labels) -> QueueSpec {
-        let url = cfg.url.as_str().to_owned();
+        let url = cfg.redacted_url();
         let key = cfg.name.clone().unwrap_or_else(|| url.clone());
+        let legacy_key =
+            (cfg.name.is_none() && url != cfg.url.as_str()).then(|| cfg.url.as_str().to_owned());
         let name = cfg
             .name
             .clone()
             .unwrap_or_else(|| format!("{:06x}", crc32c::crc32c(url.as_bytes()) & 0xff_ffff));
         // Serialization masks secrets; add them so a changed password
-        // restarts the queue too.
+        // restarts the queue too. The fingerprint stays in memory.
         let mut fingerprint = serde_json::to_string(cfg).unwrap_or_default();
-        if let Some(b) = &cfg.http.basic_auth
+        let h = &cfg.http;
+        if let Some(b) = &h.basic_auth
             && let Some(p) = &b.password
         {
             fingerprint.push_str(p.expose());
         }
-        if let Some(t) = &cfg.http.bearer_token {
+        if let Some(t) = &h.bearer_token {
             fingerprint.push_str(t.expose());
+        }
+        fingerprint.push_str(cfg.url.as_str());
+        if let Some(p) = &h.proxy_url {
+            fingerprint.push_str(p.as_str());
+        }
+        for v in cfg.headers.values() {
+            fingerprint.push_str(v);
         }
         fingerprint.push_str(&external.to_string());
         QueueSpec {
             key,
+            legacy_key,
             name,
+            url,
             cfg: cfg.clone(),
             external: external.clone(),
             fingerprint,
@@ -98,12 +117,15 @@ impl Queue {
         lookup: Option<Arc<dyn SeriesLookup>>,
         rt: &tokio::runtime::Handle,
     ) -> Result<Queue, Error> {
-        let url = spec.cfg.url.as_str().to_owned();
+        let url = spec.url.clone();
         std::fs::create_dir_all(&opts.state_dir).map_err(|source| Error::Io {
             path: opts.state_dir.clone(),
             source,
         })?;
         let marker = Arc::new(Marker::new(&opts.state_dir, &spec.key, &spec.name, &url));
+        if let Some(legacy) = &spec.legacy_key {
+            crate::progress::adopt(&opts.state_dir, legacy, &marker)?;
+        }
         let wal_err = |source| Error::Wal {
             queue: spec.name.clone(),
             source,
@@ -191,7 +213,7 @@ impl Queue {
     pub(crate) fn stats(&self) -> QueueStats {
         let base = QueueStats {
             name: self.spec.name.clone(),
-            url: self.spec.cfg.url.as_str().to_owned(),
+            url: self.spec.url.clone(),
             samples_in_total: 0,
             samples_sent_total: 0,
             samples_failed_total: 0,
