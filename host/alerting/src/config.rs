@@ -25,6 +25,9 @@
 //! [[alerting.time_intervals]]
 //! name = "weekends"
 //! time_intervals = [{ weekdays = ["saturday", "sunday"], location = "Europe/Berlin" }]
+//!
+//! [alerting]
+//! templates = ["templates/*.tmpl"]       # relative to the config file
 //! ```
 //!
 //! The raw types deserialize from TOML text (then values carry byte spans,
@@ -116,6 +119,11 @@ pub struct AlertingConfig {
     /// `active_time_intervals`.
     #[serde(default)]
     pub time_intervals: Vec<Located<TimeIntervalsConfig>>,
+    /// Notification template files: paths or glob patterns, relative ones
+    /// from the config file's directory (Alertmanager's `templates`). Read
+    /// by [`crate::notify::Templates::from_config`].
+    #[serde(default)]
+    pub templates: Vec<Located<String>>,
 }
 
 /// A node of the route tree.
@@ -224,6 +232,11 @@ impl AlertingConfig {
     /// Checks the whole configuration as Alertmanager does when it loads
     /// one; the first problem found is returned.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        for (i, t) in self.templates.iter().enumerate() {
+            crate::notify::check_template_pattern(t).map_err(|message| {
+                ConfigError::new(format!("templates[{i}]"), t.span(), message)
+            })?;
+        }
         let mut names = HashSet::new();
         for (i, r) in self.receivers.iter().enumerate() {
             let key = format!("receivers[{i}].name");

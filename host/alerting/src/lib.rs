@@ -12,6 +12,8 @@
 //! - [`dispatch`]: aggregation groups as a deterministic state machine
 //!   driven by an explicit clock, and the [`AlertSink`] that rule
 //!   evaluation hands alerts to.
+//! - [`notify`]: notification rendering — Alertmanager's template data, the
+//!   default templates, schema defaults and rendering of notifier configs.
 //!
 //! The core does no I/O and starts no timers: callers feed alerts and the
 //! time, and carry out the notifications it returns.
@@ -25,6 +27,7 @@ mod goregex;
 pub mod inhibit;
 pub mod located;
 pub mod matchers;
+pub mod notify;
 pub mod route;
 pub mod service;
 pub mod silence;

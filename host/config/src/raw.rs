@@ -70,6 +70,8 @@ pub(crate) struct RawAlerting {
     pub inhibit_rules: Vec<Located<InhibitRuleConfig>>,
     #[serde(default)]
     pub time_intervals: Vec<Located<TimeIntervalsConfig>>,
+    #[serde(default)]
+    pub templates: Vec<Located<String>>,
 }
 
 /// One `[[alerting.alertmanagers]]` entry: Prometheus' `alertmanager_config`

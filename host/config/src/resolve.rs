@@ -271,6 +271,7 @@ fn alerting(raw: &RawConfig, loc: &Locator<'_>) -> Result<AlertingSection> {
         receivers: a.receivers.clone(),
         inhibit_rules: a.inhibit_rules.clone(),
         time_intervals: a.time_intervals.clone(),
+        templates: a.templates.clone(),
     };
     // Without a route nothing is routed: an `[alerting]` that only lists
     // external Alertmanagers is valid.

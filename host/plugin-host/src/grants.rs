@@ -324,25 +324,55 @@ pub fn non_public_class(ip: IpAddr) -> Option<AddressClass> {
         }
         IpAddr::V6(v6) => {
             let s = v6.segments();
+            // The IPv4 address in segments `i` and `i + 1`.
+            let v4_at = |i: usize| {
+                let [a, b] = s[i].to_be_bytes();
+                let [c, d] = s[i + 1].to_be_bytes();
+                std::net::Ipv4Addr::new(a, b, c, d)
+            };
+            // An address that carries an IPv4 address is as public as
+            // that address; one that is public still lies in a special
+            // range, so it is `Reserved` when `otherwise` says so.
+            let embedded = |v4, otherwise: Option<AddressClass>| {
+                non_public_class(IpAddr::V4(v4)).or(otherwise)
+            };
             if v6.is_loopback() {
                 Some(Loopback)
             } else if v6.is_unspecified() {
                 Some(Unspecified)
+            } else if s[..6] == [0; 6] {
+                // ::a.b.c.d, IPv4-compatible (deprecated, RFC 4291).
+                embedded(v4_at(6), Some(Reserved))
+            } else if s[..4] == [0; 4] && s[4] == 0xffff && s[5] == 0 {
+                // ::ffff:0:a.b.c.d, IPv4-translated (RFC 2765).
+                embedded(v4_at(6), Some(Reserved))
             } else if (s[0] & 0xfe00) == 0xfc00 {
+                Some(Private)
+            } else if (s[0] & 0xffc0) == 0xfec0 {
+                // fec0::/10, site-local (deprecated, RFC 3879).
                 Some(Private)
             } else if (s[0] & 0xffc0) == 0xfe80 {
                 Some(LinkLocal)
-            } else if v6.is_multicast() || (s[0] == 0x2001 && s[1] == 0x0db8) {
+            } else if v6.is_multicast()
+                || (s[0] == 0x2001 && s[1] == 0x0db8)
+                // 2001::/32, Teredo: tunnels to an IPv4 host whose
+                // address is obfuscated in the last 32 bits.
+                || (s[0] == 0x2001 && s[1] == 0)
+                // 2001:2::/48, benchmarking.
+                || (s[0] == 0x2001 && s[1] == 2 && s[2] == 0)
+                // 100::/64, discard-only.
+                || (s[0] == 0x100 && s[1..4] == [0; 3])
+            {
                 Some(Reserved)
+            } else if s[0] == 0x2002 {
+                // 2002::/16, 6to4: judge the IPv4 address in bits 16–48.
+                embedded(v4_at(1), None)
+            } else if s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1 {
+                // 64:ff9b:1::/48, NAT64 for local use (RFC 8215).
+                Some(Private)
             } else if s[0] == 0x64 && s[1] == 0xff9b {
-                // NAT64: judge the embedded IPv4 address.
-                let v4 = std::net::Ipv4Addr::new(
-                    (s[6] >> 8) as u8,
-                    s[6] as u8,
-                    (s[7] >> 8) as u8,
-                    s[7] as u8,
-                );
-                non_public_class(IpAddr::V4(v4))
+                // NAT64 (64:ff9b::/96): judge the embedded IPv4 address.
+                embedded(v4_at(6), None)
             } else {
                 None
             }
@@ -355,7 +385,8 @@ pub fn non_public_class(ip: IpAddr) -> Option<AddressClass> {
 pub enum AddressClass {
     /// 127.0.0.0/8, ::1.
     Loopback,
-    /// 10/8, 172.16/12, 192.168/16, fc00::/7.
+    /// 10/8, 172.16/12, 192.168/16, fc00::/7, fec0::/10 (site-local),
+    /// 64:ff9b:1::/48 (local NAT64).
     Private,
     /// 169.254/16 (cloud metadata lives here), fe80::/10.
     LinkLocal,
@@ -363,7 +394,11 @@ pub enum AddressClass {
     SharedCgnat,
     /// 0.0.0.0/8, ::.
     Unspecified,
-    /// Multicast, broadcast, documentation, benchmarking and reserved ranges.
+    /// Multicast, broadcast, documentation, benchmarking and reserved
+    /// ranges; Teredo (2001::/32), and IPv4-compatible or -translated
+    /// addresses of public IPv4 hosts. (Addresses embedding an IPv4
+    /// address — those, 6to4 2002::/16, NAT64 64:ff9b::/96 — take the
+    /// class of the embedded address when it is not public.)
     Reserved,
 }
 
@@ -510,7 +545,14 @@ mod tests {
         ] {
             assert!(!none.allows_ip(ip.parse().unwrap()), "{ip}");
         }
-        for ip in ["8.8.8.8", "1.1.1.1", "2606:4700::1111", "172.32.0.1"] {
+        for ip in [
+            "8.8.8.8",
+            "1.1.1.1",
+            "2606:4700::1111",
+            "172.32.0.1",
+            "64:ff9b::808:808",
+            "2002:808:808::1",
+        ] {
             assert!(none.allows_ip(ip.parse().unwrap()), "{ip}");
         }
         let granted = list(&[], &["127.0.0.1", "10.0.0.0/8", "::1"]);
@@ -524,6 +566,57 @@ mod tests {
         ] {
             assert_eq!(granted.allows_ip(ip.parse().unwrap()), want, "{ip}");
         }
+    }
+
+    /// IPv6 ranges that embed or tunnel to IPv4, and deprecated local
+    /// ones: none reaches a private host without a grant.
+    #[test]
+    fn special_ipv6_ranges_are_not_public() {
+        use AddressClass::*;
+        let cases = [
+            // IPv4-compatible ::a.b.c.d
+            ("::127.0.0.1", Loopback),
+            ("::10.0.0.1", Private),
+            ("::169.254.169.254", LinkLocal),
+            ("::8.8.8.8", Reserved),
+            ("::0.0.0.2", Unspecified),
+            // IPv4-translated ::ffff:0:a.b.c.d
+            ("::ffff:0:127.0.0.1", Loopback),
+            ("::ffff:0:8.8.8.8", Reserved),
+            // 6to4 2002::/16 with the IPv4 address after the prefix
+            ("2002:7f00:1::1", Loopback),
+            ("2002:a9fe:a9fe::", LinkLocal),
+            ("2002:c0a8:101:1::5", Private),
+            // Teredo 2001::/32
+            ("2001::1", Reserved),
+            ("2001:0:4136:e378:8000:63bf:3fff:fdd2", Reserved),
+            // site-local fec0::/10
+            ("fec0::1", Private),
+            ("feff:ffff::1", Private),
+            // NAT64 local use 64:ff9b:1::/48, whatever it embeds
+            ("64:ff9b:1::808:808", Private),
+            ("64:ff9b:1:ffff::1", Private),
+            // NAT64 well-known prefix embedding a private address
+            ("64:ff9b::7f00:1", Loopback),
+            ("64:ff9b::a00:1", Private),
+            // benchmarking, discard-only
+            ("2001:2::1", Reserved),
+            ("100::1", Reserved),
+        ];
+        let none = list(&[], &[]);
+        for (ip, class) in cases {
+            let addr: IpAddr = ip.parse().unwrap();
+            assert_eq!(non_public_class(addr), Some(class), "{ip}");
+            assert!(!none.allows_ip(addr), "{ip}");
+        }
+        // Neighbours of the ranges stay public.
+        for ip in ["2001:1::1", "2001:3::1", "2003::1", "fe00::1", "101::1"] {
+            assert_eq!(non_public_class(ip.parse().unwrap()), None, "{ip}");
+        }
+        // A grant covers them like any address.
+        let granted = list(&[], &["2002::/16", "fec0::/10"]);
+        assert!(granted.allows_ip("2002:7f00:1::1".parse().unwrap()));
+        assert!(granted.allows_ip("fec0::1".parse().unwrap()));
     }
 
     #[test]
