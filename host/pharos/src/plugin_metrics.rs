@@ -64,7 +64,7 @@ impl Collector for PluginCollector {
         )?)?;
         errors.encode(e.encode_descriptor(
             "pharos_plugin_call_errors",
-            "Failed plugin calls by plugin and error kind (config, transient, permanent, timeout, memory_limit, stack_overflow, panic, trap, denied, wrong_kind).",
+            "Failed plugin calls by plugin and error kind (config, transient, permanent, timeout, memory_limit, stack_overflow, panic, trap, denied, wrong_kind, too_many_results).",
             None,
             errors.metric_type(),
         )?)?;

@@ -232,6 +232,19 @@ pub enum CallError {
         /// The first refused request.
         denial: Denial,
     },
+    /// The plugin returned more targets or series than one call may
+    /// ([`crate::MAX_TARGETS_PER_CALL`], [`crate::MAX_SERIES_PER_CALL`]).
+    #[error("plugin {plugin} returned {count} {what}, more than the {limit} allowed per call")]
+    TooManyResults {
+        /// The plugin's name.
+        plugin: String,
+        /// `targets` or `series`.
+        what: &'static str,
+        /// How many it returned.
+        count: usize,
+        /// The cap.
+        limit: usize,
+    },
     /// The plugin does not export this call (wrong kind).
     #[error("plugin {plugin} is a {kind} plugin and has no {call} function")]
     WrongKind {
@@ -277,11 +290,13 @@ pub enum ErrorKind {
     Denied,
     /// A call the plugin's kind lacks.
     WrongKind,
+    /// More targets or series than one call may return.
+    TooManyResults,
 }
 
 impl ErrorKind {
     /// Every kind, in a fixed order (the metrics' array index).
-    pub const ALL: [ErrorKind; 10] = [
+    pub const ALL: [ErrorKind; 11] = [
         ErrorKind::Config,
         ErrorKind::Transient,
         ErrorKind::Permanent,
@@ -292,6 +307,7 @@ impl ErrorKind {
         ErrorKind::Trap,
         ErrorKind::Denied,
         ErrorKind::WrongKind,
+        ErrorKind::TooManyResults,
     ];
 
     /// A snake_case name, for a metric label.
@@ -307,6 +323,7 @@ impl ErrorKind {
             ErrorKind::Trap => "trap",
             ErrorKind::Denied => "denied",
             ErrorKind::WrongKind => "wrong_kind",
+            ErrorKind::TooManyResults => "too_many_results",
         }
     }
 
@@ -331,6 +348,7 @@ impl CallError {
             CallError::Trap { .. } => ErrorKind::Trap,
             CallError::Denied { .. } => ErrorKind::Denied,
             CallError::WrongKind { .. } => ErrorKind::WrongKind,
+            CallError::TooManyResults { .. } => ErrorKind::TooManyResults,
         }
     }
 

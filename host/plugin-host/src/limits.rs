@@ -27,6 +27,25 @@ impl Default for Limits {
     }
 }
 
+/// Most targets one `discover` call may return, over all its groups (a
+/// Kubernetes cluster of 100k pods fits). More fails the call
+/// ([`crate::CallError::TooManyResults`]): nothing of it is used.
+pub const MAX_TARGETS_PER_CALL: usize = 100_000;
+
+/// Most series (metrics over all families) one `collect` call may return.
+/// More fails the call, like a scrape over its `sample_limit`.
+pub const MAX_SERIES_PER_CALL: usize = 1_000_000;
+
+/// A result larger than [`MAX_TARGETS_PER_CALL`] or
+/// [`MAX_SERIES_PER_CALL`].
+#[derive(Debug, thiserror::Error)]
+#[error("returned {count} {what}, more than the {limit} allowed per call")]
+pub(crate) struct ResultLimitExceeded {
+    pub(crate) what: &'static str,
+    pub(crate) count: usize,
+    pub(crate) limit: usize,
+}
+
 /// The error a memory grow past the limit raises (a trap that ends the call).
 #[derive(Debug, thiserror::Error)]
 #[error("memory limit of {limit} bytes exceeded: asked for {requested}")]

@@ -11,7 +11,10 @@ use crate::bindings::{discovery, exporter, notifier};
 use crate::cache::CacheOutcome;
 use crate::error::{Budget, CallError};
 use crate::grants::AllowList;
-use crate::limits::{CpuBudgetExceeded, Limiter, Limits, MemoryLimitExceeded};
+use crate::limits::{
+    CpuBudgetExceeded, Limiter, Limits, MAX_SERIES_PER_CALL, MAX_TARGETS_PER_CALL,
+    MemoryLimitExceeded, ResultLimitExceeded,
+};
 use crate::metrics::{Backoff, CallRecord, MetricsSnapshot, PluginMetrics};
 use crate::runtime::RuntimeInner;
 use crate::state::State;
@@ -254,6 +257,9 @@ impl Plugin {
                 .await
         })
         .await;
+        let result = cap(result, "targets", MAX_TARGETS_PER_CALL, |groups| {
+            groups.iter().map(|g| g.targets.len()).sum()
+        });
         self.finish("discover", store, started, result)
     }
 
@@ -271,6 +277,9 @@ impl Plugin {
                 .await
         })
         .await;
+        let result = cap(result, "series", MAX_SERIES_PER_CALL, |families| {
+            families.iter().map(|f| f.metrics.len()).sum()
+        });
         self.finish("collect", store, started, result)
     }
 
@@ -352,6 +361,14 @@ impl Plugin {
                 budget: Budget::Cpu(self.inner.limits.cpu),
             };
         }
+        if let Some(r) = error.downcast_ref::<ResultLimitExceeded>() {
+            return CallError::TooManyResults {
+                plugin,
+                what: r.what,
+                count: r.count,
+                limit: r.limit,
+            };
+        }
         if let Some(m) = error.downcast_ref::<MemoryLimitExceeded>() {
             return CallError::MemoryLimit {
                 plugin,
@@ -388,6 +405,30 @@ impl Plugin {
     }
 }
 
+/// Fails a successful call whose result counts more than `limit` items.
+fn cap<R>(
+    result: CallResult<R>,
+    what: &'static str,
+    limit: usize,
+    count: impl FnOnce(&R) -> usize,
+) -> CallResult<R> {
+    match result {
+        Ok(Ok(Ok(value))) => {
+            let count = count(&value);
+            if count > limit {
+                Ok(Err(wasmtime::Error::new(ResultLimitExceeded {
+                    what,
+                    count,
+                    limit,
+                })))
+            } else {
+                Ok(Ok(Ok(value)))
+            }
+        }
+        other => other,
+    }
+}
+
 /// The panic text from a Rust guest's stderr: the lines after
 /// `panicked at <location>:`, without the backtrace hint.
 fn panic_message(stderr: &str) -> String {
@@ -418,7 +459,23 @@ fn _assert_send(p: &Plugin) -> impl Send + '_ {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use super::panic_message;
+    use super::*;
+
+    #[test]
+    fn results_over_the_cap_become_an_error() {
+        let ok: CallResult<Vec<u8>> = Ok(Ok(Ok(vec![0; 3])));
+        let r = cap(ok, "series", 3, Vec::len);
+        assert!(matches!(r, Ok(Ok(Ok(v))) if v.len() == 3));
+        let over: CallResult<Vec<u8>> = Ok(Ok(Ok(vec![0; 4])));
+        let Ok(Err(e)) = cap(over, "series", 3, Vec::len) else {
+            panic!("not capped")
+        };
+        let r = e.downcast_ref::<ResultLimitExceeded>();
+        assert!(matches!(r, Some(r) if r.count == 4 && r.limit == 3 && r.what == "series"));
+        // The plugin's own error passes unchanged.
+        let failed: CallResult<Vec<u8>> = Ok(Ok(Err(PluginError::Transient("x".into()))));
+        assert!(matches!(cap(failed, "series", 0, Vec::len), Ok(Ok(Err(_)))));
+    }
 
     #[test]
     fn panic_message_keeps_location_and_text() {
