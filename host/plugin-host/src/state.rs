@@ -30,6 +30,12 @@ const STDERR_CAPACITY: usize = 4096;
 const LOG_LINES_PER_CALL: u32 = 200;
 /// Longest log message kept, in bytes.
 const LOG_MESSAGE_MAX: usize = 4096;
+/// Most fields of one log line; later ones are dropped.
+const LOG_FIELDS_MAX: usize = 32;
+/// Longest field name kept, in bytes.
+const LOG_FIELD_NAME_MAX: usize = 64;
+/// Most bytes of one log line's field values together.
+const LOG_FIELD_VALUES_MAX: usize = 4096;
 
 pub(crate) struct State {
     table: ResourceTable,
@@ -198,6 +204,59 @@ impl WasiHttpView for State {
     }
 }
 
+/// A plugin's log line made safe to print: the message truncated to
+/// [`LOG_MESSAGE_MAX`] with control characters escaped (a plugin cannot
+/// forge a log line with `\n`), at most [`LOG_FIELDS_MAX`] fields, names
+/// truncated and reduced to `[A-Za-z0-9_.-]`, values truncated to share
+/// [`LOG_FIELD_VALUES_MAX`] bytes (they print quoted and escaped).
+fn bounded_line(message: String, fields: Vec<(String, String)>) -> (String, Vec<(String, String)>) {
+    let message = truncate(
+        escape_controls(truncate(message, LOG_MESSAGE_MAX)),
+        LOG_MESSAGE_MAX,
+    );
+    let dropped = fields.len().saturating_sub(LOG_FIELDS_MAX);
+    let mut budget = LOG_FIELD_VALUES_MAX;
+    let mut out: Vec<(String, String)> = fields
+        .into_iter()
+        .take(LOG_FIELDS_MAX)
+        .map(|(k, v)| {
+            let k: String = truncate(k, LOG_FIELD_NAME_MAX)
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-') {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            let v = truncate(v, budget);
+            budget = budget.saturating_sub(v.len());
+            (if k.is_empty() { "_".to_owned() } else { k }, v)
+        })
+        .collect();
+    if dropped > 0 {
+        out.push(("fields_dropped".to_owned(), dropped.to_string()));
+    }
+    (message, out)
+}
+
+/// `s` with control characters written as escapes (`\n`, `\u{1b}`).
+fn escape_controls(s: String) -> String {
+    if !s.chars().any(char::is_control) {
+        return s;
+    }
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 struct Fields<'a>(&'a [(String, String)]);
 
 impl std::fmt::Display for Fields<'_> {
@@ -231,7 +290,7 @@ impl host::Host for State {
             return;
         }
         self.log_budget -= 1;
-        let message = truncate(message, LOG_MESSAGE_MAX);
+        let (message, fields) = bounded_line(message, fields);
         let plugin = &*self.plugin;
         let fields = Fields(&fields);
         match level {
@@ -263,11 +322,45 @@ impl host::Host for State {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use super::truncate;
+    use super::*;
 
     #[test]
     fn truncation_keeps_char_boundaries() {
         assert_eq!(truncate("héllo".into(), 2), "h…");
         assert_eq!(truncate("abc".into(), 3), "abc");
+        assert_eq!(truncate("abc".into(), 0), "…");
+    }
+
+    /// A plugin cannot write a huge line, nor one that reads as two.
+    #[test]
+    fn log_lines_are_bounded_and_cannot_forge_lines() {
+        let fields: Vec<(String, String)> = (0..1000)
+            .map(|i| (format!("k{i}\nlevel=ERROR"), "v".repeat(10_000)))
+            .collect();
+        let (message, fields) = bounded_line(
+            format!("ok\nERROR forged line{}", "x".repeat(1 << 20)),
+            fields,
+        );
+        assert!(
+            message.starts_with("ok\\nERROR forged"),
+            "{}",
+            &message[..40]
+        );
+        assert!(!message.contains('\n'));
+        assert!(message.len() <= LOG_MESSAGE_MAX + 16, "{}", message.len());
+        assert_eq!(fields.len(), LOG_FIELDS_MAX + 1);
+        assert_eq!(fields[0].0, "k0_level_ERROR");
+        assert_eq!(
+            fields[LOG_FIELDS_MAX],
+            ("fields_dropped".to_owned(), "968".to_owned())
+        );
+        let values: usize = fields.iter().map(|(_, v)| v.len()).sum();
+        assert!(
+            values <= LOG_FIELD_VALUES_MAX + 3 * (LOG_FIELDS_MAX + 1),
+            "{values}"
+        );
+        let line = Fields(&fields).to_string();
+        assert!(!line.contains('\n'));
+        assert!(line.len() < 16 << 10, "{}", line.len());
     }
 }
