@@ -127,3 +127,54 @@ async fn a_granted_directory_cannot_be_written() {
     assert_eq!(err.kind(), ErrorKind::Permanent, "{err}");
     assert!(!target.exists(), "the plugin wrote into a read-only grant");
 }
+
+/// A symbolic link inside a granted directory that points outside it (to
+/// a file, or to a directory) cannot be followed: the preopened directory
+/// resolves every path beneath itself. A link that stays inside works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn symlinks_cannot_escape_a_granted_directory() {
+    let granted = tempfile::tempdir().unwrap();
+    let other = tempfile::tempdir().unwrap();
+    let g = granted.path();
+    std::fs::write(
+        other.path().join("secret.json"),
+        r#"[{"targets":["secret:1"]}]"#,
+    )
+    .unwrap();
+    std::fs::write(g.join("real.json"), r#"[{"targets":["inside:1"]}]"#).unwrap();
+    std::os::unix::fs::symlink(other.path().join("secret.json"), g.join("escape.json")).unwrap();
+    std::os::unix::fs::symlink(other.path(), g.join("outside")).unwrap();
+    std::os::unix::fs::symlink("../../../../../../..", g.join("up")).unwrap();
+    std::os::unix::fs::symlink(g.join("real.json"), g.join("absolute-inside.json")).unwrap();
+    std::os::unix::fs::symlink("real.json", g.join("inside.json")).unwrap();
+    let file = plugin(&[g]).await;
+    let dir = g.to_str().unwrap();
+    let secret = other.path().join("secret.json");
+    let up = format!("{dir}/up{}", secret.display());
+    for path in [
+        format!("{dir}/escape.json"),
+        format!("{dir}/outside/secret.json"),
+        up,
+        // An absolute link, even to a file inside, leaves the directory's
+        // namespace: refused too.
+        format!("{dir}/absolute-inside.json"),
+    ] {
+        let result = file.discover(&config(std::slice::from_ref(&path))).await;
+        let groups = result.as_ref().map(Vec::len);
+        assert!(
+            result.as_ref().is_err(),
+            "{path}: a link out of the grant was followed ({groups:?} groups)"
+        );
+        let err = result.unwrap_err();
+        assert!(!err.to_string().contains("secret:1"), "{err}");
+    }
+    // A relative link that stays inside is followed.
+    let groups = file
+        .discover(&config(&[format!("{dir}/inside.json")]))
+        .await
+        .unwrap();
+    assert_eq!(
+        common::label_map(&groups[0].targets[0])["__address__"],
+        "inside:1"
+    );
+}
