@@ -1,5 +1,6 @@
 //! The command line: `pharos run [--config FILE] [--listen ADDR] [--data DIR]`,
-//! `pharos check config|rules FILE…`, `pharos test rules FILE…`,
+//! `pharos check config|rules FILE…`, `pharos check template --config FILE
+//! --receiver NAME` (see [`crate::template_cli`]), `pharos test rules FILE…`,
 //! `pharos query EXPR`, `pharos plugin …`
 //! (see [`crate::plugin_cli`]).
 
@@ -83,6 +84,20 @@ pub enum CheckCommand {
         /// Make lint errors exit with status 3.
         #[arg(long)]
         lint_fatal: bool,
+    },
+    /// Render a receiver's notifications for a sample alert group (two
+    /// firing alerts, one resolved) and print each notifier's
+    /// configuration as its plugin would get it: schema defaults filled
+    /// in, every string rendered with the default templates and
+    /// `[alerting] templates`. Exit status 1 if any does not render or a
+    /// plugin refuses its configuration.
+    Template {
+        /// The configuration file.
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// The receiver (`[[alerting.receivers]] name`).
+        #[arg(long, value_name = "NAME")]
+        receiver: String,
     },
 }
 

@@ -18,5 +18,6 @@ pub mod rule_metrics;
 pub mod self_metrics;
 pub mod server;
 pub mod storage;
+pub mod template_cli;
 
 pub use api::{AppState, router};

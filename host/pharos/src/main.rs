@@ -44,6 +44,27 @@ fn main() -> ExitCode {
             &mut std::io::stderr(),
         ));
     }
+    if let Command::Check(CheckCommand::Template { config, receiver }) = &cli.command {
+        // Plugin loading logs only problems.
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+            .with_writer(std::io::stderr)
+            .try_init();
+        return match pharos::template_cli::check_template(config, receiver) {
+            Ok((out, ok)) => {
+                print!("{out}");
+                if ok {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::FAILURE
+                }
+            }
+            Err(e) => {
+                eprintln!("pharos: error: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     if let Command::Test(TestCommand::Rules { files }) = &cli.command {
         return exit(pharos_rules::unittest::run_files(
             files,
