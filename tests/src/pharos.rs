@@ -53,8 +53,9 @@ impl Pharos {
         Self::start_with_config(data, &config)
     }
 
-    /// Starts `pharos run --config CONFIG` on a free port with data in
-    /// `data`, and waits until it answers `/-/ready`.
+    /// Starts `pharos run --config CONFIG --enable-lifecycle` (tests
+    /// reload over HTTP) on a free port with data in `data`, and waits
+    /// until it answers `/-/ready`.
     pub fn start_with_config(data: &Path, config: &Path) -> Result<Pharos> {
         let port = free_port()?;
         let child = Command::new(pharos_bin()?)
@@ -62,6 +63,7 @@ impl Pharos {
             .arg(data)
             .arg("--config")
             .arg(config)
+            .arg("--enable-lifecycle")
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::null())

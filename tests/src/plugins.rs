@@ -129,8 +129,9 @@ pub struct LoggedPharos {
 }
 
 impl LoggedPharos {
-    /// `pharos run --config CONFIG --data DATA` on a free port, logging to
-    /// `<DATA>.log`; waits until it answers `/-/ready`.
+    /// `pharos run --config CONFIG --data DATA --enable-lifecycle` on a
+    /// free port, logging to `<DATA>.log`; waits until it answers
+    /// `/-/ready`.
     pub fn start(data: &Path, config: &Path) -> Result<LoggedPharos> {
         let port = free_port()?;
         let log = data.with_extension("log");
@@ -140,6 +141,7 @@ impl LoggedPharos {
             .arg(data)
             .arg("--config")
             .arg(config)
+            .arg("--enable-lifecycle")
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(Stdio::null())

@@ -138,6 +138,11 @@ pub struct RunArgs {
     /// `[storage] path` [default: data].
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
+
+    /// Enable `POST /-/reload` and `POST /-/quit`, as `[server]
+    /// enable_lifecycle = true` (Prometheus' --web.enable-lifecycle).
+    #[arg(long)]
+    pub enable_lifecycle: bool,
 }
 
 /// `pharos check config FILE…`: promtool's output, one block per file.
@@ -153,6 +158,12 @@ pub fn check_config(files: &[PathBuf]) -> (String, String, bool) {
             .and_then(|c| {
                 pharos_scrape::ScrapeManager::check(&c.scrape)?;
                 crate::plugin_cli::check_plugins(&c)?;
+                let base_dir = crate::reload::ConfigSource {
+                    file: Some(f.clone()),
+                    ..Default::default()
+                }
+                .base_dir();
+                crate::listener::check(&c.server.web, &base_dir)?;
                 Ok(c)
             });
         match checked {

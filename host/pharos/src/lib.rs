@@ -8,6 +8,7 @@
 pub mod api;
 pub mod build_info;
 pub mod cli;
+pub mod listener;
 pub mod notifier;
 pub mod plugin_cli;
 pub mod plugin_metrics;

@@ -9,8 +9,10 @@
 //! the result is committed before the scrape manager and the exporter
 //! jobs see the new config. A good config is applied to the scrape
 //! manager (loops of unchanged targets keep running) and becomes what
-//! `/api/v1/status/config` shows. `[server]` and `[storage]` changes need a
-//! restart: they are logged, and the running values stay.
+//! `/api/v1/status/config` shows. `[server] listen` and `[storage]`
+//! changes need a restart: they are logged, and the running values stay;
+//! the rest of `[server]` (TLS, users, limits, switches) is checked with
+//! the config (its certificates read) and applied to the listener.
 //!
 //! Rule files are loaded and checked whole with the config: a broken
 //! file refuses the reload and the running rules stay; unchanged groups
@@ -21,6 +23,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context;
 use parking_lot::Mutex;
@@ -31,6 +34,7 @@ use pharos_rules::rulefmt::RuleFile;
 use pharos_rules::{RuleManager, RuleSettings};
 use pharos_scrape::ScrapeManager;
 
+use crate::listener::Listener;
 use crate::notifier::Notifier;
 use crate::self_metrics::SelfMetrics;
 
@@ -46,6 +50,8 @@ pub struct ConfigSource {
     pub listen: Option<String>,
     /// `--data`.
     pub data: Option<PathBuf>,
+    /// `--enable-lifecycle`: turns `[server] enable_lifecycle` on.
+    pub enable_lifecycle: bool,
 }
 
 impl ConfigSource {
@@ -62,6 +68,9 @@ impl ConfigSource {
         }
         if let Some(data) = &self.data {
             config.storage.path.clone_from(data);
+        }
+        if self.enable_lifecycle {
+            config.server.web.enable_lifecycle = true;
         }
         if self.file.is_none() {
             let addr = bound.unwrap_or(&config.server.listen).to_owned();
@@ -102,7 +111,10 @@ impl ConfigSource {
 pub fn rule_settings(config: &Config, bound: &str) -> RuleSettings {
     let external_url = match &config.server.external_url {
         Some(u) => u.as_str().trim_end_matches('/').to_owned(),
-        None => format!("http://{bound}"),
+        None => {
+            let tls = config.server.web.tls_server_config.is_some();
+            format!("{}://{bound}", if tls { "https" } else { "http" })
+        }
     };
     RuleSettings {
         evaluation_interval: config.global.evaluation_interval,
@@ -124,6 +136,10 @@ pub struct Reloader {
     metrics: Arc<SelfMetrics>,
     /// Serializes reloads.
     reloading: Mutex<()>,
+    /// A `POST /-/reload` is running or waiting (see [`Reloader::claim_reload`]).
+    http_reload: AtomicBool,
+    /// The HTTP listener: TLS, users, limits and switches of `[server]`.
+    listener: Option<Arc<Listener>>,
     /// Remote-write sending: how to start it, and the running queues.
     remote_write_opts: Option<RemoteWriteOptions>,
     remote_write: tokio::sync::Mutex<Option<RemoteWrite>>,
@@ -135,7 +151,44 @@ pub struct Reloader {
     notifier: Option<Arc<Notifier>>,
 }
 
+/// The right to run one `POST /-/reload` (see [`Reloader::claim_reload`]).
+pub struct ReloadClaim(Arc<Reloader>);
+
+impl ReloadClaim {
+    /// Reloads (on a blocking thread: it reads files and waits for a
+    /// reload SIGHUP may have started).
+    pub fn reload(self) -> anyhow::Result<()> {
+        self.0.reload()
+    }
+}
+
+impl Drop for ReloadClaim {
+    fn drop(&mut self) {
+        self.0.http_reload.store(false, Ordering::Release);
+    }
+}
+
 impl Reloader {
+    /// Enables `[server]`'s listener settings: reloads check them (a
+    /// certificate that does not load refuses the reload) and apply them.
+    pub fn with_listener(mut self, listener: Arc<Listener>) -> Self {
+        self.listener = Some(listener);
+        self
+    }
+
+    /// The right to reload, unless a reload is already running or an
+    /// HTTP one waiting: `POST /-/reload` then answers 503 instead of
+    /// queueing a thread per request. (SIGHUP always reloads.)
+    pub fn claim_reload(self: &Arc<Self>) -> Option<ReloadClaim> {
+        if self.reloading.is_locked() {
+            return None;
+        }
+        self.http_reload
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+            .ok()?;
+        Some(ReloadClaim(self.clone()))
+    }
+
     pub fn new(
         source: ConfigSource,
         bound: String,
@@ -150,6 +203,8 @@ impl Reloader {
             scrape,
             metrics,
             reloading: Mutex::new(()),
+            http_reload: AtomicBool::new(false),
+            listener: None,
             remote_write_opts: None,
             remote_write: tokio::sync::Mutex::new(None),
             plugins: None,
@@ -288,7 +343,13 @@ impl Reloader {
     /// Reloads the config. On error nothing changed.
     pub fn reload(&self) -> anyhow::Result<()> {
         let _one_at_a_time = self.reloading.lock();
+        let mut web = None;
         let result = self.source.load(Some(&self.bound)).and_then(|c| {
+            web = self
+                .listener
+                .as_ref()
+                .map(|l| l.prepare(&c.server.web))
+                .transpose()?;
             let rules = match &self.rules {
                 Some(_) => self.source.load_rules(&c)?,
                 None => Vec::new(),
@@ -309,7 +370,10 @@ impl Reloader {
         };
         let old = self.current();
         if new.server.listen != old.server.listen || new.storage.path != old.storage.path {
-            tracing::warn!("[server] and [storage] changes take effect after a restart");
+            tracing::warn!("[server] listen and [storage] changes take effect after a restart");
+        }
+        if let (Some(l), Some(w)) = (&self.listener, web) {
+            l.commit(w);
         }
         self.apply(&new, prepared, &rules);
         *self.current.lock() = Arc::new(new);

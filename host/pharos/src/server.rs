@@ -26,6 +26,7 @@ use tracing::info;
 use crate::api::{AppState, router};
 use crate::build_info;
 use crate::cli::RunArgs;
+use crate::listener::Listener;
 use crate::notifier::Notifier;
 use crate::reload::{ConfigSource, Reloader};
 use crate::self_metrics::SelfMetrics;
@@ -39,6 +40,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         file: args.config,
         listen: args.listen,
         data: args.data,
+        enable_lifecycle: args.enable_lifecycle,
     };
     let server = Server::start_with(source).await?;
     server.serve(shutdown_signal()).await
@@ -54,6 +56,8 @@ pub struct Server {
     plugins: PluginSet,
     /// The rule files of `config`, loaded and checked.
     rule_files: Vec<RuleFile>,
+    /// TLS, basic auth and limits of `[server]`.
+    web: Arc<Listener>,
 }
 
 /// The storage settings of `[storage]`.
@@ -88,6 +92,7 @@ impl Server {
             file: None,
             listen: Some(listen.to_owned()),
             data: Some(data_dir.to_path_buf()),
+            ..ConfigSource::default()
         })
         .await
     }
@@ -110,6 +115,9 @@ impl Server {
         let rule_files = source
             .load_rules(&config)
             .context("invalid configuration")?;
+        // Certificates too: a key that does not load fails the start.
+        let web = Listener::new(&config.server.web, &source.base_dir())
+            .context("invalid configuration")?;
         let plugins = PluginSet::new(&data_dir)?;
         let prepared = plugins
             .prepare(&config)
@@ -122,6 +130,7 @@ impl Server {
             version = build_info::VERSION,
             revision = build_info::REVISION,
             listen = %addr,
+            scheme = web.scheme(),
             data_dir = %data_dir.display(),
             config = %source.file.as_ref().map_or("<embedded default>".into(), |f| f.display().to_string()),
             "pharos started"
@@ -134,6 +143,7 @@ impl Server {
             config,
             plugins,
             rule_files,
+            web,
         })
     }
 
@@ -208,7 +218,8 @@ impl Server {
             .with_remote_write(rw_opts)
             .with_plugins(self.plugins.clone(), exporters.clone())
             .with_rules(rules.clone())
-            .with_notifier(notifier.clone()),
+            .with_notifier(notifier.clone())
+            .with_listener(self.web.clone()),
         );
         let weak = Arc::downgrade(&reloader);
         metrics.set_remote_write_stats(Arc::new(move || {
@@ -225,10 +236,10 @@ impl Server {
             .with_plugins(self.plugins.clone())
             .with_rules(rules.clone())
             .with_engine(engine)
-            .with_flags(flags);
-        let served = axum::serve(self.listener, router(state))
-            .with_graceful_shutdown(shutdown)
-            .await;
+            .with_flags(flags)
+            .with_remote_write_receiver(self.web.receiver());
+        let served =
+            crate::listener::serve(self.listener, self.web.clone(), router(state), shutdown).await;
         sighup.abort();
         let _ = sighup.await;
         info!("shutting down: stopping scrapes");

@@ -51,6 +51,7 @@ async fn targets_metadata_and_config_in_prometheus_shapes() {
         file: Some(config.clone()),
         listen: Some("127.0.0.1:0".into()),
         data: Some(dir.path().join("data")),
+        ..ConfigSource::default()
     })
     .await
     .unwrap();

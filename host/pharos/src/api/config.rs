@@ -2,7 +2,9 @@
 //! YAML, `{"yaml": …}`), `GET /api/v1/status/flags` (the command line's
 //! values) and `POST /-/reload` (reload the config file; a bad file is
 //! refused with its reason, as Prometheus' `failed to reload config: …`,
-//! and the running config stays).
+//! and the running config stays; while a reload runs, 503). Whether
+//! `/-/reload` answers at all is the listener's business
+//! (`[server] enable_lifecycle`).
 
 use std::collections::BTreeMap;
 
@@ -38,7 +40,15 @@ pub async fn reload(State(state): State<AppState>) -> Response {
             "no configuration to reload\n".into(),
         );
     };
-    match tokio::task::spawn_blocking(move || r.reload()).await {
+    // One HTTP reload at a time: others answer 503 rather than each
+    // waiting on a blocking thread.
+    let Some(claim) = r.claim_reload() else {
+        return text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "a reload is already in progress, try again later\n".into(),
+        );
+    };
+    match tokio::task::spawn_blocking(move || claim.reload()).await {
         Ok(Ok(())) => StatusCode::OK.into_response(),
         Ok(Err(e)) => text(
             StatusCode::INTERNAL_SERVER_ERROR,

@@ -34,6 +34,7 @@ mod write;
 
 pub use response::{ApiError, ApiResponse, ErrorType};
 pub(crate) use targets::rfc3339;
+pub use write::Receiver as RemoteWriteReceiver;
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -52,6 +53,8 @@ pub struct AppState {
     pub plugins: Option<pharos_plugins::PluginSet>,
     /// The rule groups, for `/api/v1/rules` and `/api/v1/alerts`.
     pub rules: Option<Arc<pharos_rules::RuleManager>>,
+    /// The remote-write receiver's switch and limit (`[server]`).
+    pub remote_write_receiver: Arc<RemoteWriteReceiver>,
 }
 
 impl AppState {
@@ -65,6 +68,7 @@ impl AppState {
             flags: Arc::default(),
             plugins: None,
             rules: None,
+            remote_write_receiver: Arc::default(),
         }
     }
 
@@ -76,6 +80,13 @@ impl AppState {
 
     pub fn with_rules(mut self, rules: Arc<pharos_rules::RuleManager>) -> Self {
         self.rules = Some(rules);
+        self
+    }
+
+    /// The receiver's settings follow `receiver` (the listener updates
+    /// it on reload).
+    pub fn with_remote_write_receiver(mut self, receiver: Arc<RemoteWriteReceiver>) -> Self {
+        self.remote_write_receiver = receiver;
         self
     }
 

@@ -6,27 +6,39 @@
 //! body that does not decode or samples storage refuses (the sender drops
 //! it); 500 for storage failures (the sender retries).
 //!
-//! No request can take the process down: at most [`MAX_CONCURRENT_WRITES`]
-//! are read and decoded at once (others wait up to [`ADMISSION_WAIT`], then
-//! get 503 and are retried by the sender); the compressed body, the
+//! The receiver can be turned off (`[server] enable_remote_write_receiver
+//! = false`: 404, as Prometheus without its flag), and takes only what a
+//! remote-write sender sends: `Content-Type: application/x-protobuf`
+//! (optionally `;proto=prometheus.WriteRequest`) and `Content-Encoding:
+//! snappy`, 415 otherwise with Prometheus 3's texts. Unlike Prometheus,
+//! both headers are required: a web page can post a body without them
+//! (no CORS preflight), and must not write into a local Pharos.
+//!
+//! No request can take the process down: at most `[server]
+//! remote_write_receiver_max_concurrency` (default
+//! [`MAX_CONCURRENT_WRITES`]) are read and decoded at once (others wait
+//! up to [`ADMISSION_WAIT`], then get 503 and are retried by the sender);
+//! the compressed body, the
 //! snappy-declared size and the decoded size (estimated from the wire
 //! before decoding) are bounded, with 413 beyond; decoding runs on a
 //! blocking thread, off the async workers; and a request larger than one
 //! WAL record can hold gets 413 (a 5xx would be retried forever).
 
-use std::sync::LazyLock;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use parking_lot::RwLock;
 use pharos_model::{Label, Labels, Sample};
 use pharos_prompb::{DecodeError, DecodeLimits, TimeSeries, WriteRequest};
 use pharos_tsdb::SeriesAppend;
 use pharos_tsdb::wal::{MAX_RECORD_LEN, WalError};
 use tokio::sync::{Semaphore, SemaphorePermit};
 
-use super::response::PlainError;
 use super::{ApiError, AppState, ErrorType};
 
 /// Largest compressed body accepted.
@@ -48,9 +60,54 @@ pub const ADMISSION_WAIT: Duration = Duration::from_secs(5);
 /// cannot be stored at all.
 const MIN_WAL_BYTES_PER_SAMPLE: usize = 10;
 
+/// The receiver's switch and its admission gate, changed by config
+/// reloads (`[server] enable_remote_write_receiver`,
+/// `remote_write_receiver_max_concurrency`).
+pub struct Receiver {
+    enabled: AtomicBool,
+    gate: RwLock<Arc<WriteGate>>,
+}
+
+impl Default for Receiver {
+    /// On, with [`MAX_CONCURRENT_WRITES`] slots.
+    fn default() -> Self {
+        Receiver::new(true, MAX_CONCURRENT_WRITES)
+    }
+}
+
+impl Receiver {
+    pub fn new(enabled: bool, slots: usize) -> Self {
+        Receiver {
+            enabled: AtomicBool::new(enabled),
+            gate: RwLock::new(Arc::new(WriteGate::new(slots, ADMISSION_WAIT))),
+        }
+    }
+
+    /// Turns the receiver on or off and sets its slots. A new limit takes
+    /// a new gate: requests admitted by the old one finish under it.
+    pub fn apply(&self, enabled: bool, slots: usize) {
+        self.enabled.store(enabled, Ordering::Relaxed);
+        let mut gate = self.gate.write();
+        if gate.limit != slots {
+            *gate = Arc::new(WriteGate::new(slots, ADMISSION_WAIT));
+        }
+    }
+
+    pub fn enabled(&self) -> bool {
+        self.enabled.load(Ordering::Relaxed)
+    }
+
+    /// Slots for requests at once.
+    pub fn limit(&self) -> usize {
+        self.gate.read().limit
+    }
+
+    fn gate(&self) -> Arc<WriteGate> {
+        self.gate.read().clone()
+    }
+}
+
 /// The admission gate: slots for requests in flight.
-// TODO(config): the limit belongs in `[server]` (and the semaphore in
-// AppState); a process-wide static until the config has a key for it.
 pub struct WriteGate {
     slots: Semaphore,
     limit: usize,
@@ -81,11 +138,32 @@ impl WriteGate {
     }
 }
 
-static GATE: LazyLock<WriteGate> =
-    LazyLock::new(|| WriteGate::new(MAX_CONCURRENT_WRITES, ADMISSION_WAIT));
+/// Prometheus 2.42's answer when its receiver is off (404), naming
+/// Pharos' key instead of Prometheus' flag.
+pub const DISABLED: &str = "remote write receiver needs to be enabled with enable_remote_write_receiver = true in [server]";
 
-pub async fn write(State(state): State<AppState>, body: Body) -> Result<StatusCode, PlainError> {
-    let result = receive(&state, &GATE, body).await;
+/// The media type of remote-write bodies.
+const PROTOBUF: &str = "application/x-protobuf";
+/// The one message Pharos decodes (remote write 1.0).
+const PROTO_MSG_V1: &str = "prometheus.WriteRequest";
+/// Remote write 2.0's message, which Prometheus 3 knows.
+const PROTO_MSG_V2: &str = "io.prometheus.write.v2.Request";
+
+pub async fn write(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<StatusCode, Response> {
+    let receiver = &state.remote_write_receiver;
+    if !receiver.enabled() {
+        return Err(plain_text(StatusCode::NOT_FOUND, DISABLED));
+    }
+    if let Err(message) = check_headers(&headers) {
+        tracing::warn!(status = 415, error = %message, "remote write refused");
+        return Err(plain_text(StatusCode::UNSUPPORTED_MEDIA_TYPE, &message));
+    }
+    let gate = receiver.gate();
+    let result = receive(&state, &gate, body).await;
     if let Err(e) = &result {
         tracing::warn!(
             status = e.typ.status().as_u16(),
@@ -93,7 +171,72 @@ pub async fn write(State(state): State<AppState>, body: Body) -> Result<StatusCo
             "remote write refused"
         );
     }
-    result.map_err(ApiError::plain)
+    result.map_err(|e| ApiError::plain(e).into_response())
+}
+
+/// Go's `http.Error`: the text and a newline, as plain text.
+fn plain_text(status: StatusCode, message: &str) -> Response {
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        format!("{message}\n"),
+    )
+        .into_response()
+}
+
+/// The headers a remote-write 1.0 sender sends, checked as Prometheus 3's
+/// `writeHandler` checks them (its texts), except that both are required.
+fn check_headers(headers: &HeaderMap) -> Result<(), String> {
+    let text = |name| {
+        headers
+            .get(name)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+    };
+    let content_type = text(header::CONTENT_TYPE).unwrap_or_default();
+    let content_type = content_type.trim();
+    let mut parts = content_type.split(';');
+    if parts.next() != Some(PROTOBUF) {
+        return Err(format!(
+            "expected {PROTOBUF} as the first (media) part, got {content_type} content-type"
+        ));
+    }
+    for p in parts {
+        let pair: Vec<&str> = p.split('=').collect();
+        let [name, value] = pair[..] else {
+            return Err(format!(
+                "as per https://www.rfc-editor.org/rfc/rfc9110#parameter expected parameters to be key-values, got {p} in {content_type} content-type"
+            ));
+        };
+        if name.trim() != "proto" {
+            continue;
+        }
+        match value {
+            PROTO_MSG_V1 => break,
+            PROTO_MSG_V2 => {
+                return Err(format!(
+                    "{PROTO_MSG_V2} protobuf message is not accepted by this server; accepted [{PROTO_MSG_V1}]"
+                ));
+            }
+            other => {
+                return Err(format!(
+                    "got {content_type} content type; unknown remote write protobuf message {other}, supported: {PROTO_MSG_V1}, {PROTO_MSG_V2}"
+                ));
+            }
+        }
+    }
+    match text(header::CONTENT_ENCODING) {
+        Some(enc) if enc.eq_ignore_ascii_case("snappy") => Ok(()),
+        Some(enc) => Err(format!(
+            "{enc} encoding (compression) is not accepted by this server; only snappy is acceptable"
+        )),
+        None => Err(
+            "missing Content-Encoding: the body must be snappy-compressed (Content-Encoding: snappy)"
+                .to_owned(),
+        ),
+    }
 }
 
 async fn receive(state: &AppState, gate: &WriteGate, body: Body) -> Result<StatusCode, ApiError> {
@@ -141,7 +284,7 @@ async fn read_body(body: Body) -> Result<Bytes, ApiError> {
 /// Decodes within the limits: the snappy-declared length is checked
 /// before decompressing; the decoded size and the sample count (at most
 /// what one WAL record holds) before decoding.
-fn decode(body: &[u8]) -> Result<WriteRequest, ApiError> {
+pub(super) fn decode(body: &[u8]) -> Result<WriteRequest, ApiError> {
     let limits = DecodeLimits {
         max_decompressed_bytes: MAX_DECODED_BYTES,
         max_decoded_bytes: MAX_DECODED_MEMORY,
@@ -185,7 +328,7 @@ fn too_large_for_wal(message: String) -> ApiError {
 
 /// One [`SeriesAppend`] per time series that has samples. Exemplars and
 /// metadata are not stored yet.
-fn to_batch(req: WriteRequest) -> Result<Vec<SeriesAppend>, ApiError> {
+pub(super) fn to_batch(req: WriteRequest) -> Result<Vec<SeriesAppend>, ApiError> {
     req.timeseries
         .into_iter()
         .filter(|ts| !ts.samples.is_empty())

@@ -41,15 +41,111 @@ fn body(series: Vec<TimeSeries>) -> Vec<u8> {
 }
 
 async fn post(app: axum::Router, body: Vec<u8>) -> (StatusCode, String) {
-    let (status, _, bytes) = request(
-        app,
-        Method::POST,
-        "/api/v1/write",
-        Some("application/x-protobuf"),
-        body,
-    )
-    .await;
+    post_with(app, Some("application/x-protobuf"), Some("snappy"), body).await
+}
+
+async fn post_with(
+    app: axum::Router,
+    content_type: Option<&str>,
+    encoding: Option<&str>,
+    body: Vec<u8>,
+) -> (StatusCode, String) {
+    use axum::http::{Request, header};
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let mut req = Request::post("/api/v1/write");
+    if let Some(ct) = content_type {
+        req = req.header(header::CONTENT_TYPE, ct);
+    }
+    if let Some(enc) = encoding {
+        req = req.header(header::CONTENT_ENCODING, enc);
+    }
+    let resp = app
+        .oneshot(req.body(Body::from(body)).unwrap())
+        .await
+        .unwrap();
+    let status = resp.status();
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
     (status, String::from_utf8(bytes.to_vec()).unwrap())
+}
+
+/// What a web page could send, or an unknown format: 415 with Prometheus
+/// 3's texts (both headers required, unlike Prometheus).
+#[tokio::test]
+async fn only_snappy_protobuf_is_taken() {
+    let storage = Arc::new(MemStorage::new());
+    let req = body(vec![ts(&[("__name__", "x")], &[(1, 1.0)])]);
+    let cases = [
+        (
+            Some("text/plain"),
+            Some("snappy"),
+            "expected application/x-protobuf as the first (media) part, got text/plain content-type\n",
+        ),
+        (
+            None,
+            Some("snappy"),
+            "expected application/x-protobuf as the first (media) part, got  content-type\n",
+        ),
+        (
+            Some("application/x-protobuf;proto=io.prometheus.write.v2.Request"),
+            Some("snappy"),
+            "io.prometheus.write.v2.Request protobuf message is not accepted by this server; accepted [prometheus.WriteRequest]\n",
+        ),
+        (
+            Some("application/x-protobuf;proto=foo"),
+            Some("snappy"),
+            "got application/x-protobuf;proto=foo content type; unknown remote write protobuf message foo, supported: prometheus.WriteRequest, io.prometheus.write.v2.Request\n",
+        ),
+        (
+            Some("application/x-protobuf;proto"),
+            Some("snappy"),
+            "as per https://www.rfc-editor.org/rfc/rfc9110#parameter expected parameters to be key-values, got proto in application/x-protobuf;proto content-type\n",
+        ),
+        (
+            Some("application/x-protobuf"),
+            Some("gzip"),
+            "gzip encoding (compression) is not accepted by this server; only snappy is acceptable\n",
+        ),
+        (
+            Some("application/x-protobuf"),
+            None,
+            "missing Content-Encoding: the body must be snappy-compressed (Content-Encoding: snappy)\n",
+        ),
+    ];
+    for (ct, enc, want) in cases {
+        let (status, text) = post_with(app(storage.clone()), ct, enc, req.clone()).await;
+        assert_eq!(
+            (status, text.as_str()),
+            (StatusCode::UNSUPPORTED_MEDIA_TYPE, want)
+        );
+    }
+    assert!(storage.dump().is_empty());
+    let v1 = Some("application/x-protobuf;proto=prometheus.WriteRequest");
+    let (status, _) = post_with(app(storage.clone()), v1, Some("snappy"), req).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+}
+
+/// Turned off, the receiver answers as Prometheus 2.42 without its flag;
+/// its slots follow the config.
+#[tokio::test]
+async fn the_receiver_follows_its_settings() {
+    let storage = Arc::new(MemStorage::new());
+    let receiver = Arc::new(super::Receiver::new(false, 8));
+    let app = router(AppState::new(storage.clone()).with_remote_write_receiver(receiver.clone()));
+    let req = body(vec![ts(&[("__name__", "x")], &[(1, 1.0)])]);
+    let (status, text) = post(app.clone(), req.clone()).await;
+    assert_eq!(
+        (status, text.as_str()),
+        (
+            StatusCode::NOT_FOUND,
+            "remote write receiver needs to be enabled with enable_remote_write_receiver = true in [server]\n"
+        )
+    );
+    receiver.apply(true, 2);
+    assert_eq!(receiver.limit(), 2);
+    let (status, _) = post(app, req).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(storage.dump().len(), 1);
 }
 
 #[tokio::test]
