@@ -380,8 +380,11 @@ fn an_external_alertmanager_receives_the_alerts() -> Result<()> {
     assert_eq!(alert["annotations"]["summary"], "always", "{alert}");
     assert_eq!(alert["status"]["state"], "active", "{alert}");
     let url = alert["generatorURL"].as_str().unwrap_or_default();
+    // Prometheus' default external URL: the host name and the port.
+    let port = p.url.rsplit(':').next().unwrap_or_default();
     assert!(
-        url.starts_with(&p.url) && url.ends_with("/graph?g0.expr=vector%281%29&g0.tab=1"),
+        url.starts_with("http://")
+            && url.ends_with(&format!(":{port}/graph?g0.expr=vector%281%29&g0.tab=1")),
         "{url}"
     );
     let metrics = reqwest::blocking::get(format!("{}/metrics", p.url))?.text()?;

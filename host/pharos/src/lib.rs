@@ -5,6 +5,8 @@
 //! Prometheus-compatible HTTP API ([`api`]), so tests and other crates can
 //! mount [`router`] on any [`pharos_tsdb::Storage`].
 
+pub mod alert_cli;
+pub mod alerting;
 pub mod api;
 pub mod build_info;
 pub mod cli;

@@ -27,6 +27,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context;
 use parking_lot::Mutex;
+use pharos_alerting::notify::Templates;
+use pharos_alerting::service::AlertingService;
 use pharos_config::Config;
 use pharos_plugins::{ExporterManager, PluginSet, Prepared};
 use pharos_remote_write::{Options as RemoteWriteOptions, RemoteWrite};
@@ -34,6 +36,7 @@ use pharos_rules::rulefmt::RuleFile;
 use pharos_rules::{RuleManager, RuleSettings};
 use pharos_scrape::ScrapeManager;
 
+use crate::alerting::{PluginDeliverer, RelabelingSink, RenderContext};
 use crate::listener::Listener;
 use crate::notifier::Notifier;
 use crate::self_metrics::SelfMetrics;
@@ -99,6 +102,14 @@ impl ConfigSource {
             .to_path_buf()
     }
 
+    /// Loads and parses the notification templates `[alerting] templates`
+    /// lists, with the default ones.
+    pub fn load_templates(&self, config: &Config) -> anyhow::Result<Templates> {
+        Templates::from_config(&config.alerting.routing, &self.base_dir())
+            .map_err(|e| anyhow::anyhow!("alerting.{e}"))
+            .context("error loading notification templates")
+    }
+
     /// Loads and checks the rule files `config` lists.
     pub fn load_rules(&self, config: &Config) -> anyhow::Result<Vec<RuleFile>> {
         pharos_rules::files::load(&config.rules.files, &self.base_dir())
@@ -106,16 +117,26 @@ impl ConfigSource {
     }
 }
 
+/// Pharos' external URL: `[server] external_url`, else, as Prometheus'
+/// default, `http(s)://<host name>:<port listened on>` (the address
+/// itself when the host name is unknown).
+pub fn external_url(config: &Config, bound: &str) -> String {
+    if let Some(u) = &config.server.external_url {
+        return u.as_str().trim_end_matches('/').to_owned();
+    }
+    let tls = config.server.web.tls_server_config.is_some();
+    let scheme = if tls { "https" } else { "http" };
+    let host = crate::api::targets::hostname();
+    match bound.rsplit_once(':') {
+        Some((_, port)) if !host.is_empty() => format!("{scheme}://{host}:{port}"),
+        _ => format!("{scheme}://{bound}"),
+    }
+}
+
 /// The rule manager's settings from a config; `bound` is the address
 /// listened on (the external URL's default host).
 pub fn rule_settings(config: &Config, bound: &str) -> RuleSettings {
-    let external_url = match &config.server.external_url {
-        Some(u) => u.as_str().trim_end_matches('/').to_owned(),
-        None => {
-            let tls = config.server.web.tls_server_config.is_some();
-            format!("{}://{bound}", if tls { "https" } else { "http" })
-        }
-    };
+    let external_url = external_url(config, bound);
     RuleSettings {
         evaluation_interval: config.global.evaluation_interval,
         query_offset: config.rules.query_offset,
@@ -149,6 +170,8 @@ pub struct Reloader {
     rules: Option<Arc<RuleManager>>,
     /// The sender to external Alertmanagers.
     notifier: Option<Arc<Notifier>>,
+    /// Pharos' own Alertmanager and its deliverer.
+    alerting: Option<(AlertingService, Arc<PluginDeliverer>, Arc<RelabelingSink>)>,
 }
 
 /// The right to run one `POST /-/reload` (see [`Reloader::claim_reload`]).
@@ -210,7 +233,20 @@ impl Reloader {
             plugins: None,
             rules: None,
             notifier: None,
+            alerting: None,
         }
+    }
+
+    /// Enables Pharos' own routing: reloads apply `[alerting]` routes,
+    /// receivers and templates to `service`.
+    pub fn with_alerting(
+        mut self,
+        service: AlertingService,
+        deliverer: Arc<PluginDeliverer>,
+        sink: Arc<RelabelingSink>,
+    ) -> Self {
+        self.alerting = Some((service, deliverer, sink));
+        self
     }
 
     /// Enables `[[alerting.alertmanagers]]`: reloads give `notifier` its
@@ -272,12 +308,18 @@ impl Reloader {
     /// (loaded and checked by the caller). Call once, inside the runtime.
     pub fn start(&self, rules: &[RuleFile]) {
         let config = self.current();
-        self.apply(&config, None, rules);
+        self.apply(&config, None, rules, None);
     }
 
     /// Applies a checked config; `prepared` (its plugins) is committed
     /// first, so discovery and exporter jobs use the new plugins.
-    fn apply(&self, config: &Config, prepared: Option<Prepared>, rules: &[RuleFile]) {
+    fn apply(
+        &self,
+        config: &Config,
+        prepared: Option<Prepared>,
+        rules: &[RuleFile],
+        templates: Option<Templates>,
+    ) {
         if let Some(n) = &self.notifier
             && let Err(e) = n.apply(config)
         {
@@ -288,6 +330,19 @@ impl Reloader {
         }
         if let (Some((set, _)), Some(p)) = (&self.plugins, prepared) {
             set.commit(p);
+        }
+        // After the plugins: the receivers' notifier plugins are loaded.
+        if let Some((service, deliverer, sink)) = &self.alerting {
+            sink.set_relabel(config.alerting.alert_relabel_configs.clone());
+            if let Some(templates) = templates {
+                deliverer.set_context(RenderContext {
+                    templates: Arc::new(templates),
+                    external_url: external_url(config, &self.bound),
+                });
+            }
+            if let Err(e) = service.apply_config(&config.alerting.routing) {
+                tracing::error!(error = %e, "alerting configuration not applied");
+            }
         }
         for e in self.scrape.apply(&config.scrape) {
             tracing::error!(error = %e, "scrape job not started");
@@ -354,10 +409,14 @@ impl Reloader {
                 Some(_) => self.source.load_rules(&c)?,
                 None => Vec::new(),
             };
+            let templates = match &self.alerting {
+                Some(_) => Some(self.source.load_templates(&c)?),
+                None => None,
+            };
             let prepared = self.prepare_plugins(&c)?;
-            Ok((c, prepared, rules))
+            Ok((c, prepared, rules, templates))
         });
-        let (new, prepared, rules) = match result.context("invalid configuration") {
+        let (new, prepared, rules, templates) = match result.context("invalid configuration") {
             Ok(c) => c,
             Err(e) => {
                 self.metrics.reloaded(false);
@@ -375,7 +434,7 @@ impl Reloader {
         if let (Some(l), Some(w)) = (&self.listener, web) {
             l.commit(w);
         }
-        self.apply(&new, prepared, &rules);
+        self.apply(&new, prepared, &rules, templates);
         *self.current.lock() = Arc::new(new);
         self.metrics.reloaded(true);
         tracing::info!(file = ?self.source.file, "configuration reloaded");

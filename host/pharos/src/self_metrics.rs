@@ -60,6 +60,7 @@ pub struct SelfMetrics {
     rules: crate::rule_metrics::RulesSlot,
     /// The Alertmanager sender whose counters `/metrics` shows.
     notifier: crate::rule_metrics::NotifierSlot,
+    alerting: AlertingSlot,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -134,6 +135,8 @@ impl SelfMetrics {
             slot: rules.clone(),
             notifier: notifier.clone(),
         }));
+        let alerting = AlertingSlot::default();
+        registry.register_collector(Box::new(AlertingSlotCollector(alerting.clone())));
         let m = SelfMetrics {
             registry,
             scrape_duration,
@@ -147,6 +150,7 @@ impl SelfMetrics {
             remote_write,
             rules,
             notifier,
+            alerting,
         };
         m.last_reload_successful.set(1);
         m.last_reload_success_time.set(now_secs());
@@ -173,6 +177,11 @@ impl SelfMetrics {
     /// (`prometheus_notifications_*`).
     pub fn set_notifier(&self, n: &Arc<crate::notifier::Notifier>) {
         *self.notifier.lock() = Some(n.clone());
+    }
+
+    /// Lets `/metrics` report Pharos' own Alertmanager (`alertmanager_*`).
+    pub fn set_alerting(&self, service: &pharos_alerting::service::AlertingService) {
+        *self.alerting.lock() = Some(service.collector());
     }
 
     /// Lets `/metrics` report the rule groups (`prometheus_rule_*`).
@@ -231,6 +240,22 @@ fn now_secs() -> i64 {
 
 /// Values read when `/metrics` is scraped: storage, targets, build,
 /// process.
+/// Where the router's collector is, once running.
+type AlertingSlot = Arc<Mutex<Option<pharos_alerting::service::AlertingCollector>>>;
+
+/// Encodes the router's metrics, when there is a router.
+#[derive(Debug)]
+struct AlertingSlotCollector(AlertingSlot);
+
+impl Collector for AlertingSlotCollector {
+    fn encode(&self, e: prometheus_client::encoding::DescriptorEncoder) -> std::fmt::Result {
+        match self.0.lock().as_ref() {
+            Some(c) => c.encode(e),
+            None => Ok(()),
+        }
+    }
+}
+
 struct RuntimeCollector {
     storage: StorageMetricsFn,
     scrape_manager: Arc<Mutex<Weak<ScrapeManager>>>,

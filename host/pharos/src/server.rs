@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use pharos_alerting::service::{AlertingService, Options as AlertingOptions};
 use pharos_config::Config;
 use pharos_plugins::{ExporterManager, PluginSet};
 use pharos_promql::{Engine, EngineOptions};
@@ -23,12 +24,15 @@ use pharos_tsdb::{Db, DbOptions};
 use tokio::net::TcpListener;
 use tracing::info;
 
+use crate::alerting::{
+    DELIVERY_TIMEOUT, PluginDeliverer, RelabelingSink, RenderContext, send_resolved_default,
+};
 use crate::api::{AppState, router};
 use crate::build_info;
 use crate::cli::RunArgs;
 use crate::listener::Listener;
 use crate::notifier::Notifier;
-use crate::reload::{ConfigSource, Reloader};
+use crate::reload::{ConfigSource, Reloader, external_url};
 use crate::self_metrics::SelfMetrics;
 
 /// How long shutdown waits for scrape loops to finish their scrape.
@@ -58,6 +62,9 @@ pub struct Server {
     rule_files: Vec<RuleFile>,
     /// TLS, basic auth and limits of `[server]`.
     web: Arc<Listener>,
+    /// Pharos' own Alertmanager (its store open, not yet running).
+    alerting: AlertingService,
+    deliverer: Arc<PluginDeliverer>,
 }
 
 /// The storage settings of `[storage]`.
@@ -124,6 +131,32 @@ impl Server {
             .await
             .context("invalid configuration")?;
         plugins.commit(prepared);
+        let templates = source
+            .load_templates(&config)
+            .context("invalid configuration")?;
+        let deliverer = Arc::new(PluginDeliverer::new(
+            plugins.clone(),
+            RenderContext {
+                templates: Arc::new(templates),
+                external_url: external_url(&config, &addr.to_string()),
+            },
+        ));
+        let defaults = plugins.clone();
+        let alerting = AlertingService::open(
+            &config.alerting.routing,
+            AlertingOptions {
+                dir: data_dir.join("alerting"),
+                deliver: deliverer.clone(),
+                send_resolved_default: Arc::new(move |p| send_resolved_default(&defaults, p)),
+                delivery_timeout: DELIVERY_TIMEOUT,
+            },
+        )
+        .with_context(|| {
+            format!(
+                "cannot open the alerting state in {}",
+                data_dir.join("alerting").display()
+            )
+        })?;
         let db = Db::open(&data_dir, db_options(&config))
             .with_context(|| format!("cannot open storage in {}", data_dir.display()))?;
         info!(
@@ -144,6 +177,8 @@ impl Server {
             plugins,
             rule_files,
             web,
+            alerting,
+            deliverer,
         })
     }
 
@@ -195,6 +230,10 @@ impl Server {
         metrics.set_rules(&rules);
         let notifier = Notifier::new(format!("Pharos/{}", build_info::VERSION));
         rules.add_sink(notifier.clone());
+        let routed = Arc::new(RelabelingSink::new(self.alerting.sink()));
+        rules.add_sink(routed.clone());
+        metrics.set_alerting(&self.alerting);
+        self.alerting.start();
         metrics.set_notifier(&notifier);
         let (notifier_stop, notifier_stopped) = tokio::sync::oneshot::channel::<()>();
         let notifier_task = tokio::spawn(notifier.clone().run(async move {
@@ -219,7 +258,8 @@ impl Server {
             .with_plugins(self.plugins.clone(), exporters.clone())
             .with_rules(rules.clone())
             .with_notifier(notifier.clone())
-            .with_listener(self.web.clone()),
+            .with_listener(self.web.clone())
+            .with_alerting(self.alerting.clone(), self.deliverer.clone(), routed),
         );
         let weak = Arc::downgrade(&reloader);
         metrics.set_remote_write_stats(Arc::new(move || {
@@ -235,6 +275,7 @@ impl Server {
             .with_self_metrics(metrics)
             .with_plugins(self.plugins.clone())
             .with_rules(rules.clone())
+            .with_alerting(self.alerting.clone())
             .with_engine(engine)
             .with_flags(flags)
             .with_remote_write_receiver(self.web.receiver());
@@ -249,6 +290,8 @@ impl Server {
         rules.stop().await;
         let _ = notifier_stop.send(());
         let _ = notifier_task.await;
+        info!("stopping alert routing");
+        self.alerting.stop().await;
         info!("stopping exporter jobs");
         exporters.stop(SCRAPE_STOP_TIMEOUT).await;
         drop(exporters);

@@ -232,7 +232,29 @@ impl PluginSet {
             );
         }
 
+        // The receivers' notifiers (`alerting.receivers[i].notifiers[j]`).
+        let notifiers: Vec<(String, &str, String)> = config
+            .alerting
+            .routing
+            .receivers
+            .iter()
+            .enumerate()
+            .flat_map(|(i, r)| {
+                r.value.notifiers.iter().enumerate().map(move |(j, n)| {
+                    (
+                        format!("alerting.receivers[{i}].notifiers[{j}]"),
+                        n.value.plugin.value.as_str(),
+                        config_json(&n.value.config),
+                    )
+                })
+            })
+            .collect();
+        for (key, plugin, _) in notifiers.iter().filter(|(_, p, _)| !known(p)) {
+            errors.push(format!("{key}.plugin: {}", unknown(plugin, &installed)));
+        }
+
         let mut referenced: BTreeSet<String> = config.plugins.keys().cloned().collect();
+        referenced.extend(notifiers.iter().map(|(_, p, _)| (*p).to_owned()));
         referenced.extend(
             config
                 .scrape
@@ -313,6 +335,11 @@ impl PluginSet {
             }
             let key = UseKey::new(&e.job, PluginKind::Exporter, &e.plugin, &json);
             uses.push((key, e.location.key.clone(), PluginKind::Exporter));
+        }
+        for (key, plugin, json) in &notifiers {
+            if let Err(e) = check(plugin, PluginKind::Notifier, json).await {
+                errors.push(format!("{key}.config: {e}"));
+            }
         }
         if errors.is_empty() {
             Ok(Prepared { plugins, uses })

@@ -16,6 +16,7 @@ use pharos_tsdb::Storage;
 use crate::reload::Reloader;
 use crate::self_metrics::SelfMetrics;
 
+mod alertmanager;
 mod config;
 mod federate;
 mod labels;
@@ -29,7 +30,7 @@ mod response;
 mod rules;
 mod series;
 mod status;
-mod targets;
+pub(crate) mod targets;
 mod write;
 
 pub use response::{ApiError, ApiResponse, ErrorType};
@@ -55,6 +56,8 @@ pub struct AppState {
     pub rules: Option<Arc<pharos_rules::RuleManager>>,
     /// The remote-write receiver's switch and limit (`[server]`).
     pub remote_write_receiver: Arc<RemoteWriteReceiver>,
+    /// Pharos' own Alertmanager, for `/api/v2/*`.
+    pub alerting: Option<pharos_alerting::service::AlertingService>,
 }
 
 impl AppState {
@@ -69,6 +72,7 @@ impl AppState {
             plugins: None,
             rules: None,
             remote_write_receiver: Arc::default(),
+            alerting: None,
         }
     }
 
@@ -80,6 +84,11 @@ impl AppState {
 
     pub fn with_rules(mut self, rules: Arc<pharos_rules::RuleManager>) -> Self {
         self.rules = Some(rules);
+        self
+    }
+
+    pub fn with_alerting(mut self, alerting: pharos_alerting::service::AlertingService) -> Self {
+        self.alerting = Some(alerting);
         self
     }
 
@@ -171,6 +180,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(crate::self_metrics::metrics))
         .route("/-/healthy", get(status::healthy))
         .route("/-/ready", get(status::ready))
+        .nest("/api/v2", alertmanager::router())
         .fallback(not_found)
         .with_state(state)
 }

@@ -124,7 +124,8 @@ fn global_url(url: &url::Url, host: &str) -> String {
     u.to_string()
 }
 
-fn hostname() -> String {
+/// The machine's host name (empty when unknown).
+pub(crate) fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|s| s.trim().to_owned())
         .unwrap_or_default()
