@@ -17,6 +17,12 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    /// The manifest's `file` is not a plain file name in the store (an
+    /// absolute path or one with `..` or `/`): nothing is read or deleted.
+    #[error(
+        "{path}: file {file:?} is not a file name in the plugin store; refusing to use it (remove the manifest by hand)"
+    )]
+    UnsafeFile { path: PathBuf, file: String },
     /// The download failed.
     #[error("cannot download {url}: {message}")]
     Download { url: String, message: String },

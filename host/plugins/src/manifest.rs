@@ -47,7 +47,12 @@ impl Manifest {
             path: path.to_path_buf(),
             source,
         })?;
-        let m: Manifest = serde_json::from_str(&text).map_err(|e| StoreError::Manifest {
+        Manifest::parse(&text, path)
+    }
+
+    /// A manifest's text, checked (`path` names it in errors).
+    pub(crate) fn parse(text: &str, path: &Path) -> Result<Manifest, StoreError> {
+        let m: Manifest = serde_json::from_str(text).map_err(|e| StoreError::Manifest {
             path: path.to_path_buf(),
             message: e.to_string(),
         })?;
@@ -55,6 +60,20 @@ impl Manifest {
             return Err(StoreError::Manifest {
                 path: path.to_path_buf(),
                 message: format!("unknown kind {:?}", m.kind),
+            });
+        }
+        if !valid_name(&m.name) {
+            return Err(StoreError::Manifest {
+                path: path.to_path_buf(),
+                message: format!("invalid plugin name {:?}", m.name),
+            });
+        }
+        // `file` is joined to the store directory to read, replace and
+        // remove the component: it must not lead anywhere else.
+        if !valid_file(&m.file) {
+            return Err(StoreError::UnsafeFile {
+                path: path.to_path_buf(),
+                file: m.file.clone(),
             });
         }
         Ok(m)
@@ -80,9 +99,50 @@ pub(crate) fn valid_name(name: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
 }
 
+/// Whether `file` names a component directly in the store directory: one
+/// plain file name ending in `.wasm` — no `/` or `\\`, not `..`, not
+/// absolute, not hidden, no NUL.
+pub(crate) fn valid_file(file: &str) -> bool {
+    let mut components = Path::new(file).components();
+    let single = matches!(
+        (components.next(), components.next()),
+        (Some(std::path::Component::Normal(_)), None)
+    );
+    single
+        && file.len() <= 255
+        && file.ends_with(".wasm")
+        && !file.starts_with('.')
+        && !file.contains(['/', '\\', '\0'])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn component_files_stay_in_the_store() {
+        for ok in ["http-0123456789abcdef.wasm", "a.wasm", "my_sd-v2.wasm"] {
+            assert!(valid_file(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            ".wasm",
+            "../x.wasm",
+            "../../etc/passwd",
+            "/etc/passwd",
+            "/x.wasm",
+            "a/b.wasm",
+            "a\\..\\b.wasm",
+            "./a.wasm",
+            "a.wasm/",
+            "..",
+            ".",
+            "x.json",
+            "a\0.wasm",
+        ] {
+            assert!(!valid_file(bad), "{bad:?}");
+        }
+    }
 
     #[test]
     fn names_and_kinds() {

@@ -241,7 +241,9 @@ impl PluginStore {
         Ok(Installed { manifest, replaced })
     }
 
-    /// Removes the installed plugin `name`; returns its manifest.
+    /// Removes the installed plugin `name`; returns its manifest. A
+    /// manifest whose `file` is not a plain file name of the store is
+    /// refused before anything is deleted ([`StoreError::UnsafeFile`]).
     pub fn remove(&self, name: &str) -> Result<Manifest, StoreError> {
         let Some(m) = self.get(name)? else {
             if components::embedded_component(name).is_some() {
@@ -255,5 +257,64 @@ impl PluginStore {
         sync_dir(&self.dir);
         tracing::info!(plugin = %name, "plugin removed");
         Ok(m)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn manifest(file: &str) -> String {
+        serde_json::json!({
+            "name": "evil",
+            "version": "1.0.0",
+            "kind": "discovery",
+            "description": "",
+            "sha256": "00",
+            "size": 0,
+            "file": file,
+            "source": "/x.wasm",
+            "capabilities": [],
+            "installed_at": 0,
+        })
+        .to_string()
+    }
+
+    /// A manifest whose `file` leads out of the store (edited by hand, or
+    /// written by something else) makes `remove` fail before it deletes
+    /// anything, and the file it names is never touched.
+    #[test]
+    fn remove_refuses_a_manifest_naming_a_file_outside_the_store() {
+        let data = tempfile::tempdir().unwrap();
+        let store = PluginStore::new(data.path());
+        std::fs::create_dir_all(store.dir()).unwrap();
+        let victim = data.path().join("victim.wasm");
+        std::fs::write(&victim, "keep me").unwrap();
+        let manifest_path = store.dir().join("evil.json");
+        for file in [
+            "../victim.wasm".to_owned(),
+            victim.display().to_string(),
+            "sub/../../victim.wasm".to_owned(),
+        ] {
+            std::fs::write(&manifest_path, manifest(&file)).unwrap();
+            let err = store.remove("evil").unwrap_err();
+            assert!(
+                matches!(&err, StoreError::UnsafeFile { file: f, .. } if *f == file),
+                "{err:?}"
+            );
+            assert!(err.to_string().contains("refusing"), "{err}");
+            assert!(victim.exists(), "{file}: the victim was deleted");
+            assert!(manifest_path.exists(), "{file}: the manifest was deleted");
+            assert!(store.get("evil").is_err());
+            assert!(store.list().is_err());
+        }
+        // A sound manifest is removed with its component.
+        std::fs::write(store.dir().join("evil-00.wasm"), "c").unwrap();
+        std::fs::write(&manifest_path, manifest("evil-00.wasm")).unwrap();
+        assert_eq!(store.remove("evil").unwrap().file, "evil-00.wasm");
+        assert!(!manifest_path.exists());
+        assert!(!store.dir().join("evil-00.wasm").exists());
+        assert!(victim.exists());
     }
 }
