@@ -17,6 +17,12 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    /// A plain `http://` URL without `--sha256`: whoever is on the path
+    /// could choose the code.
+    #[error(
+        "refusing to install from {url} over plain http without --sha256: use an https:// URL, or give the file's --sha256"
+    )]
+    InsecureDownload { url: String },
     /// The manifest's `file` is not a plain file name in the store (an
     /// absolute path or one with `..` or `/`): nothing is read or deleted.
     #[error(

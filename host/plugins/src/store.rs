@@ -7,7 +7,8 @@
 //! ```
 //!
 //! Installing checks the file before anything is written: its sha256
-//! against `--sha256` when given, then that it is a component implementing
+//! against `--sha256` when given (required for a plain `http://` URL, see
+//! `fetch`), then that it is a component implementing
 //! one of the worlds (the plugin host loads it and calls `describe()`).
 //! The name is the one `describe()` returns. A built-in plugin's name is
 //! refused; an installed plugin's name is replaced (upgrade or rollback).
@@ -23,6 +24,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use pharos_config::redact_url;
 use pharos_plugin_host::{PluginSettings, Runtime, components};
 use sha2::{Digest, Sha256};
 
@@ -178,13 +180,13 @@ impl PluginStore {
             Some(h) => return Err(StoreError::BadHash(h.to_owned())),
             None => None,
         };
-        let (bytes, recorded) = fetch(source).await?;
+        let (bytes, recorded) = fetch(source, expected.is_some()).await?;
         let sha = sha256_hex(&bytes);
         if let Some(expected) = expected
             && expected != sha
         {
             return Err(StoreError::HashMismatch {
-                source_name: source.to_owned(),
+                source_name: redact_url(source),
                 expected,
                 actual: sha,
             });
@@ -193,7 +195,7 @@ impl PluginStore {
             .load_any("install", &bytes, &PluginSettings::default())
             .await
             .map_err(|error| StoreError::NotAPlugin {
-                source_name: source.to_owned(),
+                source_name: redact_url(source),
                 error,
             })?;
         let Some(info) = plugin.info() else {

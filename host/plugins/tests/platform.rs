@@ -204,9 +204,21 @@ async fn install_from_a_url() {
     let dir = tempfile::tempdir().unwrap();
     let set = set(dir.path());
     let url = format!("http://{addr}/exporter.wasm");
-    let m = set
+    // Plain http only with the file's hash: nothing is fetched without.
+    let err = set
         .store()
         .install(set.runtime(), &url, None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::InsecureDownload { .. }), "{err}");
+    assert!(set.store().list().unwrap().is_empty());
+    let sha = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(&bytes))
+    };
+    let m = set
+        .store()
+        .install(set.runtime(), &url, Some(&sha))
         .await
         .unwrap()
         .manifest;
@@ -217,7 +229,11 @@ async fn install_from_a_url() {
     assert_eq!(m.source, url);
     let err = set
         .store()
-        .install(set.runtime(), &format!("http://{addr}/missing.wasm"), None)
+        .install(
+            set.runtime(),
+            &format!("http://{addr}/missing.wasm"),
+            Some(&sha),
+        )
         .await
         .unwrap_err();
     assert_eq!(
