@@ -9,6 +9,10 @@
 //!   reaches, route and group keys.
 //! - [`inhibit`], [`silence`], [`timeinterval`]: what mutes an alert or a
 //!   notification.
+//! - [`convert`]: an Alertmanager 0.25 configuration file as `[alerting]`
+//!   TOML (`pharos convert alertmanager`); [`amyaml`]: the reverse, an
+//!   Alertmanager file of `[alerting]` for `/api/v2/status`; [`amtool`]:
+//!   the route tree as `amtool config routes` prints it.
 //! - [`dispatch`]: aggregation groups as a deterministic state machine
 //!   driven by an explicit clock, and the [`AlertSink`] that rule
 //!   evaluation hands alerts to.
@@ -20,7 +24,10 @@
 //!
 //! [`AlertSink`]: pharos_model::alert::AlertSink
 
+pub mod amtool;
+pub mod amyaml;
 pub mod config;
+pub mod convert;
 pub mod dispatch;
 pub mod fingerprint;
 mod goregex;
