@@ -1,11 +1,15 @@
 //! The command line: `pharos run [--config FILE] [--listen ADDR] [--data DIR]`,
-//! `pharos check config|rules FILE…`, `pharos check template --config FILE
-//! --receiver NAME` (see [`crate::template_cli`]), `pharos test rules FILE…`,
-//! `pharos query EXPR`, `pharos plugin …`
+//! `pharos check config|rules FILE…`, `pharos check routes --config FILE
+//! LABEL…`, `pharos check template --config FILE --receiver NAME` (see
+//! [`crate::template_cli`]), `pharos test rules FILE…`, `pharos convert alertmanager FILE`,
+//! `pharos alert test --config FILE --receiver NAME` (see
+//! [`crate::alert_cli`]), `pharos query EXPR`, `pharos plugin …`
 //! (see [`crate::plugin_cli`]).
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -48,6 +52,44 @@ pub enum Command {
     /// for discovery, exporters and notifiers).
     #[command(subcommand)]
     Plugin(crate::plugin_cli::PluginCommand),
+    /// Convert another system's configuration into Pharos' and print it.
+    #[command(subcommand)]
+    Convert(ConvertCommand),
+    /// Work with alert notifications.
+    #[command(subcommand)]
+    Alert(AlertCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AlertCommand {
+    /// Send one synthetic notification (the sample group `pharos check
+    /// template` renders) through each notifier of a receiver, with the
+    /// plugins, grants and templates the server would use, and report
+    /// what each answered. Exit status 1 if any failed.
+    Test {
+        /// The configuration (pharos.toml).
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// The receiver to notify.
+        #[arg(long, value_name = "NAME")]
+        receiver: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConvertCommand {
+    /// Print the `[alerting]` section (and the `[plugins.*]` grants of its
+    /// notifiers) equivalent to an Alertmanager 0.25 configuration file.
+    ///
+    /// Receivers become notifier plugins (email, pagerduty, slack,
+    /// webhook); a setting Pharos has no equivalent for is named in the
+    /// error. Warnings about what needs a hand go to stderr.
+    Alertmanager {
+        /// The Alertmanager configuration (alertmanager.yml); `-` reads
+        /// standard input.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Clone, Args)]
@@ -84,6 +126,20 @@ pub enum CheckCommand {
         /// Make lint errors exit with status 3.
         #[arg(long)]
         lint_fatal: bool,
+    },
+    /// Print the receivers a label set reaches, as `amtool config routes
+    /// test`; with `--tree`, the matching routes too (and without labels
+    /// the whole tree, as `amtool config routes show`).
+    Routes {
+        /// The configuration file whose `[alerting]` route tree is used.
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// Print the routes as a tree.
+        #[arg(long)]
+        tree: bool,
+        /// The alert's labels, as name=value (`severity=page`).
+        #[arg(value_name = "LABEL")]
+        labels: Vec<String>,
     },
     /// Render a receiver's notifications for a sample alert group (two
     /// firing alerts, one resolved) and print each notifier's
@@ -158,6 +214,7 @@ pub fn check_config(files: &[PathBuf]) -> (String, String, bool) {
             .and_then(|c| {
                 pharos_scrape::ScrapeManager::check(&c.scrape)?;
                 crate::plugin_cli::check_plugins(&c)?;
+                crate::template_cli::check_templates(f, &c)?;
                 let base_dir = crate::reload::ConfigSource {
                     file: Some(f.clone()),
                     ..Default::default()
@@ -183,6 +240,40 @@ pub fn check_config(files: &[PathBuf]) -> (String, String, bool) {
         }
     }
     (out, err, ok)
+}
+
+/// `pharos convert alertmanager FILE`: the TOML for stdout and the
+/// warnings for stderr.
+pub fn convert_alertmanager(file: &Path) -> anyhow::Result<(String, String)> {
+    let text = if file == Path::new("-") {
+        std::io::read_to_string(std::io::stdin()).context("reading standard input")?
+    } else {
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?
+    };
+    let c = pharos_alerting::convert::convert_alertmanager(&text)
+        .with_context(|| format!("{}: cannot convert", file.display()))?;
+    let mut err = String::new();
+    for w in &c.warnings {
+        let _ = writeln!(err, "warning: {w}");
+    }
+    Ok((c.to_toml(), err))
+}
+
+/// `pharos check routes --config FILE [--tree] LABEL…`: what amtool
+/// prints for the same tree and labels.
+pub fn check_routes(config: &Path, tree: bool, labels: &[String]) -> anyhow::Result<String> {
+    let c = pharos_config::Config::load(config)?;
+    let routing = &c.alerting.routing;
+    if routing.route.is_none() {
+        anyhow::bail!("{}: no [alerting.route]", config.display());
+    }
+    let routes = pharos_alerting::RouteTree::from_config(routing)?;
+    if tree && labels.is_empty() {
+        return Ok(pharos_alerting::amtool::routes_show(&routes));
+    }
+    let labels =
+        pharos_alerting::route::parse_label_args(labels).context("Failed to parse labels")?;
+    Ok(pharos_alerting::amtool::routes_test(&routes, &labels, tree))
 }
 
 #[cfg(test)]
@@ -260,5 +351,53 @@ mod tests {
     #[test]
     fn a_subcommand_is_required() {
         assert!(Cli::try_parse_from(["pharos"]).is_err());
+    }
+
+    #[test]
+    fn convert_then_check_routes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let yml = dir.path().join("alertmanager.yml");
+        std::fs::write(
+            &yml,
+            "route:\n  receiver: team\n  routes:\n    - match: {severity: page}\n      receiver: oncall\nreceivers:\n  - name: team\n  - name: oncall\n",
+        )
+        .expect("write");
+        let (toml, warnings) = convert_alertmanager(&yml).expect("converts");
+        assert_eq!(warnings, "");
+        let file = dir.path().join("pharos.toml");
+        std::fs::write(&file, &toml).expect("write");
+        let labels = |l: &[&str]| l.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert_eq!(
+            check_routes(&file, false, &labels(&["severity=page"])).expect("routes"),
+            "oncall\n"
+        );
+        assert_eq!(
+            check_routes(&file, false, &labels(&[])).expect("routes"),
+            "team\n"
+        );
+        assert!(
+            check_routes(&file, true, &labels(&[]))
+                .expect("tree")
+                .starts_with("Routing tree:\n")
+        );
+        let err = check_routes(&file, false, &labels(&["severity!=page"])).expect_err("refused");
+        assert_eq!(
+            format!("{err:#}"),
+            "Failed to parse labels: labels must be specified as key=value pairs"
+        );
+        let cli = Cli::try_parse_from([
+            "pharos", "check", "routes", "--config", "p.toml", "--tree", "a=b", "c=d",
+        ])
+        .expect("parses");
+        assert!(matches!(
+            cli.command,
+            Command::Check(CheckCommand::Routes { tree: true, labels, .. }) if labels.len() == 2
+        ));
+        let cli =
+            Cli::try_parse_from(["pharos", "convert", "alertmanager", "am.yml"]).expect("parses");
+        assert!(matches!(
+            cli.command,
+            Command::Convert(ConvertCommand::Alertmanager { .. })
+        ));
     }
 }

@@ -4,7 +4,10 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
-use pharos::cli::{CheckCommand, Cli, Command, Lint, TestCommand, check_config};
+use pharos::cli::{
+    AlertCommand, CheckCommand, Cli, Command, ConvertCommand, Lint, TestCommand, check_config,
+    check_routes, convert_alertmanager,
+};
 use pharos_rules::rulefmt::{CheckOptions, check_files};
 use tracing_subscriber::EnvFilter;
 
@@ -44,6 +47,14 @@ fn main() -> ExitCode {
             &mut std::io::stderr(),
         ));
     }
+    if let Command::Check(CheckCommand::Routes {
+        config,
+        tree,
+        labels,
+    }) = &cli.command
+    {
+        return print_or_fail(check_routes(config, *tree, labels).map(|out| (out, String::new())));
+    }
     if let Command::Check(CheckCommand::Template { config, receiver }) = &cli.command {
         // Plugin loading logs only problems.
         let _ = tracing_subscriber::fmt()
@@ -64,6 +75,9 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         };
+    }
+    if let Command::Convert(ConvertCommand::Alertmanager { file }) = &cli.command {
+        return print_or_fail(convert_alertmanager(file));
     }
     if let Command::Test(TestCommand::Rules { files }) = &cli.command {
         return exit(pharos_rules::unittest::run_files(
@@ -92,12 +106,37 @@ fn main() -> ExitCode {
             Command::Plugin(cmd) => runtime
                 .block_on(pharos::plugin_cli::run(cmd))
                 .map(|out| print!("{out}")),
-            Command::Check(_) | Command::Test(_) => Ok(()),
+            Command::Alert(AlertCommand::Test { config, receiver }) => runtime
+                .block_on(pharos::alert_cli::alert_test(&config, &receiver))
+                .and_then(|(out, ok)| {
+                    print!("{out}");
+                    if ok {
+                        Ok(())
+                    } else {
+                        Err(anyhow::anyhow!("a notifier failed"))
+                    }
+                }),
+            Command::Check(_) | Command::Test(_) | Command::Convert(_) => Ok(()),
         });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             // `{:#}` prints the cause chain on one line, without a backtrace.
+            eprintln!("pharos: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Prints a command's stdout and stderr texts, or its error.
+fn print_or_fail(result: anyhow::Result<(String, String)>) -> ExitCode {
+    match result {
+        Ok((out, err)) => {
+            print!("{out}");
+            eprint!("{err}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
             eprintln!("pharos: error: {e:#}");
             ExitCode::FAILURE
         }
