@@ -505,8 +505,7 @@ fn closed_within(conn: &mut TcpStream, limit: Duration) -> Result<Duration> {
 #[test]
 fn slow_clients_are_cut_off_and_connections_wait_for_a_slot() -> Result<()> {
     let dir = tempfile::tempdir()?;
-    let config =
-        "[server]\nread_header_timeout = \"1s\"\nidle_timeout = \"3s\"\nmax_connections = 3\n";
+    let config = "[server]\nread_header_timeout = \"1s\"\nread_timeout = \"2s\"\nidle_timeout = \"3s\"\nmax_connections = 3\n";
     let mut p = Pharos::start(dir.path(), "limits", config)?;
     let addr = p.addr();
     p.wait("ready", Duration::from_secs(60), || {
@@ -585,6 +584,50 @@ fn slow_clients_are_cut_off_and_connections_wait_for_a_slot() -> Result<()> {
         took >= Duration::from_millis(800) && took < Duration::from_secs(4),
         "closed after {took:?}"
     );
+
+    // A body that trickles in fails after read_timeout (2s).
+    let mut slow_body = TcpStream::connect(&addr)?;
+    slow_body.set_read_timeout(Some(Duration::from_millis(200)))?;
+    write!(
+        slow_body,
+        "POST /api/v1/query HTTP/1.1\r\nHost: pharos\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\nquery="
+    )?;
+    let start = Instant::now();
+    let mut answer = Vec::new();
+    while start.elapsed() < Duration::from_secs(6) {
+        if write!(slow_body, "1").is_err() {
+            break;
+        }
+        match slow_body.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                answer.extend_from_slice(&buf[..n]);
+                break;
+            }
+            Err(_) => {}
+        }
+    }
+    let took = start.elapsed();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(
+        answer.starts_with("HTTP/1.1 400") && answer.contains("read timeout"),
+        "{answer:?}"
+    );
+    assert!(
+        took >= Duration::from_millis(1500) && took < Duration::from_secs(5),
+        "answered after {took:?}"
+    );
+
+    // A form body over the API's limit (2 MiB) is refused, not buffered.
+    let big = format!("query={}", "1".repeat(3 << 20));
+    let resp = Client::new()
+        .post(format!("http://{addr}/api/v1/query"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(big)
+        .send()?;
+    assert!(resp.status().is_client_error(), "{}", resp.status());
+    drop(resp);
 
     // Idle keep-alive connections are closed after idle_timeout (3s).
     let mut idle = TcpStream::connect(&addr)?;
