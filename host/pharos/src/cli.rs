@@ -2,7 +2,8 @@
 //! `pharos check config|rules FILE…`, `pharos check routes --config FILE
 //! LABEL…`, `pharos check template --config FILE --receiver NAME` (see
 //! [`crate::template_cli`]), `pharos test rules FILE…`, `pharos convert alertmanager FILE`,
-//! `pharos query EXPR`, `pharos plugin …`
+//! `pharos alert test --config FILE --receiver NAME` (see
+//! [`crate::alert_cli`]), `pharos query EXPR`, `pharos plugin …`
 //! (see [`crate::plugin_cli`]).
 
 use std::fmt::Write as _;
@@ -54,6 +55,25 @@ pub enum Command {
     /// Convert another system's configuration into Pharos' and print it.
     #[command(subcommand)]
     Convert(ConvertCommand),
+    /// Work with alert notifications.
+    #[command(subcommand)]
+    Alert(AlertCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AlertCommand {
+    /// Send one synthetic notification (the sample group `pharos check
+    /// template` renders) through each notifier of a receiver, with the
+    /// plugins, grants and templates the server would use, and report
+    /// what each answered. Exit status 1 if any failed.
+    Test {
+        /// The configuration (pharos.toml).
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// The receiver to notify.
+        #[arg(long, value_name = "NAME")]
+        receiver: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -194,6 +214,7 @@ pub fn check_config(files: &[PathBuf]) -> (String, String, bool) {
             .and_then(|c| {
                 pharos_scrape::ScrapeManager::check(&c.scrape)?;
                 crate::plugin_cli::check_plugins(&c)?;
+                crate::template_cli::check_templates(f, &c)?;
                 let base_dir = crate::reload::ConfigSource {
                     file: Some(f.clone()),
                     ..Default::default()

@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use pharos::cli::{
-    CheckCommand, Cli, Command, ConvertCommand, Lint, TestCommand, check_config, check_routes,
-    convert_alertmanager,
+    AlertCommand, CheckCommand, Cli, Command, ConvertCommand, Lint, TestCommand, check_config,
+    check_routes, convert_alertmanager,
 };
 use pharos_rules::rulefmt::{CheckOptions, check_files};
 use tracing_subscriber::EnvFilter;
@@ -106,6 +106,16 @@ fn main() -> ExitCode {
             Command::Plugin(cmd) => runtime
                 .block_on(pharos::plugin_cli::run(cmd))
                 .map(|out| print!("{out}")),
+            Command::Alert(AlertCommand::Test { config, receiver }) => runtime
+                .block_on(pharos::alert_cli::alert_test(&config, &receiver))
+                .and_then(|(out, ok)| {
+                    print!("{out}");
+                    if ok {
+                        Ok(())
+                    } else {
+                        Err(anyhow::anyhow!("a notifier failed"))
+                    }
+                }),
             Command::Check(_) | Command::Test(_) | Command::Convert(_) => Ok(()),
         });
     match result {
