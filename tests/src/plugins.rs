@@ -260,3 +260,14 @@ pub fn pharos_ok(args: &[&str]) -> Result<String> {
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
+
+/// Where scaffolded plugin crates build (`<target>/template-build`),
+/// shared by the tests that build them so dependencies compile once.
+pub fn template_target_dir() -> Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    Ok(exe
+        .ancestors()
+        .nth(3)
+        .context("test binary has no target directory")?
+        .join("template-build"))
+}

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use pharos_tests::plugins::{LoggedPharos, pharos_ok};
+use pharos_tests::plugins::{LoggedPharos, pharos_ok, template_target_dir};
 use pharos_tests::recorder::{Recorder, Request};
 use pharos_tests::target::Target;
 use pharos_tests::wait::eventually;
@@ -203,17 +203,6 @@ fn a_notification_waits_for_a_failing_receiver_across_a_kill() -> Result<()> {
     .with_context(|| p.logs())?;
     assert_eq!(firing["alerts"][0]["labels"]["severity"], "critical");
     Ok(())
-}
-
-/// Where scaffolded crates build: shared with the plugin tests
-/// (`<target>/template-build`), so dependencies compile once.
-fn template_target_dir() -> Result<std::path::PathBuf> {
-    let exe = std::env::current_exe()?;
-    Ok(exe
-        .ancestors()
-        .nth(3)
-        .context("test binary has no target directory")?
-        .join("template-build"))
 }
 
 #[test]

@@ -19,7 +19,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use pharos_tests::plugins::{HttpServer, LoggedPharos, pharos_ok};
+use pharos_tests::plugins::{HttpServer, LoggedPharos, pharos_ok, template_target_dir};
 use pharos_tests::wait::eventually;
 use serde_json::Value;
 
@@ -337,17 +337,6 @@ fn misbehaving_plugins_fail_alone_and_recover() -> Result<()> {
     );
     assert_eq!(p.scalar(r#"up{job="denied_exporter"}"#)?, Some(1.0));
     Ok(())
-}
-
-/// Where scaffolded crates build: shared with the plugin host's template
-/// test (`<target>/template-build`), so dependencies compile once.
-fn template_target_dir() -> Result<PathBuf> {
-    let exe = std::env::current_exe()?;
-    Ok(exe
-        .ancestors()
-        .nth(3)
-        .context("test binary has no target directory")?
-        .join("template-build"))
 }
 
 fn repo() -> Result<PathBuf> {
