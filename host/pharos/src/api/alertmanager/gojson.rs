@@ -107,8 +107,10 @@ impl Json {
     }
 }
 
-/// Nesting Go's decoder accepts (`exceeded max depth` beyond).
-const MAX_DEPTH: usize = 10_000;
+/// Nesting accepted. Go's decoder accepts 10000 levels; this parser
+/// recurses, and a request must not exhaust a worker thread's stack, so it
+/// stops much earlier (Alertmanager's types nest four levels deep).
+const MAX_DEPTH: usize = 512;
 
 /// Decodes the first JSON value of `body`; `Ok(None)` when the body holds
 /// only whitespace. The error is Go's message.
@@ -184,15 +186,15 @@ impl Parser<'_> {
         let c = self.peek().ok_or_else(|| EOF.to_owned())?;
         match c {
             b'{' => {
+                self.nest(c)?;
                 self.i += 1;
-                self.nest()?;
                 let v = self.object();
                 self.depth -= 1;
                 v
             }
             b'[' => {
+                self.nest(c)?;
                 self.i += 1;
-                self.nest()?;
                 let v = self.array();
                 self.depth -= 1;
                 v
@@ -209,11 +211,13 @@ impl Parser<'_> {
         }
     }
 
-    fn nest(&mut self) -> Result<(), String> {
-        self.depth += 1;
-        if self.depth > MAX_DEPTH {
-            return Err("exceeded max depth".to_owned());
+    /// Enters an object or array (`c`), refusing too deep a nesting with
+    /// Go's message.
+    fn nest(&mut self, c: u8) -> Result<(), String> {
+        if self.depth >= MAX_DEPTH {
+            return Err(self.invalid(c, "exceeded max depth"));
         }
+        self.depth += 1;
         Ok(())
     }
 
@@ -472,6 +476,17 @@ mod tests {
         );
         assert_eq!(decode(b"  \n"), Ok(None));
         assert_eq!(decode(b""), Ok(None));
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_not_a_crash() {
+        let deep = "[".repeat(100_000);
+        assert_eq!(
+            decode(deep.as_bytes()),
+            Err("invalid character '[' exceeded max depth".to_owned())
+        );
+        let ok = format!("{}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        assert!(decode(ok.as_bytes()).is_ok());
     }
 
     #[test]

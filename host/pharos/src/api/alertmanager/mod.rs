@@ -38,7 +38,7 @@ mod strfmt;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{OriginalUri, Request};
+use axum::extract::{DefaultBodyLimit, OriginalUri, Request};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -49,6 +49,11 @@ use serde::Serialize;
 use serde::ser::SerializeMap;
 
 use super::AppState;
+
+/// The largest request body taken (axum's default is 2 MiB; Alertmanager
+/// sets no limit, and a Prometheus batch of 256 alerts with long
+/// annotations can pass 2 MiB).
+const MAX_BODY: usize = 16 << 20;
 
 /// The routes, to nest under `/api/v2`.
 pub(super) fn router() -> Router<AppState> {
@@ -76,6 +81,7 @@ pub(super) fn router() -> Router<AppState> {
     let r = route(r, "/receivers", get(status::receivers));
     let r = route(r, "/status", get(status::status));
     r.fallback(not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(middleware::from_fn(cors_and_methods))
 }
 

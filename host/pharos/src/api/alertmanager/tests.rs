@@ -719,6 +719,8 @@ async fn silence_updates_and_refusals_are_alertmanagers() {
     );
     let new = create(&am.app, &other).await;
     assert_ne!(new, id);
+    // Expired now: past its end from the next millisecond on.
+    tokio::time::sleep(Duration::from_millis(2)).await;
     assert!(
         get(&am.app, &format!("/api/v2/silence/{id}"))
             .await
