@@ -159,5 +159,24 @@ fn check_template_renders_a_receivers_notifications() -> Result<()> {
             bad.display()
         )
     );
+    // `pharos check config` says the same (of the config without the
+    // receiver the plugin refuses, which it would report first).
+    let refused = "\n[[alerting.receivers]]\nname = \"refused\"";
+    let (kept, _) = CONFIG.split_once(refused).context("the refused receiver")?;
+    write(&config, kept)?;
+    let out = Command::new(pharos_bin()?)
+        .args(["check", "config"])
+        .arg(&config)
+        .output()?;
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "{}:9:14: alerting.templates[0]: {}:2: template: zz_bad.tmpl:2: missing value for if",
+            config.display(),
+            bad.display()
+        )),
+        "{stderr}"
+    );
     Ok(())
 }

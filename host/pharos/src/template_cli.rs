@@ -45,18 +45,28 @@ fn alerting_error(path: &Path, e: &AlertingConfigError) -> anyhow::Error {
     anyhow::anyhow!("{at}: {key}: {}", e.message)
 }
 
-/// Runs the check: the text to print and whether every notifier rendered
-/// and accepted its configuration.
-pub fn check_template(config_path: &Path, receiver: &str) -> anyhow::Result<(String, bool)> {
-    let config = Config::load(config_path)?;
+/// The notification templates of `config` (read from `config_path`):
+/// the default ones and the files `[alerting] templates` names, relative
+/// to the config's directory. A file that cannot be read or parsed is an
+/// error at the pattern naming it (`file:line:column:
+/// alerting.templates[i]: path:line: message`). Part of `pharos check
+/// config`.
+pub fn check_templates(config_path: &Path, config: &Config) -> anyhow::Result<Templates> {
     let base_dir = crate::reload::ConfigSource {
         file: Some(config_path.to_path_buf()),
         ..Default::default()
     }
     .base_dir();
+    Templates::from_config(&config.alerting.routing, &base_dir)
+        .map_err(|e| alerting_error(config_path, &e))
+}
+
+/// Runs the check: the text to print and whether every notifier rendered
+/// and accepted its configuration.
+pub fn check_template(config_path: &Path, receiver: &str) -> anyhow::Result<(String, bool)> {
+    let config = Config::load(config_path)?;
     let routing = &config.alerting.routing;
-    let templates =
-        Templates::from_config(routing, &base_dir).map_err(|e| alerting_error(config_path, &e))?;
+    let templates = check_templates(config_path, &config)?;
     let external_url = match &config.server.external_url {
         Some(u) => u.as_str().trim_end_matches('/').to_owned(),
         None => format!("http://{}", config.server.listen),
