@@ -62,6 +62,11 @@
 //!   `time_intervals`, `resolve_timeout`), whose types and Alertmanager's
 //!   checks live in `pharos-alerting`. The router part is not rendered by
 //!   [`Config::to_toml`] yet.
+//! - `[server]` holds the listener's keys ([`web`]): Prometheus' web config
+//!   file (`tls_server_config`, `basic_auth_users` as bcrypt hashes) and
+//!   its `--web.*` flags (`enable_lifecycle`, `max_connections`, timeouts,
+//!   the remote-write receiver's switch and concurrency). The certificate
+//!   files are read by the listener, which points its errors back here.
 
 mod error;
 mod raw;
