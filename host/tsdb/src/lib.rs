@@ -14,6 +14,8 @@ mod append;
 pub mod chunkenc;
 mod db;
 mod error;
+#[doc(hidden)]
+pub mod fuzz;
 mod head;
 mod mem;
 mod metrics;

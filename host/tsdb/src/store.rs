@@ -73,7 +73,7 @@ impl Span {
         v
     }
 
-    fn decode(v: &[u8]) -> Option<Span> {
+    pub(crate) fn decode(v: &[u8]) -> Option<Span> {
         (v.len() == 24).then(|| Span {
             mint: key_time(&v[..8]),
             maxt: key_time(&v[8..16]),
@@ -156,7 +156,7 @@ impl Store {
     }
 
     /// The `(id, labels)` records of one series block.
-    fn block_entries(value: &[u8]) -> Result<Vec<(u64, Labels)>, Error> {
+    pub(crate) fn block_entries(value: &[u8]) -> Result<Vec<(u64, Labels)>, Error> {
         let mut d = Decoder::new(value);
         let mut out = Vec::new();
         while !d.is_empty() {

@@ -46,8 +46,8 @@
 
 mod checkpoint;
 pub mod hold;
-mod reader;
-mod record;
+pub(crate) mod reader;
+pub(crate) mod record;
 mod segment;
 #[cfg(test)]
 mod tests;
