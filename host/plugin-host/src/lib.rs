@@ -44,7 +44,7 @@ pub mod types;
 
 pub use cache::CacheOutcome;
 pub use error::{Budget, CallError, Denial, ErrorKind, LoadError};
-pub use grants::{AddressClass, AllowList, GrantError, Grants};
+pub use grants::{AddressClass, AllowList, GrantError, Grants, non_public_class};
 pub use limits::{Limits, MAX_SERIES_PER_CALL, MAX_TARGETS_PER_CALL};
 pub use metrics::{Backoff, MetricsSnapshot};
 pub use plugin::{LoadInfo, Plugin};
