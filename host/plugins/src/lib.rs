@@ -30,6 +30,8 @@ mod discovery;
 mod error;
 mod exporter;
 mod fetch;
+#[doc(hidden)]
+pub mod fuzz;
 mod manifest;
 mod set;
 pub mod settings;
