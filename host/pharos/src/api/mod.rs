@@ -19,6 +19,8 @@ use crate::self_metrics::SelfMetrics;
 mod alertmanager;
 mod config;
 mod federate;
+#[doc(hidden)]
+pub mod fuzz;
 mod labels;
 mod metadata;
 mod params;

@@ -28,6 +28,11 @@ const MAX_TIME_FORMATTED: &str = "292277025-08-18T07:12:54.999999999Z";
 pub struct Params(Vec<(String, String)>);
 
 impl Params {
+    /// The values of a URL query string (or a form-encoded body).
+    pub(super) fn from_query(query: &[u8]) -> Params {
+        Params(form_urlencoded::parse(query).into_owned().collect())
+    }
+
     /// The first value of `name`, or `None` when absent or empty (Go's
     /// `FormValue` does not tell the two apart).
     pub fn get(&self, name: &str) -> Option<&str> {

@@ -38,7 +38,7 @@ fn parse_duration(s: &str) -> Option<Duration> {
     }
 }
 
-fn duration_param(p: &Params, name: &str) -> Result<Option<Duration>, ApiError> {
+pub(super) fn duration_param(p: &Params, name: &str) -> Result<Option<Duration>, ApiError> {
     match p.get(name) {
         None => Ok(None),
         Some(s) => parse_duration(s).map(Some).ok_or_else(|| {
@@ -47,7 +47,7 @@ fn duration_param(p: &Params, name: &str) -> Result<Option<Duration>, ApiError> 
     }
 }
 
-fn time_param(p: &Params, name: &str, default: i64) -> Result<i64, ApiError> {
+pub(super) fn time_param(p: &Params, name: &str, default: i64) -> Result<i64, ApiError> {
     match p.get(name) {
         None => Ok(default),
         Some(s) => parse_time(s).map_err(|e| ApiError::invalid_param(name, e)),
@@ -60,7 +60,7 @@ fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
-fn limit_param(p: &Params) -> Result<Option<usize>, ApiError> {
+pub(super) fn limit_param(p: &Params) -> Result<Option<usize>, ApiError> {
     match p.get("limit") {
         None => Ok(None),
         Some(s) => match s.parse::<i64>() {
