@@ -18,7 +18,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use pharos_tests::plugins::LoggedPharos;
+use pharos_tests::pharos::pharos_bin;
 use pharos_tests::process::{Process, free_port};
 use pharos_tests::references::require;
 use pharos_tests::wait::eventually;
@@ -93,8 +93,68 @@ target_matchers = ['severity="warning"']
 equal = ["alertname"]
 "#;
 
-/// Alertmanager 0.25 on a free port with its own storage, killed when
-/// dropped.
+/// The servers' time zone. Alertmanager writes a time it was sent in the
+/// sender's offset and Pharos in its own zone; with UTC everywhere the two
+/// agree whatever the machine's zone.
+const TZ: &str = "UTC";
+
+/// Pharos on a free port with the config at `config`, in UTC, logging to
+/// `<data>.log`; killed when dropped.
+struct Pharos {
+    url: String,
+    log: std::path::PathBuf,
+    _process: Process,
+}
+
+impl Pharos {
+    fn start(data: &Path, config: &Path) -> Result<Pharos> {
+        let port = free_port()?;
+        let log = data.with_extension("log");
+        let mut process = Process::new(
+            Command::new(pharos_bin()?)
+                .args(["run", "--listen", &format!("127.0.0.1:{port}"), "--data"])
+                .arg(data)
+                .arg("--config")
+                .arg(config)
+                .env("RUST_LOG", "info")
+                .env("TZ", TZ)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::from(std::fs::File::create(&log)?))
+                .spawn()
+                .context("starting pharos")?,
+        );
+        let url = format!("http://127.0.0.1:{port}");
+        let ready = process.wait_ready(
+            &reqwest::blocking::Client::new(),
+            &format!("{url}/-/ready"),
+            Duration::from_secs(120),
+        );
+        if let Err(e) = ready {
+            bail!(
+                "pharos: {e:#}\nlog:\n{}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+        }
+        Ok(Pharos {
+            url,
+            log,
+            _process: process,
+        })
+    }
+
+    fn get_json(&self, path: &str) -> Result<Value> {
+        pharos_tests::api::get_json(&self.url, path)
+    }
+
+    /// What it logged so far.
+    fn logs(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+/// Alertmanager 0.25 on a free port with its own storage, in UTC, killed
+/// when dropped.
 struct Alertmanager {
     url: String,
     _process: Process,
@@ -113,6 +173,7 @@ impl Alertmanager {
                 .arg(format!("--storage.path={}", dir.join("am").display()))
                 .arg(format!("--web.listen-address=127.0.0.1:{port}"))
                 .arg("--cluster.listen-address=")
+                .env("TZ", TZ)
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()?,
@@ -259,7 +320,7 @@ impl Side {
         let out = Command::new(require("amtool")?)
             .arg(format!("--alertmanager.url={}", self.url))
             .args(args)
-            .env("TZ", "UTC")
+            .env("TZ", TZ)
             .output()
             .context("running amtool")?;
         let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -499,7 +560,7 @@ fn the_api_answers_as_alertmanager_0_25() -> Result<()> {
     let am = Alertmanager::start(dir.path())?;
     let config = dir.path().join("pharos.toml");
     write(&config, PHAROS_TOML)?;
-    let pharos = LoggedPharos::start(&dir.path().join("data"), &config)?;
+    let pharos = Pharos::start(&dir.path().join("data"), &config)?;
     let mut sides = [
         Side {
             name: "alertmanager",
@@ -840,7 +901,7 @@ fn prometheus_delivers_its_alerts() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let config = dir.path().join("pharos.toml");
     write(&config, PHAROS_TOML)?;
-    let pharos = LoggedPharos::start(&dir.path().join("data"), &config)?;
+    let pharos = Pharos::start(&dir.path().join("data"), &config)?;
     let target = pharos.url.trim_start_matches("http://").to_owned();
     write(
         &dir.path().join("rules.yml"),
@@ -884,7 +945,8 @@ fn prometheus_delivers_its_alerts() -> Result<()> {
                 .find(|a| a["labels"]["alertname"] == "AlwaysOn")
                 .cloned()
         }))
-    })?;
+    })
+    .with_context(|| format!("pharos log:\n{}", pharos.logs()))?;
     assert_eq!(
         alert["labels"],
         serde_json::json!({"alertname":"AlwaysOn","cluster":"eu","severity":"page"})
