@@ -32,6 +32,8 @@ pub struct ConnLimit {
     limit: Mutex<Option<usize>>,
     active: AtomicUsize,
     released: Notify,
+    /// When reaching the limit was last logged (at most once a minute).
+    warned: Mutex<Option<Instant>>,
 }
 
 /// A slot, given back when dropped.
@@ -50,6 +52,7 @@ impl ConnLimit {
             limit: Mutex::new(limit),
             active: AtomicUsize::new(0),
             released: Notify::new(),
+            warned: Mutex::new(None),
         }
     }
 
@@ -84,20 +87,25 @@ impl ConnLimit {
     /// Waits for a slot. One waiter (the accept loop): a release between
     /// the failed try and the wait leaves a stored notification.
     pub async fn acquire(self: &Arc<Self>) -> ConnPermit {
-        let mut warned = false;
         loop {
             if let Some(p) = self.try_acquire() {
                 return p;
             }
-            if !warned {
-                warned = true;
-                tracing::warn!(
-                    limit = ?*self.limit.lock(),
-                    "connection limit reached: new connections wait until one closes"
-                );
-            }
+            self.warn();
             self.released.notified().await;
         }
+    }
+
+    fn warn(&self) {
+        let mut warned = self.warned.lock();
+        if warned.is_some_and(|at| at.elapsed() < Duration::from_secs(60)) {
+            return;
+        }
+        *warned = Some(Instant::now());
+        tracing::warn!(
+            limit = ?*self.limit.lock(),
+            "connection limit reached: new connections wait until one closes (logged at most once a minute)"
+        );
     }
 }
 
