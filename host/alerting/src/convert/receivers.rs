@@ -25,7 +25,9 @@
 //! Slack entry is the slack plugin's `token[_file]` (how Alertmanager 0.25
 //! users call `chat.postMessage`). What has no equivalent is refused with
 //! the key named: `oauth2`, `proxy_url`, a `tls_config` that sets
-//! anything, other credentials on Slack or PagerDuty, and PagerDuty's
+//! anything, other credentials on Slack or PagerDuty (those that come
+//! from `global.http_config` are dropped with a warning instead: they are
+//! meant for other receivers, and the service ignores them), and PagerDuty's
 //! Events API v1 `service_key[_file]` (the plugin speaks Events API v2:
 //! `routing_key`). `follow_redirects` and `enable_http2` are transport
 //! details without a plugin key; a non-default value is dropped with a
@@ -580,6 +582,21 @@ fn http_common(
     Ok(())
 }
 
+/// Credentials a plugin cannot send: refused when the entry sets them;
+/// when they come from `global.http_config` (meant for other receivers,
+/// and sent to this service too by Alertmanager, which it ignores) they
+/// are dropped with a warning.
+fn credentials_elsewhere(ctx: &mut Ctx, site: &Site<'_>, key: &str, why: &str, from_global: bool) {
+    if from_global {
+        ctx.warnings.push(format!(
+            "{}.{key} (from global.http_config) is dropped: {why}",
+            site.key
+        ));
+    } else {
+        site.refuse(ctx, key, why);
+    }
+}
+
 /// `bearer_token[_file]` as an `authorization`.
 fn authorization_of(h: &HttpConfig) -> Option<Authorization> {
     if let Some(a) = &h.authorization {
@@ -785,17 +802,9 @@ fn pagerduty(
     }
     if let Some((h, from_global)) = effective_http(&c.http_config, g) {
         http_common(ctx, site, h, from_global)?;
-        let origin = if from_global {
-            " (from global.http_config)"
-        } else {
-            ""
-        };
         if h.basic_auth.is_some() || authorization_of(h).is_some() {
-            site.refuse(
-                ctx,
-                "http_config",
-                format!("Pharos' pagerduty plugin sends no HTTP credentials (the routing key authenticates){origin}"),
-            );
+            let why = "Pharos' pagerduty plugin sends no HTTP credentials (the routing key authenticates)";
+            credentials_elsewhere(ctx, site, "http_config", why, from_global);
         }
     }
     match nonempty(&c.url) {
@@ -883,11 +892,8 @@ fn slack(
             ""
         };
         if h.basic_auth.is_some() {
-            site.refuse(
-                ctx,
-                "http_config.basic_auth",
-                format!("Pharos' slack plugin authenticates with a bot token only{origin}"),
-            );
+            let why = "Pharos' slack plugin authenticates with a bot token only";
+            credentials_elsewhere(ctx, site, "http_config.basic_auth", why, from_global);
         }
         if let Some(a) = authorization_of(h) {
             let bearer = a
