@@ -215,7 +215,6 @@ pub fn check_config(files: &[PathBuf]) -> (String, String, bool) {
                 pharos_scrape::ScrapeManager::check(&c.scrape)?;
                 crate::plugin_cli::check_plugins(&c)?;
                 crate::template_cli::check_templates(f, &c)?;
-                crate::template_cli::check_templates(f, &c)?;
                 let base_dir = crate::reload::ConfigSource {
                     file: Some(f.clone()),
                     ..Default::default()
