@@ -169,7 +169,13 @@ pub(super) async fn get_alerts(
         st.dispatcher
             .alerts()
             .filter_map(|a| {
-                let receivers = st.dispatcher.tree().receivers_for(&a.alert.labels);
+                // Without [alerting.route] Pharos routes nothing (Alertmanager
+                // always has a route).
+                let receivers = if st.dispatcher.is_routed() {
+                    st.dispatcher.tree().receivers_for(&a.alert.labels)
+                } else {
+                    Vec::new()
+                };
                 if f.receiver.is_some() && !receivers.iter().any(|r| f.receiver_ok(r)) {
                     return None;
                 }

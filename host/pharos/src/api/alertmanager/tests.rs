@@ -72,8 +72,11 @@ struct Am {
 }
 
 fn am() -> Am {
+    am_with(AlertingConfig::from_toml_str(CONFIG).unwrap())
+}
+
+fn am_with(cfg: AlertingConfig) -> Am {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = AlertingConfig::from_toml_str(CONFIG).unwrap();
     let svc = AlertingService::open(
         &cfg,
         Options {
@@ -975,6 +978,22 @@ async fn unknown_paths_methods_and_cors() {
     assert_eq!(pre("GET", "authorization").await, (None, None, 3));
     let (s, _, _) = call(&am.app, Method::OPTIONS, "/api/v2/alerts", &[], "").await;
     assert_eq!(s, StatusCode::METHOD_NOT_ALLOWED);
+}
+
+#[tokio::test]
+async fn without_a_route_alerts_are_kept_for_no_receiver() {
+    // What the server runs without [alerting].
+    let am = am_with(AlertingConfig::default());
+    assert_eq!(
+        post(&am.app, "/api/v2/alerts", r#"[{"labels":{"a":"b"}}]"#)
+            .await
+            .0,
+        StatusCode::OK
+    );
+    let (_, body) = get(&am.app, "/api/v2/alerts").await;
+    assert!(body.contains(r#""receivers":[],"#), "{body}");
+    assert_eq!(get(&am.app, "/api/v2/alerts/groups").await.1, "[]\n");
+    assert_eq!(get(&am.app, "/api/v2/receivers").await.1, "[]\n");
 }
 
 #[tokio::test]
