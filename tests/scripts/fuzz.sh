@@ -2,7 +2,7 @@
 # Runs the cargo-fuzz targets in fuzz/ one after another, each for N
 # minutes (default 10), and prints executions and findings per target.
 #
-#   tests/scripts/fuzz.sh [--minutes N] [--sanitizer none|address] [target ...]
+#   tests/scripts/fuzz.sh [--minutes N] [--sanitizer none|address] [--no-build] [target ...]
 #
 # Installs what it needs when missing: a nightly toolchain (rustup
 # toolchain install nightly --profile minimal) and cargo-fuzz (cargo
@@ -12,16 +12,19 @@
 # libFuzzer's default): the machine is shared. Not run by CI.
 #
 # A finding (crash, timeout, out-of-memory) is saved under
-# fuzz/artifacts/<target>/; reproduce it with
-#   cargo +nightly fuzz run <target> fuzz/artifacts/<target>/<file>
+# fuzz/artifacts/<target>/, the run's log in fuzz/artifacts/<target>.log;
+# reproduce it with (in fuzz/)
+#   cargo +nightly fuzz run <target> artifacts/<target>/<file>
 # then copy it to the crate's testdata/fuzz-regressions/<target>/, where
-# the crate's `cargo test` replays it, and fix it.
+# the crate's `cargo test` replays it, and fix it. --no-build runs the
+# last build as it is.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
 
 minutes=10
 sanitizer=none
+build=1
 targets=()
 while (($#)); do
     case $1 in
@@ -29,7 +32,8 @@ while (($#)); do
     --minutes=*) minutes=${1#*=}; shift ;;
     --sanitizer) sanitizer=$2; shift 2 ;;
     --sanitizer=*) sanitizer=${1#*=}; shift ;;
-    -h | --help) sed -n '2,18p' "$0"; exit 0 ;;
+    --no-build) build=0; shift ;;
+    -h | --help) sed -n '2,20p' "$0"; exit 0 ;;
     -*) echo "fuzz.sh: unknown option $1" >&2; exit 2 ;;
     *) targets+=("$1"); shift ;;
     esac
@@ -61,8 +65,13 @@ python3 "$root/fuzz/seed.py" "${targets[@]}" >&2
 # would need the wasm32-wasip2 target for nightly).
 flags=(--sanitizer "$sanitizer" --debug-assertions)
 export PHAROS_NO_GUEST_BUILD=1
-echo "== building" >&2
-cargo +nightly fuzz build "${flags[@]}" >&2
+if ((build)); then
+    echo "== building" >&2
+    cargo +nightly fuzz build "${flags[@]}" >&2
+fi
+# The targets run from this build, so that edits made meanwhile (others
+# work in the same tree) do not rebuild between targets.
+bin_dir="$root/fuzz/target/$(rustc +nightly -vV | sed -n 's/^host: //p')/release"
 
 secs=$((minutes * 60))
 results=()
@@ -73,9 +82,9 @@ for t in "${targets[@]}"; do
     echo "== $t: $minutes min" >&2
     started=$(date +%s)
     set +e
-    cargo +nightly fuzz run "${flags[@]}" "$t" "corpus/$t" -- \
+    "$bin_dir/$t" -artifact_prefix="artifacts/$t/" \
         -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
-        -print_final_stats=1 -jobs=1 >"$log" 2>&1
+        -print_final_stats=1 "corpus/$t" >"$log" 2>&1
     status=$?
     set -e
     took=$(($(date +%s) - started))
