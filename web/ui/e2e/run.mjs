@@ -1,0 +1,229 @@
+// End-to-end checks of the web interface in headless Chromium, driven by
+// playwright-core. tests/tests/web_ui.rs starts Pharos (scraping a
+// target whose label value is an HTML payload, and a target that is
+// down, with a rule that always fires) and runs:
+//
+//   node run.mjs --url http://127.0.0.1:PORT --out DIR
+//
+// Every case prints `ok - …` or `not ok - … : reason`; the exit status is
+// 1 when any failed. Screenshots go to DIR. Any script dialog (alert()),
+// page error or Content-Security-Policy violation fails the run.
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { chromium } from 'playwright-core';
+
+const { values: opts } = parseArgs({
+  options: {
+    url: { type: 'string' },
+    out: { type: 'string' },
+    chromium: { type: 'string', default: process.env.PHAROS_CHROMIUM ?? '/usr/bin/chromium' },
+  },
+});
+if (!opts.url || !opts.out) {
+  console.error('usage: node run.mjs --url URL --out DIR [--chromium PATH]');
+  process.exit(2);
+}
+const base = opts.url.replace(/\/$/, '');
+mkdirSync(opts.out, { recursive: true });
+
+const XSS = '<img src=x onerror=alert(1)>';
+const TIMEOUT = 20000;
+
+const profile = mkdtempSync(join(tmpdir(), 'webui-chromium-'));
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath: opts.chromium,
+  headless: true,
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
+  viewport: { width: 1280, height: 800 },
+  timezoneId: 'UTC',
+  locale: 'en-US',
+});
+context.setDefaultTimeout(TIMEOUT);
+
+// What must never happen on any page.
+const incidents = [];
+const watch = (page) => {
+  page.on('dialog', (d) => {
+    incidents.push(`script dialog (${d.type()}): ${d.message()}`);
+    d.dismiss().catch(() => {});
+  });
+  page.on('pageerror', (e) => incidents.push(`page error: ${e.message}`));
+  page.on('console', (m) => {
+    const text = m.text();
+    if (/Content Security Policy|Refused to/i.test(text)) incidents.push(`CSP violation: ${text}`);
+    else if (m.type() === 'error' && !/Failed to load resource/.test(text)) incidents.push(`console error: ${text}`);
+  });
+};
+
+let failed = 0;
+async function test(name, fn) {
+  const page = await context.newPage();
+  watch(page);
+  const before = incidents.length;
+  const started = Date.now();
+  try {
+    await fn(page);
+    if (incidents.length > before) throw new Error(incidents.slice(before).join('; '));
+    console.log(`ok - ${name} (${Date.now() - started}ms)`);
+  } catch (e) {
+    failed++;
+    console.log(`not ok - ${name}: ${e.message.split('\n').slice(0, 6).join('\n    ')}`);
+    await page.screenshot({ path: join(opts.out, `failed-${name.replace(/\W+/g, '-')}.png`) }).catch(() => {});
+  } finally {
+    await page.close();
+  }
+}
+
+function check(cond, message) {
+  if (!cond) throw new Error(message);
+}
+
+/** Number of painted pixels of the graph's canvas. */
+async function paintedPixels(page) {
+  return page.evaluate(() => {
+    const c = document.querySelector('.graph-canvas canvas');
+    if (!c || c.width === 0) return 0;
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 3; i < d.length; i += 4) if (d[i] !== 0) n++;
+    return n;
+  });
+}
+
+async function editorText(page, panel = 0) {
+  return page.locator('.panel').nth(panel).locator('.cm-content').innerText();
+}
+
+await test('query typed with autocompletion, then table and graph', async (page) => {
+  await page.goto(`${base}/query`);
+  const editor = page.locator('.cm-content').first();
+  await editor.click();
+  await page.keyboard.type('demo_req', { delay: 30 });
+  const option = page.locator('.cm-tooltip-autocomplete li', { hasText: 'demo_requests_total' });
+  await option.first().waitFor();
+  await page.keyboard.press('Enter'); // accepts the completion
+  check((await editorText(page)) === 'demo_requests_total', `editor holds "${await editorText(page)}"`);
+  await page.keyboard.press('Enter'); // runs the query
+  const row = page.locator('table.result td.series-name', { hasText: 'demo_requests_total{' });
+  await row.first().waitFor();
+  check((await row.count()) === 2, `expected 2 series in the table, got ${await row.count()}`);
+  await page.screenshot({ path: join(opts.out, 'query-table.png') });
+  await page.getByRole('tab', { name: 'Graph' }).click();
+  await page.locator('.graph-canvas canvas').waitFor();
+  await page.locator('.legend-item').first().waitFor();
+  check((await page.locator('.legend-item').count()) === 2, 'expected 2 legend entries');
+  await page.waitForFunction(() => {
+    const c = document.querySelector('.graph-canvas canvas');
+    return c && c.width > 0;
+  });
+  const painted = await paintedPixels(page);
+  check(painted > 500, `the graph's canvas is blank (${painted} painted pixels)`);
+  const url = new URL(page.url());
+  check(url.searchParams.get('g0.expr') === 'demo_requests_total', `URL lost the expression: ${page.url()}`);
+  check(url.searchParams.get('g0.tab') === 'graph', `URL lost the tab: ${page.url()}`);
+  await page.screenshot({ path: join(opts.out, 'query-graph.png') });
+});
+
+await test('a Prometheus /graph?g0.expr=… link opens the same view', async (page) => {
+  const expr = 'rate(demo_requests_total[1m])';
+  const q = new URLSearchParams({ 'g0.expr': expr, 'g0.tab': '0', 'g0.range_input': '5m' });
+  await page.goto(`${base}/graph?${q}`);
+  check(new URL(page.url()).pathname.endsWith('/query'), `not redirected to /query: ${page.url()}`);
+  await page.locator('.cm-content').first().waitFor();
+  check((await editorText(page)) === expr, `editor holds "${await editorText(page)}"`);
+  const graphTab = page.getByRole('tab', { name: 'Graph' });
+  check((await graphTab.getAttribute('aria-selected')) === 'true', 'the Graph tab is not selected');
+  check((await page.locator('.range-input').inputValue()) === '5m', 'the range is not 5m');
+  await page.locator('.legend-item').first().waitFor();
+  await page.waitForFunction(() => document.querySelector('.graph-canvas canvas')?.width > 0);
+  check((await paintedPixels(page)) > 500, "the graph's canvas is blank");
+  // The table tab (g0.tab=1) and a second panel.
+  const q2 = new URLSearchParams({ 'g0.expr': 'demo_temperature', 'g0.tab': '1', 'g1.expr': 'up', 'g1.tab': 'table' });
+  await page.goto(`${base}/graph?${q2}`);
+  await page.locator('.panel').nth(1).locator('table.result').waitFor();
+  check((await page.locator('.panel').count()) === 2, 'expected two panels');
+  check((await page.locator('.panel').first().locator('table.result td.series-name').first().innerText()).startsWith('demo_temperature{'), 'panel 1 shows no demo_temperature');
+});
+
+await test('a down target shows as down with its error', async (page) => {
+  await page.goto(`${base}/targets`);
+  const pool = page.locator('section[data-pool="broken"]');
+  await pool.waitFor();
+  const row = pool.locator('tr.target[data-health="down"]');
+  await row.waitFor();
+  check((await row.locator('.pill').innerText()) === 'DOWN', 'no DOWN pill');
+  const error = (await row.locator('td.error-text').innerText()).trim();
+  check(/refused|connect/i.test(error), `unexpected error text: "${error}"`);
+  const up = page.locator('section[data-pool="demo"] tr.target[data-health="up"]');
+  await up.waitFor();
+  // Filter by health: only down targets.
+  await page.getByLabel('up', { exact: true }).uncheck();
+  await page.locator('section[data-pool="demo"]').waitFor({ state: 'detached' });
+  await page.getByLabel('up', { exact: true }).check();
+  await page.getByLabel('Filter targets').fill('refused');
+  await page.locator('section[data-pool="demo"]').waitFor({ state: 'detached' });
+  await page.getByLabel('Filter targets').fill('');
+  await up.waitFor();
+  await page.screenshot({ path: join(opts.out, 'targets.png'), fullPage: true });
+});
+
+await test('an HTML label value shows as text and runs nothing', async (page) => {
+  await page.goto(`${base}/targets`);
+  const value = page.locator('section[data-pool="demo"] .label-value', { hasText: XSS });
+  await value.first().waitFor();
+  check((await value.first().innerText()) === XSS, 'the label value is not shown verbatim');
+  await page.goto(`${base}/query?${new URLSearchParams({ 'g0.expr': 'demo_xss', 'g0.tab': 'table' })}`);
+  const cell = page.locator('table.result td.series-name');
+  await cell.first().waitFor();
+  check((await cell.first().innerText()).includes(XSS), `series name is "${await cell.first().innerText()}"`);
+  await page.getByRole('tab', { name: 'Graph' }).click();
+  await page.locator('.legend-item', { hasText: XSS }).first().waitFor();
+  await page.goto(`${base}/alerts`);
+  await page.locator('.alert-rule').first().waitFor();
+  await page.locator('dd', { hasText: '<b>bold</b>' }).first().waitFor();
+  // Give an injected handler every chance to run.
+  await page.waitForTimeout(500);
+  for (const p of [page]) {
+    check((await p.locator('img[src="x"]').count()) === 0, 'an <img src=x> element was created');
+    check((await p.locator('main b').count()) === 0, 'an annotation became markup');
+  }
+});
+
+await test('a firing alert on the Alerts page', async (page) => {
+  await page.goto(`${base}/alerts`);
+  const rule = page.locator('.alert-rule[data-state="firing"]', { hasText: 'DemoAlwaysFiring' });
+  await rule.waitFor();
+  await rule.locator('tr.alert').first().waitFor();
+  check((await rule.locator('tr.alert .pill').first().innerText()) === 'FIRING', 'alert not FIRING');
+  await page.screenshot({ path: join(opts.out, 'alerts.png'), fullPage: true });
+});
+
+await test('rules, silences and status pages render', async (page) => {
+  await page.goto(`${base}/rules`);
+  await page.locator('tr.rule').first().waitFor();
+  await page.screenshot({ path: join(opts.out, 'rules.png'), fullPage: true });
+  await page.goto(`${base}/silences`);
+  await page.locator('.silences-page h1').waitFor();
+  await page.goto(`${base}/status`);
+  await page.getByText('Version', { exact: true }).waitFor();
+  await page.goto(`${base}/tsdb-status`);
+  await page.locator('td.mono', { hasText: 'demo_requests_total' }).first().waitFor();
+  await page.screenshot({ path: join(opts.out, 'tsdb-status.png'), fullPage: true });
+});
+
+await context.close();
+rmSync(profile, { recursive: true, force: true });
+if (incidents.length > 0) console.log(`incidents:\n  ${incidents.join('\n  ')}`);
+console.log(failed === 0 ? 'all passed' : `${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
