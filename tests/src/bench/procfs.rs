@@ -22,6 +22,13 @@ pub fn clock_ticks() -> u64 {
 /// User plus system CPU time of `pid`, in clock ticks (`utime + stime`,
 /// fields 14 and 15 of `/proc/<pid>/stat`).
 pub fn cpu_ticks(pid: u32) -> Result<u64> {
+    // `utime` (14) and `stime` (15), read at once.
+    let [utime, stime] = stat_fields(pid, [11, 12])?;
+    Ok(utime + stime)
+}
+
+/// Fields `i + 3` of `/proc/<pid>/stat` (index 0 is field 3, the state).
+fn stat_fields<const N: usize>(pid: u32, indexes: [usize; N]) -> Result<[u64; N]> {
     let path = format!("/proc/{pid}/stat");
     let stat = std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
     // The command name (field 2) may contain spaces; fields after it are plain.
@@ -30,15 +37,27 @@ pub fn cpu_ticks(pid: u32) -> Result<u64> {
         .map(|i| &stat[i + 1..])
         .with_context(|| format!("malformed {path}"))?;
     let fields: Vec<&str> = rest.split_whitespace().collect();
-    // `rest` starts at field 3 (state), so utime (14) is at index 11.
-    let field = |i: usize| -> Result<u64> {
-        fields
+    let mut out = [0; N];
+    for (o, i) in out.iter_mut().zip(indexes) {
+        *o = fields
             .get(i)
             .with_context(|| format!("short {path}"))?
             .parse()
-            .with_context(|| format!("field {} of {path}", i + 3))
-    };
-    Ok(field(11)? + field(12)?)
+            .with_context(|| format!("field {} of {path}", i + 3))?;
+    }
+    Ok(out)
+}
+
+/// When `pid` started, in clock ticks after boot (field 22 of
+/// `/proc/<pid>/stat`): a process that restarts under the same pid has
+/// another.
+pub fn start_time(pid: u32) -> Result<u64> {
+    Ok(stat_fields(pid, [19])?[0])
+}
+
+/// User plus system CPU time of the calling process, in clock ticks.
+pub fn own_cpu_ticks() -> Result<u64> {
+    cpu_ticks(std::process::id())
 }
 
 /// Memory figures of `/proc/<pid>/status`, in bytes.
@@ -131,6 +150,8 @@ mod tests {
     fn reads_own_process() -> Result<()> {
         let pid = std::process::id();
         let _ = cpu_ticks(pid)?;
+        assert!(start_time(pid)? > 0);
+        assert_eq!(start_time(pid)?, start_time(pid)?);
         let m = memory(pid)?;
         assert!(m.rss > 0 && m.hwm >= m.rss);
         Ok(())

@@ -57,7 +57,25 @@ pub struct Server {
 
 impl Server {
     /// Starts `system` from binary `bin`, keeping its data and log in `dir`.
+    /// Pharos gets a configuration without scrape jobs: it only receives
+    /// remote writes.
     pub fn start(system: System, bin: &Path, dir: &Path, retention: &str) -> Result<Self> {
+        Self::start_with(system, bin, dir, retention, crate::pharos::NO_SCRAPE_CONFIG)
+    }
+
+    /// Starts Pharos from `bin` with `config` (TOML) as its configuration,
+    /// keeping its data and log in `dir`.
+    pub fn start_pharos(bin: &Path, dir: &Path, config: &str) -> Result<Self> {
+        Self::start_with(System::Pharos, bin, dir, "", config)
+    }
+
+    fn start_with(
+        system: System,
+        bin: &Path,
+        dir: &Path,
+        retention: &str,
+        pharos_config: &str,
+    ) -> Result<Self> {
         let port = free_port()?;
         let listen = format!("127.0.0.1:{port}");
         let data_dir = dir.join("data");
@@ -65,9 +83,8 @@ impl Server {
         let mut cmd = Command::new(bin);
         match system {
             System::Pharos => {
-                // No scrape jobs: the server only receives remote writes.
                 let config = dir.join("pharos.toml");
-                std::fs::write(&config, crate::pharos::NO_SCRAPE_CONFIG)
+                std::fs::write(&config, pharos_config)
                     .with_context(|| format!("writing {config:?}"))?;
                 cmd.arg("run")
                     .arg("--listen")
