@@ -183,6 +183,8 @@ pub fn router(state: AppState) -> Router {
         .route("/-/healthy", get(status::healthy))
         .route("/-/ready", get(status::ready))
         .nest("/api/v2", alertmanager::router())
+        // The web interface: its pages, /graph and /assets/.
+        .merge(pharos_web::router())
         .fallback(not_found)
         .with_state(state)
 }
