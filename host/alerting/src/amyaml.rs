@@ -384,16 +384,22 @@ fn plain(v: &toml::Value, want: Want) -> Option<Yaml> {
     }
 }
 
-/// A table of scalars (one level of nesting for Slack's `confirm`).
+/// A table of scalars (one level of nesting for Slack's `confirm`), its
+/// keys in Alertmanager's field order whatever order the TOML table keeps.
 fn flat_table(t: &toml::Table) -> Option<Yaml> {
-    t.iter()
+    let mut entries: Vec<(&String, &toml::Value)> = t.iter().collect();
+    entries.sort_by(|a, b| field_rank(a.0).cmp(&field_rank(b.0)));
+    entries
+        .into_iter()
         .map(|(k, v)| {
             let y = match v {
                 toml::Value::String(x) => s(x),
                 toml::Value::Boolean(b) => Yaml::Bool(*b),
                 toml::Value::Table(inner) => {
+                    let mut inner: Vec<_> = inner.iter().collect();
+                    inner.sort_by(|a, b| field_rank(a.0).cmp(&field_rank(b.0)));
                     let items = inner
-                        .iter()
+                        .into_iter()
                         .map(|(k, v)| v.as_str().map(|v| kv(k, s(v))))
                         .collect::<Option<Vec<_>>>()?;
                     Yaml::Map(items)
@@ -404,6 +410,45 @@ fn flat_table(t: &toml::Table) -> Option<Yaml> {
         })
         .collect::<Option<Vec<_>>>()
         .map(Yaml::Map)
+}
+
+/// The order of the keys of the small tables Alertmanager's YAML holds,
+/// as its Go structs declare them: PagerDuty's images (`src`, `alt`,
+/// `href`) and links (`href`, `text`); Slack's fields (`title`, `value`,
+/// `short`), actions (`type`, `text`, `url`, `style`, `name`, `value`,
+/// `confirm`) and confirmations (`text`, `title`, `ok_text`,
+/// `dismiss_text`); `tls_config`. One ranking fits them all; keys it does
+/// not name follow, by name.
+const FIELD_ORDER: [&str; 21] = [
+    "src",
+    "alt",
+    "href",
+    "type",
+    "text",
+    "title",
+    "url",
+    "style",
+    "name",
+    "value",
+    "short",
+    "confirm",
+    "ok_text",
+    "dismiss_text",
+    "ca_file",
+    "cert_file",
+    "key_file",
+    "server_name",
+    "insecure_skip_verify",
+    "min_version",
+    "max_version",
+];
+
+fn field_rank(key: &str) -> (usize, &str) {
+    let rank = FIELD_ORDER
+        .iter()
+        .position(|k| *k == key)
+        .unwrap_or(FIELD_ORDER.len());
+    (rank, key)
 }
 
 const EMAIL_KEYS: [(&str, Want); 14] = [
