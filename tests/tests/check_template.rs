@@ -51,7 +51,7 @@ receiver = "oncall"
 
 [[alerting.receivers]]
 name = "team"
-notifiers = [{ plugin = "webhook", config = { url = "https://hooks.example.org/{{ .Nope }}" } }]
+notifiers = [{ plugin = "webhook", config = { url = "https://hooks.example.org/s3cr3t", basic_auth = { username = "{{ .Nope }}" } } }]
 
 [[alerting.receivers]]
 name = "oncall"
@@ -115,7 +115,7 @@ fn check_template_renders_a_receivers_notifications() -> Result<()> {
     let stdout = text(&out.stdout);
     assert!(!out.status.success(), "{stdout}");
     assert!(
-        stdout.contains("notifiers[0]: webhook\n  error: url: template: :1:29: executing \"\" at <.Nope>: can't evaluate field Nope in type *template.Data\n"),
+        stdout.contains("notifiers[0]: webhook\n  error: basic_auth.username: template: :1:3: executing \"\" at <.Nope>: can't evaluate field Nope in type *template.Data\n"),
         "{stdout}"
     );
     assert!(!stdout.contains("hooks.example.org"), "{stdout}");

@@ -265,7 +265,7 @@ name = "oncall"
 notifiers = [
   { plugin = "slack", send_resolved = true, config = { api_url_file = "/etc/pharos/slack", title = '{{ template "my.title" . }}' } },
   { plugin = "pagerduty", send_resolved = false, config = { routing_key = "s3cr3t" } },
-  { plugin = "webhook", config = { url = "https://hooks.example/{{ .Nope }}" } },
+  { plugin = "webhook", config = { url = "https://hooks.example/{{ .Secret }}", basic_auth = { username = "{{ .Nope }}" } } },
   { plugin = "nonesuch", config = {} },
   { plugin = "quiet", config = { text = "{{ len .Alerts }} alerts" } },
 ]
@@ -316,7 +316,7 @@ notifiers = [
     let webhook = p.entries[2].result.as_ref().expect_err("webhook fails");
     assert_eq!(
         webhook.to_string(),
-        "url: template: :1:25: executing \"\" at <.Nope>: can't evaluate field Nope in type *template.Data"
+        "basic_auth.username: template: :1:3: executing \"\" at <.Nope>: can't evaluate field Nope in type *template.Data"
     );
     assert!(p.entries[3].result.is_err());
     // send_resolved from the schema's x-pharos-send-resolved.
