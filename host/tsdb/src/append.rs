@@ -99,6 +99,12 @@ pub struct TsdbStatus {
 pub trait Storage: crate::Queryable + Appendable {
     /// Index statistics with the top `limit` entries of each list.
     fn status(&self, limit: usize) -> TsdbStatus;
+
+    /// What keeps the storage from working fully right now, one line each;
+    /// empty when healthy (the server is not ready while it is not).
+    fn problems(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// Sorts `(key, count)` pairs largest first (ties by key) and keeps `limit`.

@@ -70,8 +70,25 @@ pub enum Error {
     },
     #[error(transparent)]
     Wal(#[from] crate::wal::WalError),
+    /// The WAL could not take the batch: the disk is full or failing. The
+    /// batch was refused whole and nothing of it is stored; reads go on,
+    /// and appends succeed again as soon as the disk takes writes (no
+    /// restart). Worth retrying later.
+    #[error("storage cannot write, batch refused (retry later): {0}")]
+    WriteFailed(crate::wal::WalError),
     #[error("sled: {0}")]
     Sled(#[from] sled::Error),
+    /// Writes to sled were postponed: the disk has less free space than
+    /// they need plus [`crate::DbOptions::sled_min_free`]. They are tried
+    /// again at the next round; nothing is lost meanwhile.
+    #[error(
+        "disk almost full: {free} bytes free, {needed} needed to write to sled; postponed until there is room"
+    )]
+    NoRoom { free: u64, needed: u64 },
+    /// sled is being reopened after a write error (sled refuses every write
+    /// after one until it is reopened); retry shortly.
+    #[error("sled is being reopened after a write error; retry shortly")]
+    SledReopening,
     #[error("corrupt data in {what}: {detail}")]
     Corrupt { what: &'static str, detail: String },
     #[error("storage is closed")]
@@ -79,6 +96,24 @@ pub enum Error {
 }
 
 impl Error {
+    /// Whether this is a write that failed because the disk is full (or
+    /// over quota).
+    pub fn is_disk_full(&self) -> bool {
+        use crate::wal::WalError;
+        let io = match self {
+            Error::WriteFailed(WalError::Io { source, .. } | WalError::Poisoned { source, .. })
+            | Error::Wal(WalError::Io { source, .. })
+            | Error::Sled(sled::Error::Io(source))
+            | Error::Io { source, .. } => source,
+            Error::NoRoom { .. } => return true,
+            _ => return false,
+        };
+        matches!(
+            io.kind(),
+            io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded
+        )
+    }
+
     pub(crate) fn io(path: impl AsRef<std::path::Path>, source: io::Error) -> Self {
         Error::Io {
             path: path.as_ref().display().to_string(),

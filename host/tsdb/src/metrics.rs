@@ -13,6 +13,12 @@ pub(crate) struct Counters {
     pub(crate) checkpoints: AtomicU64,
     pub(crate) retention_chunks_deleted: AtomicU64,
     pub(crate) retention_series_deleted: AtomicU64,
+    pub(crate) wal_write_errors: AtomicU64,
+    pub(crate) flush_errors: AtomicU64,
+    pub(crate) checkpoint_errors: AtomicU64,
+    pub(crate) retention_errors: AtomicU64,
+    pub(crate) maintenance_panics: AtomicU64,
+    pub(crate) sled_reopens: AtomicU64,
 }
 
 pub(crate) fn inc(c: &AtomicU64, n: u64) {
@@ -32,6 +38,18 @@ pub struct DbMetrics {
     pub checkpoints: u64,
     pub retention_chunks_deleted: u64,
     pub retention_series_deleted: u64,
+    /// Appends refused because the WAL could not be written (disk full,
+    /// I/O error).
+    pub wal_write_errors: u64,
+    /// Failures to make data durable: writing chunks and series to sled and
+    /// flushing it, fsyncing the WAL.
+    pub flush_errors: u64,
+    pub checkpoint_errors: u64,
+    pub retention_errors: u64,
+    /// Panics of the maintenance thread (each logged; the work restarts).
+    pub maintenance_panics: u64,
+    /// Times sled was reopened after a write error.
+    pub sled_reopens: u64,
     pub head_series: u64,
     pub wal_bytes: u64,
     pub sled_bytes: u64,
@@ -51,6 +69,12 @@ impl Counters {
             checkpoints: g(&self.checkpoints),
             retention_chunks_deleted: g(&self.retention_chunks_deleted),
             retention_series_deleted: g(&self.retention_series_deleted),
+            wal_write_errors: g(&self.wal_write_errors),
+            flush_errors: g(&self.flush_errors),
+            checkpoint_errors: g(&self.checkpoint_errors),
+            retention_errors: g(&self.retention_errors),
+            maintenance_panics: g(&self.maintenance_panics),
+            sled_reopens: g(&self.sled_reopens),
             ..DbMetrics::default()
         }
     }

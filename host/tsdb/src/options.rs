@@ -30,6 +30,12 @@ pub struct DbOptions {
     pub retention_interval: Duration,
     /// sled's page cache.
     pub cache_bytes: u64,
+    /// Free disk space kept in reserve for sled: writes to sled (flushes,
+    /// series, retention) are postponed while the disk has less than this
+    /// plus twice what they would write. sled cannot even reopen on a full
+    /// disk, and a sled that failed a write can fail reads too, so it is
+    /// better not written at all then. 0 writes regardless.
+    pub sled_min_free: u64,
 }
 
 impl DbOptions {
@@ -56,6 +62,7 @@ impl Default for DbOptions {
             checkpoint_wal_size: 512 << 20,
             retention_interval: Duration::from_secs(60),
             cache_bytes: 32 << 20,
+            sled_min_free: 8 << 20,
         }
     }
 }

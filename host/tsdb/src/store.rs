@@ -1,9 +1,12 @@
 //! Persistent part of the storage, in sled: the series records and the
 //! compressed chunks. Layout in `docs/format/sled.md`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
+use parking_lot::RwLock;
 use pharos_model::Labels;
 
 use crate::Error;
@@ -95,14 +98,30 @@ pub(crate) struct ChunkWrite<'a> {
 
 /// The sled database: tree `series` (id → labels) and tree `chunks` holding
 /// chunks, their time index and per-series spans.
+///
+/// After a failed write sled refuses every write until it is reopened (its
+/// error is sticky), so a write error marks the store failed and
+/// [`Store::reopen`] replaces the handles once the disk takes writes again.
+/// sled then holds what it had made durable: the storage keeps everything
+/// newer in the head until a flush has made it durable, so nothing is lost.
 pub(crate) struct Store {
+    path: PathBuf,
+    cache_bytes: u64,
+    /// `None` only while a reopen has not succeeded.
+    trees: RwLock<Option<Trees>>,
+    /// Set by a failed write: sled needs a reopen.
+    failed: AtomicBool,
+}
+
+#[derive(Clone)]
+struct Trees {
     db: sled::Db,
     series: sled::Tree,
     chunks: sled::Tree,
 }
 
-impl Store {
-    pub(crate) fn open(path: &Path, cache_bytes: u64) -> Result<Self, Error> {
+impl Trees {
+    fn open(path: &Path, cache_bytes: u64) -> Result<Self, Error> {
         let db = sled::Config::new()
             .path(path)
             .cache_capacity(cache_bytes)
@@ -120,11 +139,106 @@ impl Store {
                 });
             }
         }
-        Ok(Store {
+        Ok(Trees {
             series: db.open_tree("series")?,
             chunks: db.open_tree("chunks")?,
             db,
         })
+    }
+}
+
+/// Free space a reopen wants to find first, so it does not trade a working
+/// read handle for one that fails again at once.
+const REOPEN_PROBE_BYTES: usize = 4 << 20;
+
+/// How long a reopen waits for the old handles' file lock to go.
+const REOPEN_LOCK_WAIT: Duration = Duration::from_secs(2);
+
+impl Store {
+    pub(crate) fn open(path: &Path, cache_bytes: u64) -> Result<Self, Error> {
+        Ok(Store {
+            trees: RwLock::new(Some(Trees::open(path, cache_bytes)?)),
+            path: path.to_path_buf(),
+            cache_bytes,
+            failed: AtomicBool::new(false),
+        })
+    }
+
+    /// The current handles (cheap clones).
+    fn trees(&self) -> Result<Trees, Error> {
+        self.trees.read().clone().ok_or(Error::SledReopening)
+    }
+
+    /// Passes a write's result on, marking the store failed on error.
+    fn wrote<T>(&self, r: Result<T, Error>) -> Result<T, Error> {
+        if let Err(e) = &r
+            && !matches!(e, Error::SledReopening)
+            && !self.failed.swap(true, Ordering::SeqCst)
+        {
+            tracing::error!(path = %self.path.display(), error = %e, "sled failed a write; it will be reopened once the disk takes writes");
+        }
+        r
+    }
+
+    /// Whether a write failed and sled needs [`Store::reopen`].
+    pub(crate) fn needs_reopen(&self) -> bool {
+        self.failed.load(Ordering::SeqCst)
+    }
+
+    /// Reopens sled after a failed write, once a probe file of a few MiB
+    /// can be written beside it. `Ok(false)` when the disk has no room yet
+    /// (the old handles stay, for reads). Readers wait while it runs.
+    pub(crate) fn reopen(&self) -> Result<bool, Error> {
+        if let Err(e) = self.probe_space() {
+            tracing::debug!(error = %e, "sled not reopened yet: no room on the disk");
+            return Ok(false);
+        }
+        let mut trees = self.trees.write();
+        *trees = None;
+        let started = Instant::now();
+        let opened = loop {
+            match Trees::open(&self.path, self.cache_bytes) {
+                // The old handles' background thread lets go of the file
+                // lock a moment after they are dropped.
+                Err(Error::Sled(sled::Error::Io(e)))
+                    if e.to_string().contains("could not acquire lock")
+                        && started.elapsed() < REOPEN_LOCK_WAIT =>
+                {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                r => break r,
+            }
+        };
+        *trees = Some(opened?);
+        self.failed.store(false, Ordering::SeqCst);
+        tracing::info!(path = %self.path.display(), duration_ms = started.elapsed().as_millis() as u64, "sled reopened after a write error");
+        Ok(true)
+    }
+
+    /// Bytes free on sled's file system for an unprivileged writer, when
+    /// the platform says.
+    pub(crate) fn free_bytes(&self) -> Option<u64> {
+        #[cfg(target_os = "linux")]
+        {
+            let st = rustix::fs::statvfs(&self.path).ok()?;
+            Some(st.f_bavail.saturating_mul(st.f_frsize))
+        }
+        #[cfg(not(target_os = "linux"))]
+        None
+    }
+
+    /// Writes and syncs a probe file beside the sled directory, then
+    /// removes it.
+    fn probe_space(&self) -> std::io::Result<()> {
+        use std::io::Write;
+        let probe = self.path.with_extension("space-probe");
+        let written = (|| {
+            let mut f = std::fs::File::create(&probe)?;
+            f.write_all(&vec![0u8; REOPEN_PROBE_BYTES])?;
+            f.sync_all()
+        })();
+        let removed = std::fs::remove_file(&probe);
+        written.and(removed)
     }
 
     /// Saves series records: each is appended to its block of
@@ -140,19 +254,18 @@ impl Store {
             put_uvarint(buf, id);
             buf.extend_from_slice(key);
         }
-        let mut batch = sled::Batch::default();
-        for (block, added) in blocks {
-            let key = block.to_be_bytes();
-            let mut value = self
-                .series
-                .get(key)?
-                .map(|v| v.to_vec())
-                .unwrap_or_default();
-            value.extend_from_slice(&added);
-            batch.insert(&key, value);
-        }
-        self.series.apply_batch(batch)?;
-        Ok(())
+        self.wrote((|| {
+            let t = self.trees()?;
+            let mut batch = sled::Batch::default();
+            for (block, added) in blocks {
+                let key = block.to_be_bytes();
+                let mut value = t.series.get(key)?.map(|v| v.to_vec()).unwrap_or_default();
+                value.extend_from_slice(&added);
+                batch.insert(&key, value);
+            }
+            t.series.apply_batch(batch)?;
+            Ok(())
+        })())
     }
 
     /// The `(id, labels)` records of one series block.
@@ -168,11 +281,12 @@ impl Store {
 
     /// Every persisted series with its stored time span (if it has chunks).
     pub(crate) fn load_series(&self) -> Result<Vec<PersistedSeries>, Error> {
+        let t = self.trees()?;
         let mut out = Vec::new();
-        for kv in self.series.iter() {
+        for kv in t.series.iter() {
             let (_, v) = kv?;
             for (id, labels) in Self::block_entries(&v)? {
-                out.push((id, labels, self.span(id)?));
+                out.push((id, labels, Self::span(&t, id)?));
             }
         }
         // A series saved twice (re-saved after a crash) is loaded once.
@@ -187,9 +301,8 @@ impl Store {
         k
     }
 
-    fn span(&self, id: u64) -> Result<Option<Span>, Error> {
-        Ok(self
-            .chunks
+    fn span(t: &Trees, id: u64) -> Result<Option<Span>, Error> {
+        Ok(t.chunks
             .get(Self::span_key(id))?
             .and_then(|v| Span::decode(&v)))
     }
@@ -207,6 +320,11 @@ impl Store {
 
     /// Persists chunks and the spans of their series in one atomic batch.
     pub(crate) fn write_chunks(&self, writes: &[ChunkWrite<'_>]) -> Result<(), Error> {
+        self.wrote(self.try_write_chunks(writes))
+    }
+
+    fn try_write_chunks(&self, writes: &[ChunkWrite<'_>]) -> Result<(), Error> {
+        let t = self.trees()?;
         let mut batch = sled::Batch::default();
         let mut spans: rustc_hash::FxHashMap<u64, Span> = Default::default();
         for w in writes {
@@ -227,13 +345,13 @@ impl Store {
                 .or_insert(span);
         }
         for (id, span) in spans {
-            let span = match self.span(id)? {
+            let span = match Self::span(&t, id)? {
                 Some(old) => old.merge(span),
                 None => span,
             };
             batch.insert(&Self::span_key(id), span.encode());
         }
-        self.chunks.apply_batch(batch)?;
+        t.chunks.apply_batch(batch)?;
         Ok(())
     }
 
@@ -249,8 +367,9 @@ impl Store {
         let from = Self::chunk_key(id, mint.saturating_sub(max_span), 0);
         let mut to = Self::chunk_key(id, maxt, 0);
         to.extend_from_slice(&[0xff; 9]);
+        let t = self.trees()?;
         let mut out = Vec::new();
-        for kv in self.chunks.range(from..to) {
+        for kv in t.chunks.range(from..to) {
             let (k, v) = kv?;
             if k.len() < 17 || v.len() < 8 {
                 return Err(Error::Corrupt {
@@ -275,13 +394,18 @@ impl Store {
         cutoff: i64,
         max: usize,
     ) -> Result<(u64, Vec<u64>, u64), Error> {
+        self.wrote(self.try_delete_before(cutoff, max))
+    }
+
+    fn try_delete_before(&self, cutoff: i64, max: usize) -> Result<(u64, Vec<u64>, u64), Error> {
+        let t = self.trees()?;
         let mut end = vec![TIME];
         end.extend_from_slice(&time_key(cutoff));
         let mut batch = sled::Batch::default();
         let mut ids = Vec::new();
         let mut bytes = 0u64;
         let mut count = 0u64;
-        for kv in self.chunks.range(vec![TIME]..end).take(max) {
+        for kv in t.chunks.range(vec![TIME]..end).take(max) {
             count += 1;
             let (tk, size) = kv?;
             let mut ck = vec![CHUNK];
@@ -295,7 +419,7 @@ impl Store {
             batch.remove(ck);
             batch.remove(tk);
         }
-        self.chunks.apply_batch(batch)?;
+        t.chunks.apply_batch(batch)?;
         ids.sort_unstable();
         ids.dedup();
         Ok((count, ids, bytes))
@@ -303,10 +427,15 @@ impl Store {
 
     /// Deletes every chunk of series `id`.
     pub(crate) fn delete_series_chunks(&self, id: u64) -> Result<(), Error> {
+        self.wrote(self.try_delete_series_chunks(id))
+    }
+
+    fn try_delete_series_chunks(&self, id: u64) -> Result<(), Error> {
+        let t = self.trees()?;
         let mut prefix = vec![CHUNK];
         prefix.extend_from_slice(&id.to_be_bytes());
         let mut batch = sled::Batch::default();
-        for kv in self.chunks.scan_prefix(&prefix) {
+        for kv in t.chunks.scan_prefix(&prefix) {
             let (k, v) = kv?;
             if v.len() >= 8 {
                 let mut tk = vec![TIME];
@@ -316,12 +445,17 @@ impl Store {
             }
             batch.remove(k);
         }
-        self.chunks.apply_batch(batch)?;
+        t.chunks.apply_batch(batch)?;
         Ok(())
     }
 
     /// Drops series records and their spans (their chunks must be gone).
     pub(crate) fn delete_series(&self, ids: &[u64]) -> Result<(), Error> {
+        self.wrote(self.try_delete_series(ids))
+    }
+
+    fn try_delete_series(&self, ids: &[u64]) -> Result<(), Error> {
+        let t = self.trees()?;
         let gone: rustc_hash::FxHashSet<u64> = ids.iter().copied().collect();
         let mut blocks: Vec<u64> = ids.iter().map(|id| id / SERIES_BLOCK).collect();
         blocks.sort_unstable();
@@ -329,7 +463,7 @@ impl Store {
         let mut batch = sled::Batch::default();
         for block in blocks {
             let key = block.to_be_bytes();
-            let Some(v) = self.series.get(key)? else {
+            let Some(v) = t.series.get(key)? else {
                 continue;
             };
             let mut kept = Vec::with_capacity(v.len());
@@ -345,12 +479,12 @@ impl Store {
                 batch.insert(&key, kept);
             }
         }
-        self.series.apply_batch(batch)?;
+        t.series.apply_batch(batch)?;
         let mut spans = sled::Batch::default();
         for id in ids {
             spans.remove(&Self::span_key(*id));
         }
-        self.chunks.apply_batch(spans)?;
+        t.chunks.apply_batch(spans)?;
         Ok(())
     }
 
@@ -359,7 +493,7 @@ impl Store {
     pub(crate) fn first_chunk(&self, id: u64) -> Result<Option<i64>, Error> {
         let mut prefix = vec![CHUNK];
         prefix.extend_from_slice(&id.to_be_bytes());
-        match self.chunks.scan_prefix(prefix).next() {
+        match self.trees()?.chunks.scan_prefix(prefix).next() {
             Some(kv) => {
                 let (k, _) = kv?;
                 Ok((k.len() >= 17).then(|| key_time(&k[9..17])))
@@ -370,16 +504,19 @@ impl Store {
 
     /// Sets series `id`'s span start after retention removed older chunks.
     pub(crate) fn set_span_start(&self, id: u64, mint: i64) -> Result<(), Error> {
-        if let Some(span) = self.span(id)? {
-            self.chunks
-                .insert(Self::span_key(id), Span { mint, ..span }.encode())?;
-        }
-        Ok(())
+        self.wrote((|| {
+            let t = self.trees()?;
+            if let Some(span) = Self::span(&t, id)? {
+                t.chunks
+                    .insert(Self::span_key(id), Span { mint, ..span }.encode())?;
+            }
+            Ok(())
+        })())
     }
 
     /// Oldest persisted chunk end, for size-based retention.
     pub(crate) fn oldest_chunk_maxt(&self) -> Result<Option<i64>, Error> {
-        match self.chunks.scan_prefix([TIME]).next() {
+        match self.trees()?.chunks.scan_prefix([TIME]).next() {
             Some(kv) => {
                 let (k, _) = kv?;
                 Ok((k.len() >= 9).then(|| key_time(&k[1..9])))
@@ -388,19 +525,23 @@ impl Store {
         }
     }
 
+    /// Makes everything written so far durable.
     pub(crate) fn flush(&self) -> Result<(), Error> {
-        self.db.flush()?;
-        Ok(())
+        self.wrote((|| {
+            self.trees()?.db.flush()?;
+            Ok(())
+        })())
     }
 
     pub(crate) fn size_on_disk(&self) -> u64 {
-        self.db.size_on_disk().unwrap_or(0)
+        self.trees()
+            .ok()
+            .and_then(|t| t.db.size_on_disk().ok())
+            .unwrap_or(0)
     }
-}
 
-impl Store {
     /// A unique, increasing number that survives restarts.
     pub(crate) fn generate_id(&self) -> Result<u64, Error> {
-        Ok(self.db.generate_id()?)
+        self.wrote((|| Ok(self.trees()?.db.generate_id()?))())
     }
 }

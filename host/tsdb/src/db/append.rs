@@ -8,9 +8,11 @@ use std::sync::atomic::Ordering;
 use pharos_model::{Labels, Sample};
 
 use super::Inner;
+use super::health::Problem;
 use crate::head::{SeriesCell, key_hash, series_key};
 use crate::metrics::inc;
 use crate::record;
+use crate::wal::WalError;
 use crate::{AppendError, AppendStats, Error, SeriesAppend, SeriesRef};
 
 /// Where an accepted sample goes.
@@ -79,6 +81,26 @@ struct Staged<'b> {
     last: Sample,
     /// Out-of-order samples accepted earlier in this batch.
     ooo: Vec<i64>,
+}
+
+/// The error for a batch the WAL did not take: a write failure is counted,
+/// logged and makes the storage unhealthy until an append succeeds.
+fn refused(db: &Inner, e: WalError) -> Error {
+    match e {
+        e @ (WalError::Io { .. } | WalError::Poisoned { .. }) => {
+            inc(&db.counters.wal_write_errors, 1);
+            let first = !db.health.has(Problem::WalWrite);
+            db.health.set(Problem::WalWrite, &e);
+            let e = Error::WriteFailed(e);
+            if first {
+                tracing::error!(error = %e, disk_full = e.is_disk_full(), "storage refuses appends: the WAL cannot be written");
+            } else {
+                tracing::debug!(error = %e, "append refused: the WAL cannot be written");
+            }
+            e
+        }
+        e => Error::Wal(e),
+    }
 }
 
 pub(crate) fn append(
@@ -232,8 +254,19 @@ pub(crate) fn append(
         set_refs(refs, &batch_ids);
         return Ok(AppendStats::default());
     }
-    wal.append_many(&recs)?;
+    // The ids of new series are used up whether the write succeeds or not:
+    // a failed write may have left a series record behind (in a segment
+    // closed before the failure, or torn and replayed up to it), and an id
+    // must never name two label sets.
     db.next_id.store(next_id, Ordering::SeqCst);
+    if let Err(e) = wal.append_many(&recs) {
+        drop(wal);
+        inc(&db.counters.batches_rejected, 1);
+        return Err(refused(db, e));
+    }
+    if db.health.clear(Problem::WalWrite) {
+        tracing::info!("storage takes appends again: the WAL can be written");
+    }
 
     // Apply to the head.
     if !new_series.is_empty() {

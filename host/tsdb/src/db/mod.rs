@@ -2,6 +2,9 @@
 //! background work (flushing chunks, checkpoints, retention).
 
 mod append;
+#[cfg(test)]
+mod fault_tests;
+mod health;
 mod maintenance;
 mod query;
 mod replay;
@@ -39,6 +42,10 @@ pub(crate) struct Inner {
     pub(crate) counters: Counters,
     pub(crate) closed: AtomicBool,
     pub(crate) last_checkpoint: Mutex<Instant>,
+    pub(crate) health: health::Health,
+    /// Makes the maintenance thread's next round panic (tests).
+    #[cfg(test)]
+    pub(crate) panic_next_tick: AtomicBool,
 }
 
 impl Inner {
@@ -107,6 +114,9 @@ impl Db {
             counters: Counters::default(),
             closed: AtomicBool::new(false),
             last_checkpoint: Mutex::new(Instant::now()),
+            health: health::Health::default(),
+            #[cfg(test)]
+            panic_next_tick: AtomicBool::new(false),
             opts,
         };
         Ok(Db {
@@ -130,17 +140,25 @@ impl Db {
 
     /// Writes full chunks to sled now.
     pub fn flush(&self) -> Result<(), Error> {
-        maintenance::flush(&self.inner)
+        maintenance::flush_noting(&self.inner)
     }
 
     /// Persists what the head holds and truncates the WAL behind it.
     pub fn checkpoint(&self) -> Result<(), Error> {
-        maintenance::checkpoint(&self.inner)
+        maintenance::checkpoint_noting(&self.inner)
     }
 
     /// Applies time and size retention now.
     pub fn apply_retention(&self) -> Result<(), Error> {
-        maintenance::retention(&self.inner)
+        maintenance::retention_noting(&self.inner)
+    }
+
+    /// What keeps the storage from working fully right now, one line each
+    /// (appends refused, flushes or checkpoints failing, sled waiting to be
+    /// reopened, a panic in the maintenance thread); empty when healthy.
+    /// Each clears when the same work next succeeds.
+    pub fn problems(&self) -> Vec<String> {
+        self.inner.health.list()
     }
 
     /// Stops background work and leaves everything on disk (a checkpoint), so
@@ -150,7 +168,7 @@ impl Db {
         if self.inner.closed.swap(true, Ordering::SeqCst) {
             return Ok(());
         }
-        maintenance::checkpoint(&self.inner)?;
+        maintenance::checkpoint_noting(&self.inner)?;
         self.inner.store.flush()?;
         tracing::info!(dir = %self.dir.display(), "storage closed");
         Ok(())

@@ -154,6 +154,10 @@ impl Queryable for Db {
 }
 
 impl Storage for Db {
+    fn problems(&self) -> Vec<String> {
+        Db::problems(self)
+    }
+
     fn status(&self, limit: usize) -> TsdbStatus {
         let db = &self.inner;
         let chunk_count = db

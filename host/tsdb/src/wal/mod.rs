@@ -17,6 +17,15 @@
 //! kernel with a write syscall before returning, so a process crash loses
 //! nothing that was appended; surviving a machine crash needs [`Wal::sync`].
 //!
+//! Write failures (a full disk, an I/O error): disk space is reserved
+//! before each write (`space`), so a full disk refuses an append before
+//! any byte of it is written. A write that fails anyway is cut off again,
+//! its whole batch with it, so the log holds a batch entirely or not at
+//! all; if the cut fails too, appends are refused with
+//! [`WalError::Poisoned`] and every later append tries the cut again first.
+//! Nothing needs a restart: once the disk takes writes again, so does the
+//! WAL.
+//!
 //! Repair: [`Wal::open`] replays in one streaming pass. A torn or corrupt
 //! record in a segment (bad checksum, zero or oversized length, truncated
 //! frame, zeroed page) ends the log there: every record before it is kept,
@@ -49,6 +58,7 @@ pub mod hold;
 pub(crate) mod reader;
 pub(crate) mod record;
 mod segment;
+mod space;
 #[cfg(test)]
 mod tests;
 pub mod watch;
@@ -158,10 +168,17 @@ pub enum WalError {
     /// [`Wal::checkpoint`] was asked for a segment number it cannot use.
     #[error("wal: cannot checkpoint at segment {seg}: {reason}")]
     InvalidCheckpoint { seg: u64, reason: String },
-    /// A write failed and the partial frame could not be cut off again; the
-    /// log refuses appends until it is reopened (which repairs the tail).
-    #[error("wal: {path}: failed write could not be rolled back; reopen the WAL")]
-    Poisoned { path: String },
+    /// A write failed and what it left of its batch could not be cut off
+    /// again yet. The log refuses appends until it can: every append (and
+    /// rotation) tries the cut again first, and reopening repairs the tail.
+    #[error(
+        "wal: {path}: a failed write could not be cut off yet ({source}); appends are refused until it can be"
+    )]
+    Poisoned {
+        path: String,
+        #[source]
+        source: io::Error,
+    },
 }
 
 /// An open write-ahead log. See the [module docs](self).
@@ -180,8 +197,15 @@ pub struct Wal {
     checkpoint: Option<(u64, u64)>,
     /// Scratch buffer for `append_many` and checkpoints.
     buf: Vec<u8>,
-    /// Set when a failed write left a partial frame that could not be removed.
-    poisoned: bool,
+    /// Set when a failed write left part of its batch in the current
+    /// segment and cutting it off failed too: the size to cut back to before
+    /// anything else is written.
+    rollback: Option<u64>,
+    /// The current segment has disk space allocated up to this offset
+    /// ([`space`]); appends within it cannot run out of space.
+    reserved: u64,
+    /// Whether the file system can reserve space at all.
+    can_reserve: bool,
 }
 
 impl fmt::Debug for Wal {
@@ -193,7 +217,7 @@ impl fmt::Debug for Wal {
             .field("current_size", &self.cur_size)
             .field("closed_segments", &self.closed.len())
             .field("checkpoint", &self.checkpoint)
-            .field("poisoned", &self.poisoned)
+            .field("rollback", &self.rollback)
             .finish()
     }
 }
@@ -367,7 +391,9 @@ impl Wal {
             held,
             checkpoint,
             buf: Vec::new(),
-            poisoned: false,
+            rollback: None,
+            reserved: 0,
+            can_reserve: true,
         };
         Ok((wal, report))
     }
@@ -377,17 +403,24 @@ impl Wal {
     /// process crash cannot lose it. Rotates first if the record would push
     /// the segment past `segment_size`. Does not fsync (see [`Wal::sync`]).
     ///
-    /// If the write fails, the partial frame is cut off again so the log
-    /// stays valid; if even that fails, the WAL is poisoned (see
-    /// [`WalError::Poisoned`]).
+    /// Disk space for the record is reserved first ([`space`]), so a full
+    /// disk refuses it before any byte is written. If the write fails
+    /// anyway, the partial frame is cut off again so the log stays valid; if
+    /// even that fails, appends are refused ([`WalError::Poisoned`]) until a
+    /// later call manages the cut.
     pub fn append(&mut self, record: &[u8]) -> Result<(), WalError> {
-        self.check_usable()?;
+        self.repair()?;
         check_payload(record)?;
         let n = frame_len(record);
         self.make_room(n)?;
+        let start = self.cur_size;
+        self.reserve(n)?;
         let h = header(record);
         let mut bufs = [IoSlice::new(&h), IoSlice::new(record)];
-        self.write_or_roll_back(|f| write_all_vectored(f, &mut bufs))?;
+        if let Err(e) = write_all_vectored(&mut self.file, &mut bufs) {
+            let e = io_err(&self.current_path())(e);
+            return Err(self.cut_back(start, e));
+        }
         self.cur_size += n;
         Ok(())
     }
@@ -395,10 +428,16 @@ impl Wal {
     /// Appends several records, framing them into one reused buffer and
     /// writing it with one syscall per segment (group commit); a batch is
     /// also written early every 8 MiB. All records are validated before
-    /// anything is written; an I/O error part-way may leave a prefix of the
-    /// batch appended.
+    /// anything is written.
+    ///
+    /// A batch that fits in one segment goes into one segment: if it would
+    /// overflow the current one, the WAL rotates first. A failed batch is
+    /// then cut off whole (as [`Wal::append`] cuts a record), so the log
+    /// holds all of it or nothing. Only a batch larger than a segment is
+    /// written across segments, and a failure part-way leaves its records in
+    /// the segments already closed.
     pub fn append_many(&mut self, records: &[&[u8]]) -> Result<(), WalError> {
-        self.check_usable()?;
+        self.repair()?;
         for record in records {
             check_payload(record)?;
         }
@@ -418,7 +457,7 @@ impl Wal {
     /// Closes the current segment (fsync) and starts the next one; returns
     /// the new segment's number.
     pub fn rotate(&mut self) -> Result<u64, WalError> {
-        self.check_usable()?;
+        self.repair()?;
         let path = self.dir.join(segment_name(self.cur_seg));
         self.file.sync_all().map_err(io_err(&path))?;
         let next = self.cur_seg + 1;
@@ -426,7 +465,14 @@ impl Wal {
         self.closed.insert(self.cur_seg, self.cur_size);
         self.cur_seg = next;
         self.cur_size = 0;
+        self.reserved = 0;
         Ok(next)
+    }
+
+    /// Whether appends are refused because a failed write could not be cut
+    /// off yet ([`WalError::Poisoned`]); the next append tries again.
+    pub fn is_poisoned(&self) -> bool {
+        self.rollback.is_some()
     }
 
     /// Number of the segment appends currently go to.
@@ -528,17 +574,31 @@ impl Wal {
         &self.dir
     }
 
-    fn check_usable(&self) -> Result<(), WalError> {
-        if self.poisoned {
-            return Err(WalError::Poisoned {
-                path: self
-                    .dir
-                    .join(segment_name(self.cur_seg))
-                    .display()
-                    .to_string(),
-            });
+    /// Cuts off what a failed write left, if an earlier cut failed; refuses
+    /// with [`WalError::Poisoned`] while that keeps failing.
+    fn repair(&mut self) -> Result<(), WalError> {
+        let Some(size) = self.rollback else {
+            return Ok(());
+        };
+        match self.truncate_current(size) {
+            Ok(()) => {
+                self.rollback = None;
+                tracing::info!(
+                    segment = %segment_name(self.cur_seg),
+                    size,
+                    "wal: cut off the failed write; taking appends again"
+                );
+                Ok(())
+            }
+            Err(source) => Err(WalError::Poisoned {
+                path: self.current_path().display().to_string(),
+                source,
+            }),
         }
-        Ok(())
+    }
+
+    fn current_path(&self) -> PathBuf {
+        self.dir.join(segment_name(self.cur_seg))
     }
 
     /// Whether a frame of `n` bytes after `pending` bytes not yet written
@@ -556,51 +616,108 @@ impl Wal {
         Ok(())
     }
 
+    /// Makes sure the next `n` bytes of the current segment have disk space
+    /// ([`space`]): reserves [`space::STEP`] ahead (not past the segment
+    /// size), or just `n` when the disk has no more.
+    fn reserve(&mut self, n: u64) -> Result<(), WalError> {
+        let end = self.cur_size + n;
+        if !self.can_reserve || end <= self.reserved {
+            return Ok(());
+        }
+        let from = self.reserved.max(self.cur_size);
+        let ahead = (end + space::STEP).min(self.opts.segment_size.max(end));
+        let mut got = space::reserve(&self.file, from, ahead - from).map(|ok| ok.then_some(ahead));
+        if got.is_err() && ahead > end {
+            // Not a step's worth left: just what this write needs.
+            got = space::reserve(&self.file, from, end - from).map(|ok| ok.then_some(end));
+        }
+        match got {
+            Ok(Some(to)) => self.reserved = to,
+            Ok(None) => self.can_reserve = false,
+            Err(e) => return Err(io_err(&self.current_path())(e)),
+        }
+        Ok(())
+    }
+
     fn append_batch(&mut self, records: &[&[u8]], buf: &mut Vec<u8>) -> Result<(), WalError> {
+        let total: u64 = records.iter().map(|r| frame_len(r)).sum();
+        if total <= self.opts.segment_size {
+            self.make_room(total)?;
+        }
+        // Where the batch starts in the current segment: a failure cuts the
+        // segment back to it.
+        let mut start = self.cur_size;
         buf.clear();
         for record in records {
             let n = frame_len(record);
             if self.overflows(buf.len(), n) {
-                self.write_buf(buf)?;
-                self.rotate()?;
+                self.write_buf(buf, start)?;
+                if let Err(e) = self.rotate() {
+                    return Err(self.cut_back(start, e));
+                }
+                start = 0;
             } else if buf.len() >= BATCH_FLUSH {
-                self.write_buf(buf)?;
+                self.write_buf(buf, start)?;
             }
             push_frame(buf, record);
         }
-        self.write_buf(buf)
+        self.write_buf(buf, start)
     }
 
-    fn write_buf(&mut self, buf: &mut Vec<u8>) -> Result<(), WalError> {
+    /// Writes `buf` to the current segment, in which the batch began at
+    /// `start`.
+    fn write_buf(&mut self, buf: &mut Vec<u8>, start: u64) -> Result<(), WalError> {
         if buf.is_empty() {
             return Ok(());
         }
-        self.write_or_roll_back(|f| f.write_all(buf))?;
-        self.cur_size += buf.len() as u64;
+        let n = buf.len() as u64;
+        let written = self.reserve(n).and_then(|()| {
+            let path = self.current_path();
+            self.file.write_all(buf).map_err(io_err(&path))
+        });
+        if let Err(e) = written {
+            return Err(self.cut_back(start, e));
+        }
+        self.cur_size += n;
         buf.clear();
         Ok(())
     }
 
-    /// Runs `write` on the current segment; on failure cuts the segment back
-    /// to its last complete frame, or poisons the WAL if that fails too.
-    fn write_or_roll_back(
-        &mut self,
-        write: impl FnOnce(&mut File) -> io::Result<()>,
-    ) -> Result<(), WalError> {
-        let Err(e) = write(&mut self.file) else {
-            return Ok(());
-        };
-        let path = self.dir.join(segment_name(self.cur_seg));
-        let size = self.cur_size;
-        let rolled_back = self
-            .file
-            .set_len(size)
-            .and_then(|()| self.file.seek(SeekFrom::Start(size)).map(|_| ()));
-        if let Err(rb) = rolled_back {
-            tracing::error!(path = %path.display(), error = %rb, "wal: cannot roll back failed write; refusing appends until reopened");
-            self.poisoned = true;
+    /// After a failed write: cuts the current segment back to `size` (the
+    /// start of the failed batch in it) and returns the write's error. If
+    /// the cut fails too, appends are refused until [`Wal::repair`] manages
+    /// it, so a torn frame never ends up before later records.
+    fn cut_back(&mut self, size: u64, error: WalError) -> WalError {
+        if let Err(cut) = self.truncate_current(size) {
+            let path = self.current_path();
+            tracing::error!(
+                path = %path.display(),
+                size,
+                error = %cut,
+                "wal: cannot cut a failed write off; refusing appends until it can be"
+            );
+            self.rollback = Some(size);
         }
-        Err(io_err(&path)(e))
+        error
+    }
+
+    /// Cuts the current segment to `size` and positions writes there; if
+    /// the handle fails, through a new handle on the same file.
+    fn truncate_current(&mut self, size: u64) -> io::Result<()> {
+        let cut = |f: &mut File| -> io::Result<()> {
+            f.set_len(size)?;
+            f.seek(SeekFrom::Start(size))?;
+            Ok(())
+        };
+        if cut(&mut self.file).is_err() {
+            let mut file = OpenOptions::new().write(true).open(self.current_path())?;
+            cut(&mut file)?;
+            self.file = file;
+        }
+        self.cur_size = size;
+        // Shrinking frees what was reserved past the new end.
+        self.reserved = size;
+        Ok(())
     }
 
     fn restore_buf(&mut self, mut buf: Vec<u8>) {
@@ -650,15 +767,24 @@ fn truncate(path: &Path, len: u64) -> Result<(), WalError> {
     file.sync_all().map_err(io_err(path))
 }
 
-/// Creates the empty segment `n` (which must not exist yet) and makes its
-/// directory entry durable.
+/// Creates the empty segment `n` and makes its directory entry durable. An
+/// empty file of that name (left by a rotation whose directory fsync
+/// failed) is taken over; one with data is an error.
 fn create_segment(dir: &Path, n: u64) -> Result<File, WalError> {
     let path = dir.join(segment_name(n));
     let file = OpenOptions::new()
         .write(true)
-        .create_new(true)
+        .create(true)
+        .truncate(false)
         .open(&path)
         .map_err(io_err(&path))?;
+    let len = file.metadata().map_err(io_err(&path))?.len();
+    if len != 0 {
+        return Err(io_err(&path)(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            format!("a segment of {len} bytes exists already"),
+        )));
+    }
     sync_dir(dir)?;
     Ok(file)
 }

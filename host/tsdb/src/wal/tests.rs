@@ -273,19 +273,27 @@ fn checkpoint_with_an_invalid_record_changes_nothing() {
     assert_eq!(report.checkpoint, None);
 }
 
+/// Leaves `len` bytes of garbage at the end of the current segment, as a
+/// write that failed part-way does, and gives the WAL a handle that cannot
+/// write: its next write fails.
+fn break_handle(wal: &mut Wal, dir: &Path, len: usize) {
+    let path = seg(dir, wal.current_segment());
+    let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+    f.write_all(&vec![0xAB; len]).unwrap();
+    wal.file = fs::File::open(&path).unwrap();
+}
+
 #[test]
-fn failed_write_is_rolled_back() {
+fn failed_write_is_cut_off_and_the_next_append_works() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let (mut wal, _, _) = replay(dir, WalOptions::default());
     wal.append(b"before").unwrap();
-    let err = wal
-        .write_or_roll_back(|f| {
-            f.write_all(b"half a frame")?;
-            Err(std::io::Error::other("injected"))
-        })
-        .unwrap_err();
+    break_handle(&mut wal, dir, 5);
+    let err = wal.append(b"lost").unwrap_err();
     assert!(matches!(err, WalError::Io { .. }), "{err}");
+    // The garbage is cut off through a new handle at once.
+    assert!(!wal.is_poisoned());
     assert_eq!(wal.size_bytes(), disk_size(dir));
     wal.append(b"after").unwrap();
     drop(wal);
@@ -295,25 +303,80 @@ fn failed_write_is_rolled_back() {
 }
 
 #[test]
-fn write_that_cannot_be_rolled_back_poisons_until_reopened() {
+fn a_cut_that_fails_refuses_appends_until_it_succeeds() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let (mut wal, _, _) = replay(dir, WalOptions::default());
     wal.append(b"before").unwrap();
-    // A read-only handle: the write fails, and so does cutting the file back.
-    wal.file = fs::File::open(seg(dir, 0)).unwrap();
+    break_handle(&mut wal, dir, 5);
+    // Nor can the file be opened again: the cut fails too.
+    let aside = dir.join("aside");
+    fs::rename(seg(dir, 0), &aside).unwrap();
     assert!(matches!(wal.append(b"lost"), Err(WalError::Io { .. })));
+    assert!(wal.is_poisoned());
     assert!(matches!(wal.append(b"x"), Err(WalError::Poisoned { .. })));
     assert!(matches!(
         wal.append_many(&[b"x".as_slice()]),
         Err(WalError::Poisoned { .. })
     ));
     assert!(matches!(wal.rotate(), Err(WalError::Poisoned { .. })));
-    drop(wal);
-    let (mut wal, report, got) = replay(dir, WalOptions::default());
-    assert_eq!(got, vec![b"before".to_vec()]);
-    assert!(report.corruption.is_none());
+    // The file is back: the next append cuts the garbage off and goes on,
+    // without a reopen.
+    fs::rename(&aside, seg(dir, 0)).unwrap();
     wal.append(b"after").unwrap();
+    assert!(!wal.is_poisoned());
+    assert_eq!(wal.size_bytes(), disk_size(dir));
+    drop(wal);
+    let (_, report, got) = replay(dir, WalOptions::default());
+    assert_eq!(got, vec![b"before".to_vec(), b"after".to_vec()]);
+    assert!(report.corruption.is_none());
+}
+
+#[test]
+fn a_batch_that_fits_a_segment_is_not_split() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let o = opts(512);
+    let (mut wal, _, _) = replay(dir, o);
+    wal.append(&record(0, 300)).unwrap();
+    // 308 + 2 * 108 > 512: the segment rotates before the batch.
+    wal.append_many(&[&record(1, 100)[..], &record(2, 100)])
+        .unwrap();
+    assert_eq!(wal.current_segment(), 1);
+    drop(wal);
+    let sizes: Vec<u64> = segment::list(dir)
+        .unwrap()
+        .segments
+        .iter()
+        .map(|&(_, s)| s)
+        .collect();
+    assert_eq!(sizes, vec![308, 216]);
+}
+
+#[test]
+fn a_failed_batch_leaves_nothing_of_itself() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let o = opts(512);
+    let (mut wal, _, _) = replay(dir, o);
+    wal.append(b"small").unwrap();
+    // Larger than a segment: written record by record, and the rotation
+    // between them fails (segment 1 is taken by a stray file).
+    fs::write(seg(dir, 1), b"stray").unwrap();
+    let batch = [record(1, 200), record(2, 400)];
+    let err = wal.append_many(&as_slices(&batch)).unwrap_err();
+    assert!(matches!(err, WalError::Io { .. }), "{err}");
+    assert_eq!(fs::metadata(seg(dir, 0)).unwrap().len(), 13);
+    // An empty file left by a failed rotation is taken over.
+    fs::write(seg(dir, 1), b"").unwrap();
+    wal.append_many(&as_slices(&batch)).unwrap();
+    drop(wal);
+    let (_, report, got) = replay(dir, o);
+    assert_eq!(
+        got,
+        vec![b"small".to_vec(), batch[0].clone(), batch[1].clone()]
+    );
+    assert!(report.corruption.is_none());
 }
 
 #[test]
@@ -458,7 +521,8 @@ fn fixture(dir: &Path) -> Vec<Vec<u8>> {
     for r in &records[..200] {
         wal.append(r).unwrap();
     }
-    for chunk in records[200..].chunks(37) {
+    // Batches of 8 fill segments exactly (a batch never straddles two).
+    for chunk in records[200..].chunks(8) {
         wal.append_many(&as_slices(chunk)).unwrap();
     }
     drop(wal);
