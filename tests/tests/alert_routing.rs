@@ -4,7 +4,8 @@
 //! recorder after `for` + `group_wait`; the target comes back and the
 //! resolution arrives. A receiver that answers 503 gets the notification
 //! once it recovers, also across a kill -9 between firing and delivery.
-//! An inhibition rule mutes the alerts it targets.
+//! An inhibition rule mutes the alerts it targets, and a silence made
+//! with Alertmanager's own `amtool` mutes its alert until it is expired.
 
 use std::path::Path;
 use std::time::Duration;
@@ -12,6 +13,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use pharos_tests::plugins::{LoggedPharos, pharos_ok, template_target_dir};
 use pharos_tests::recorder::{Recorder, Request};
+use pharos_tests::references::require;
 use pharos_tests::target::Target;
 use pharos_tests::wait::eventually;
 use serde_json::Value;
@@ -171,6 +173,92 @@ fn a_target_down_pages_once_then_resolves_and_inhibits_the_warning() -> Result<(
         metrics.contains("alertmanager_notifications_total{integration=\"webhook\"}"),
         "{metrics}"
     );
+    Ok(())
+}
+
+/// `amtool --alertmanager.url=<pharos> ARGS…`: its stdout, or an error
+/// with what it printed.
+fn amtool(p: &LoggedPharos, args: &[&str]) -> Result<String> {
+    let out = std::process::Command::new(require("amtool")?)
+        .arg(format!("--alertmanager.url={}", p.url))
+        .args(args)
+        .output()
+        .context("running amtool")?;
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    anyhow::ensure!(
+        out.status.success(),
+        "amtool {args:?}: {}{stdout}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(stdout)
+}
+
+#[test]
+fn a_silence_made_with_amtool_mutes_its_alert_until_expired() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let target = Target::start("app_requests_total 1\n")?;
+    let hook = Recorder::start("200 OK", "")?;
+    let config = config(dir.path(), &target, &hook)?;
+    // Two alerts on the same condition: one to silence, one that shows
+    // the routing delivered meanwhile.
+    write(
+        &dir.path().join("alerts.yml"),
+        "groups:\n- name: availability\n  interval: 1s\n  rules:\n  \
+         - alert: TargetDown\n    expr: up{job=\"app\"} == 0\n    labels:\n      severity: critical\n  \
+         - alert: TargetDownTicket\n    expr: up{job=\"app\"} == 0\n    labels:\n      severity: ticket\n",
+    )?;
+    let p = LoggedPharos::start(&dir.path().join("data"), &config)?;
+    eventually("the target up", || {
+        Ok(p.scalar("up{job=\"app\"}")?.filter(|v| *v == 1.0))
+    })?;
+
+    let id = amtool(
+        &p,
+        &[
+            "silence",
+            "add",
+            "alertname=TargetDown",
+            "--author=oncall",
+            "--comment=planned maintenance",
+            "--duration=1h",
+        ],
+    )?
+    .trim()
+    .to_owned();
+    assert_eq!(id.len(), 36, "a silence id: {id:?}");
+    let listed = amtool(&p, &["silence", "query", "-q"])?;
+    assert_eq!(listed.trim(), id);
+
+    target.set_up(false);
+    eventually("the unsilenced alert's notification", || {
+        Ok(with_status(&hook, "TargetDownTicket", "firing"))
+    })
+    .with_context(|| p.logs())?;
+    // The silenced alert is active in the router, suppressed by the silence.
+    let alerts = p.get_json("/api/v2/alerts?filter=alertname%3D%22TargetDown%22")?;
+    assert_eq!(alerts[0]["status"]["state"], "suppressed", "{alerts}");
+    assert_eq!(alerts[0]["status"]["silencedBy"][0], id.as_str(), "{alerts}");
+    // Past its group_wait and several group_intervals: still nothing.
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(
+        bodies(&hook, "TargetDown").is_empty(),
+        "silenced: {:?}",
+        bodies(&hook, "TargetDown")
+    );
+    let metrics = p.get_text("/metrics")?;
+    assert!(
+        metrics.contains("alertmanager_silences{state=\"active\"} 1"),
+        "{metrics}"
+    );
+
+    amtool(&p, &["silence", "expire", &id])?;
+    let firing = eventually("the notification once the silence expired", || {
+        Ok(with_status(&hook, "TargetDown", "firing"))
+    })
+    .with_context(|| p.logs())?;
+    assert_eq!(firing["alerts"][0]["labels"]["severity"], "critical");
+    assert_eq!(bodies(&hook, "TargetDown").len(), 1);
     Ok(())
 }
 
