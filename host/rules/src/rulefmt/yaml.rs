@@ -99,7 +99,13 @@ pub fn parse_first_document(src: &str) -> Result<Option<Node>, SyntaxError> {
     let Some(doc) = docs.next() else {
         return Ok(None);
     };
-    let mut builder = Builder { src, cursor: 0 };
+    let mut builder = Builder {
+        src,
+        cursor: 0,
+        line_starts: std::iter::once(0)
+            .chain(src.match_indices('\n').map(|(i, _)| i + 1))
+            .collect(),
+    };
     let seed = NodeSeed {
         b: &mut builder,
         parent_indent: -1,
@@ -177,6 +183,9 @@ struct Builder<'s> {
     src: &'s str,
     /// Byte offset where the search for the next node starts.
     cursor: usize,
+    /// Byte offset of each line's first character, so a node's line is a
+    /// binary search rather than a count from the start of the file.
+    line_starts: Vec<usize>,
 }
 
 impl<'s> Builder<'s> {
@@ -257,13 +266,18 @@ impl<'s> Builder<'s> {
     }
 
     fn line_col(&self, offset: usize) -> (usize, usize) {
-        let before = self.src.get(..offset).unwrap_or(self.src);
-        let line = before.matches('\n').count() + 1;
-        let column = match before.rfind('\n') {
-            Some(nl) => before[nl + 1..].chars().count() + 1,
-            None => before.chars().count() + 1,
-        };
-        (line, column)
+        let offset = offset.min(self.src.len());
+        let line = self.line_starts.partition_point(|&start| start <= offset);
+        let start = self
+            .line_starts
+            .get(line.wrapping_sub(1))
+            .copied()
+            .unwrap_or(0);
+        let column = self
+            .src
+            .get(start..offset)
+            .map_or(offset - start, |s| s.chars().count());
+        (line, column + 1)
     }
 
     /// The alias name at `offset` when the text there is `*name`.
