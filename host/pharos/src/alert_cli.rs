@@ -16,6 +16,7 @@ use pharos_plugins::PluginSet;
 
 use crate::alerting::{PluginDeliverer, RenderContext};
 use crate::reload::{ConfigSource, external_url};
+use crate::template_cli::find_receiver;
 
 /// Runs the test: the report to print and whether every notifier
 /// delivered.
@@ -26,22 +27,7 @@ pub async fn alert_test(config_path: &Path, receiver: &str) -> anyhow::Result<(S
     };
     let config: Config = source.load(None)?;
     let routing = &config.alerting.routing;
-    let Some(r) = routing
-        .receivers
-        .iter()
-        .find(|r| r.name.as_str() == receiver)
-    else {
-        let names: Vec<&str> = routing.receivers.iter().map(|r| r.name.as_str()).collect();
-        anyhow::bail!(
-            "{}: no receiver named {receiver:?} in [alerting] (receivers: {})",
-            config_path.display(),
-            if names.is_empty() {
-                "none".to_owned()
-            } else {
-                names.join(", ")
-            }
-        );
-    };
+    let r = find_receiver(config_path, &config, receiver)?;
     let templates: Templates = source.load_templates(&config)?;
     let plugins = PluginSet::new(&config.storage.path)?;
     let prepared = plugins

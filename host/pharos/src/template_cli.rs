@@ -61,32 +61,37 @@ pub fn check_templates(config_path: &Path, config: &Config) -> anyhow::Result<Te
         .map_err(|e| alerting_error(config_path, &e))
 }
 
+/// The receiver `name` of the config at `config_path`, or an error that
+/// lists the receivers there are.
+pub(crate) fn find_receiver<'c>(
+    config_path: &Path,
+    config: &'c Config,
+    name: &str,
+) -> anyhow::Result<&'c pharos_alerting::Located<pharos_alerting::config::ReceiverConfig>> {
+    let receivers = &config.alerting.routing.receivers;
+    if let Some(r) = receivers.iter().find(|r| r.name.as_str() == name) {
+        return Ok(r);
+    }
+    let names: Vec<&str> = receivers.iter().map(|r| r.name.as_str()).collect();
+    anyhow::bail!(
+        "{}: no receiver named {name:?} in [alerting] (receivers: {})",
+        config_path.display(),
+        if names.is_empty() {
+            "none".to_owned()
+        } else {
+            names.join(", ")
+        }
+    )
+}
+
 /// Runs the check: the text to print and whether every notifier rendered
 /// and accepted its configuration.
 pub fn check_template(config_path: &Path, receiver: &str) -> anyhow::Result<(String, bool)> {
     let config = Config::load(config_path)?;
     let routing = &config.alerting.routing;
     let templates = check_templates(config_path, &config)?;
-    let external_url = match &config.server.external_url {
-        Some(u) => u.as_str().trim_end_matches('/').to_owned(),
-        None => format!("http://{}", config.server.listen),
-    };
-    let Some(r) = routing
-        .receivers
-        .iter()
-        .find(|r| r.name.as_str() == receiver)
-    else {
-        let names: Vec<&str> = routing.receivers.iter().map(|r| r.name.as_str()).collect();
-        anyhow::bail!(
-            "{}: no receiver named {receiver:?} in [alerting] (receivers: {})",
-            config_path.display(),
-            if names.is_empty() {
-                "none".to_owned()
-            } else {
-                names.join(", ")
-            }
-        );
-    };
+    let external_url = crate::reload::external_url(&config, &config.server.listen);
+    let r = find_receiver(config_path, &config, receiver)?;
 
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
