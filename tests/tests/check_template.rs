@@ -18,7 +18,10 @@ fn write(path: &Path, text: &str) -> Result<()> {
 }
 
 fn check(config: &Path, receiver: &str) -> Result<Output> {
+    // In the config's directory: the data directory (default ./data) is
+    // the test's, never the tests crate's own data/.
     Command::new(pharos_bin()?)
+        .current_dir(config.parent().context("the config's directory")?)
         .args(["check", "template", "--config"])
         .arg(config)
         .args(["--receiver", receiver])
@@ -165,6 +168,7 @@ fn check_template_renders_a_receivers_notifications() -> Result<()> {
     let (kept, _) = CONFIG.split_once(refused).context("the refused receiver")?;
     write(&config, kept)?;
     let out = Command::new(pharos_bin()?)
+        .current_dir(dir.path())
         .args(["check", "config"])
         .arg(&config)
         .output()?;

@@ -419,6 +419,7 @@ fn a_bad_key_is_refused_by_check_config_and_at_start() -> Result<()> {
     )?;
     let pharos = pharos_bin()?;
     let out = Command::new(&pharos)
+        .current_dir(d)
         .args(["check", "config"])
         .args([&mismatch, &missing])
         .output()?;
