@@ -13,7 +13,7 @@ use super::heavy::{HeavyQuery, Names, Outcome};
 use super::procfs::{self, Memory};
 use super::promtext::{Wording, status_of, wording};
 use super::stream::StreamStats;
-use super::table::render;
+use super::table::{render, render_left};
 use super::watch::WatchStats;
 
 const MIB: f64 = 1024.0 * 1024.0;
@@ -338,7 +338,10 @@ pub fn print(s: &Settings, m: &Measured) -> Verdict {
             ]
         })
         .collect();
-    println!("{}", render(&["check", "measured", "target", ""], &rows));
+    println!(
+        "{}",
+        render_left(&["check", "measured", "target", ""], &rows, &[0, 1, 2])
+    );
     if let Some(b) = &m.bound {
         println!(
             "RSS bound {} MiB = {} MiB peak alone + {} MiB its growth once more + {} max_concurrency x {} max_samples x {} B/sample ({} MiB)",

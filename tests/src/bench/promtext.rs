@@ -42,6 +42,8 @@ const EXACT: &[&str] = &[
     "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)",
     "zero or negative query resolution step widths are not accepted. Try a positive integer",
     "end timestamp must not be before start time",
+    // promql: a function dropped the names of several series alike.
+    "vector cannot contain metrics with the same labelset",
 ];
 
 /// Prometheus' texts of a bad parameter (`invalidParamError`), with what

@@ -1,9 +1,15 @@
 //! Plain-text tables for benchmark reports: columns padded to their widest
-//! cell, the first left-aligned and the others right-aligned, a rule under
-//! the header.
+//! cell, the first (and any other text column) left-aligned and numbers
+//! right-aligned, a rule under the header.
 
-/// Renders `header` and `rows` (rows shorter than the header are padded).
+/// Renders `header` and `rows` (rows shorter than the header are padded),
+/// the first column left-aligned.
 pub fn render(header: &[&str], rows: &[Vec<String>]) -> String {
+    render_left(header, rows, &[0])
+}
+
+/// As [`render`], with the columns in `left` left-aligned.
+pub fn render_left(header: &[&str], rows: &[Vec<String>], left: &[usize]) -> String {
     let cols = header.len();
     let cell = |r: &Vec<String>, c: usize| r.get(c).map_or("", String::as_str).to_string();
     let widths: Vec<usize> = (0..cols)
@@ -21,7 +27,7 @@ pub fn render(header: &[&str], rows: &[Vec<String>]) -> String {
             .zip(&widths)
             .enumerate()
             .map(|(c, (s, w))| {
-                if c == 0 {
+                if left.contains(&c) {
                     format!("{s:<w$}")
                 } else {
                     format!("{s:>w$}")

@@ -199,11 +199,11 @@ fn main() -> Result<()> {
         println!("kept {}", k.display());
     }
     if !verdict.failures.is_empty() {
-        bail!(
-            "{} target(s) missed: {}",
-            verdict.failures.len(),
-            verdict.failures.join("; ")
-        );
+        println!("FAILED: {} target(s) missed", verdict.failures.len());
+        for f in &verdict.failures {
+            println!("  {f}");
+        }
+        std::process::exit(1);
     }
     Ok(())
 }
