@@ -167,6 +167,7 @@ fn web_ui_in_headless_chromium() -> Result<()> {
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("web-ui-screenshots");
     let e2e = repo().join("web/ui/e2e");
     let browser_started = Instant::now();
+    // run.mjs gives up by itself after 4 minutes.
     let out = Command::new("node")
         .arg(e2e.join("run.mjs"))
         .arg("--url")

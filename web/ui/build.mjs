@@ -5,14 +5,17 @@
 // and package-lock.json (no timestamps, content-hashed names), so
 // check-bundle.sh can compare a fresh build with the committed one.
 import { build } from 'esbuild';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 
 const here = import.meta.dirname;
 const out = resolve(process.argv[2] ?? join(here, 'dist'));
 const assets = join(out, 'assets');
 
-rmSync(out, { recursive: true, force: true });
+// Files of an earlier build are removed only once the new ones are
+// written: a cargo build embedding dist/ meanwhile finds a whole bundle
+// (the old or the new) for as long as possible.
+const before = existsSync(out) ? readdirSync(out, { recursive: true }).map((f) => join(out, f)) : [];
 mkdirSync(assets, { recursive: true });
 
 const result = await build({
@@ -66,3 +69,14 @@ writeFileSync(
   join(assets, 'licenses.txt'),
   `Third-party software in Pharos' web interface\n\n${notices.map((n) => n.text).join(`\n${'-'.repeat(72)}\n\n`)}`,
 );
+
+// What this build did not write goes.
+const wrote = new Set([
+  join(out, 'index.html'),
+  join(assets, 'favicon.svg'),
+  join(assets, 'licenses.txt'),
+  ...Object.keys(result.metafile.outputs).map((p) => resolve(here, p)),
+]);
+for (const f of before) {
+  if (!wrote.has(f) && statSync(f).isFile()) rmSync(f);
+}

@@ -2,9 +2,10 @@
 // the way host/web does (index.html for the pages, the same security
 // headers) and passes everything else to a running Pharos.
 //
-//   npm run build && node dev-server.mjs --pharos http://127.0.0.1:9090 --port 9091
+//   node build.mjs /tmp/pharos-ui && node dev-server.mjs --dist /tmp/pharos-ui --pharos http://127.0.0.1:9090
 //
-// Rebuild (npm run build) after a change and reload the page.
+// Rebuild after a change and reload the page. Building elsewhere than
+// dist/ keeps cargo builds (which embed dist/) out of the way.
 import { randomBytes } from 'node:crypto';
 import { createServer, request } from 'node:http';
 import { readFileSync, existsSync } from 'node:fs';
@@ -12,11 +13,15 @@ import { join, extname } from 'node:path';
 import { parseArgs } from 'node:util';
 
 const { values: opts } = parseArgs({
-  options: { pharos: { type: 'string', default: 'http://127.0.0.1:9090' }, port: { type: 'string', default: '9091' } },
+  options: {
+    pharos: { type: 'string', default: 'http://127.0.0.1:9090' },
+    port: { type: 'string', default: '9091' },
+    dist: { type: 'string', default: join(import.meta.dirname, 'dist') },
+  },
 });
-const dist = join(import.meta.dirname, 'dist');
+const dist = opts.dist;
 // Keep in step with host/web/src/lib.rs and headers.rs.
-const PAGES = ['query', 'targets', 'alerts', 'rules', 'silences', 'status', 'flags', 'config', 'tsdb-status'];
+const PAGES = ['query', 'targets', 'alerts', 'rules', 'silences', 'status', 'flags', 'config', 'tsdb-status', 'plugins', 'service-discovery'];
 const CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; " +
   "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";

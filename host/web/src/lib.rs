@@ -2,8 +2,8 @@
 //! `web/ui/dist/`, embedded at build time by `build.rs`) served by an axum
 //! [`Router`] that the API's router merges.
 //!
-//! - `/query`, `/targets`, `/alerts`, `/rules`, `/silences`, `/status`
-//!   (and the other [`PAGES`]) answer the single page, `index.html`; the
+//! - `/query`, `/targets`, `/alerts`, `/rules`, `/silences`, `/plugins`,
+//!   `/status` (and the other [`PAGES`]) answer the single page, `index.html`; the
 //!   page picks what to show from its path.
 //! - `/` redirects to `query`, and `/graph` (Prometheus 2's page, whose
 //!   `g0.expr=…&g0.tab=…&g0.range_input=…` links people keep) to `query`
@@ -40,6 +40,8 @@ pub const PAGES: &[&str] = &[
     "flags",
     "config",
     "tsdb-status",
+    "plugins",
+    "service-discovery",
 ];
 
 /// The web interface's routes, for any router state.

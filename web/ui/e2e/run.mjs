@@ -9,6 +9,7 @@
 // 1 when any failed. Screenshots go to DIR. Any script dialog (alert()),
 // page error or Content-Security-Policy violation fails the run.
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { createServer, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -27,6 +28,17 @@ if (!opts.url || !opts.out) {
 }
 const base = opts.url.replace(/\/$/, '');
 mkdirSync(opts.out, { recursive: true });
+
+// Never hang the test that runs this: fail after 4 minutes, and on any
+// error outside a case.
+setTimeout(() => {
+  console.log('not ok - the run took longer than 4 minutes');
+  process.exit(1);
+}, 240000).unref();
+process.on('unhandledRejection', (e) => {
+  console.log(`not ok - ${e?.stack ?? e}`);
+  process.exit(1);
+});
 
 const XSS = '<img src=x onerror=alert(1)>';
 const TIMEOUT = 20000;
@@ -68,12 +80,21 @@ const watch = (page) => {
 
 let failed = 0;
 async function test(name, fn) {
+  console.log(`# ${name}`);
   const page = await context.newPage();
   watch(page);
   const before = incidents.length;
   const started = Date.now();
+  let timer;
   try {
-    await fn(page);
+    // Playwright's own waits time out after 20s; evaluate() and a few
+    // others have no timeout, so the case as a whole gets one.
+    await Promise.race([
+      fn(page),
+      new Promise((_, fail) => {
+        timer = setTimeout(() => fail(new Error('the case took longer than 60s')), 60000);
+      }),
+    ]);
     if (incidents.length > before) throw new Error(incidents.slice(before).join('; '));
     console.log(`ok - ${name} (${Date.now() - started}ms)`);
   } catch (e) {
@@ -81,7 +102,8 @@ async function test(name, fn) {
     console.log(`not ok - ${name}: ${e.message.split('\n').slice(0, 6).join('\n    ')}`);
     await page.screenshot({ path: join(opts.out, `failed-${name.replace(/\W+/g, '-')}.png`) }).catch(() => {});
   } finally {
-    await page.close();
+    clearTimeout(timer);
+    await page.close({ runBeforeUnload: false }).catch(() => {});
   }
 }
 
@@ -112,6 +134,10 @@ await test('query typed with autocompletion, then table and graph', async (page)
   await page.keyboard.type('demo_req', { delay: 30 });
   const option = page.locator('.cm-tooltip-autocomplete li', { hasText: 'demo_requests_total' });
   await option.first().waitFor();
+  await page.locator('.cm-tooltip-autocomplete li[aria-selected="true"]', { hasText: 'demo_requests_total' }).waitFor();
+  // CodeMirror ignores Enter for 75ms after the list (re)opens, so that a
+  // fast typist's Enter runs the query instead; wait as a reader would.
+  await page.waitForTimeout(300);
   await page.keyboard.press('Enter'); // accepts the completion
   check((await editorText(page)) === 'demo_requests_total', `editor holds "${await editorText(page)}"`);
   await page.keyboard.press('Enter'); // runs the query
@@ -209,12 +235,82 @@ await test('a firing alert on the Alerts page', async (page) => {
   await page.screenshot({ path: join(opts.out, 'alerts.png'), fullPage: true });
 });
 
-await test('rules, silences and status pages render', async (page) => {
+await test('a silence created from an alert silences it', async (page) => {
+  await page.goto(`${base}/alerts`);
+  const rule = page.locator('.alert-rule', { hasText: 'DemoAlwaysFiring' });
+  await rule.locator('tr.alert a', { hasText: 'Silence' }).first().click();
+  const form = page.locator('form.silence-form');
+  await form.waitFor();
+  // The alert's labels are the matchers, the payload among them as text.
+  const values = await form.getByLabel('Value').evaluateAll((els) => els.map((e) => e.value));
+  check(values.includes('DemoAlwaysFiring') && values.includes(XSS), `matchers not prefilled: ${JSON.stringify(values)}`);
+  await form.getByLabel('Created by').fill('e2e');
+  await form.getByLabel('Comment').fill('checking <silences> from the UI');
+  await form.getByRole('button', { name: 'Create' }).click();
+  await form.waitFor({ state: 'detached' });
+  const row = page.locator('tr.silence', { hasText: 'alertname="DemoAlwaysFiring"' });
+  await row.waitFor();
+  check((await row.locator('td.comment').innerText()) === 'checking <silences> from the UI', 'comment not shown as text');
+  await page.screenshot({ path: join(opts.out, 'silences.png'), fullPage: true });
+  await page.goto(`${base}/alerts`);
+  await page.locator('.alert-rule tr.alert .pill', { hasText: 'silenced' }).waitFor();
+  // Expire it again.
+  await page.goto(`${base}/silences`);
+  await row.getByRole('button', { name: 'Expire' }).click();
+  await row.waitFor({ state: 'detached' });
+});
+
+await test('behind a reverse proxy under a path prefix', async (page) => {
+  // A proxy that serves Pharos under /pharos/ (stripping the prefix, as
+  // a reverse proxy does) and records any request outside it.
+  const outside = [];
+  const proxy = createServer((req, res) => {
+    if (!req.url.startsWith('/pharos/')) {
+      outside.push(req.url);
+      res.writeHead(404).end();
+      return;
+    }
+    const target = new URL(req.url.slice('/pharos'.length), base);
+    const up = request(target, { method: req.method, headers: { ...req.headers, host: target.host } }, (r) => {
+      res.writeHead(r.statusCode, r.headers);
+      r.pipe(res);
+    });
+    up.on('error', () => res.writeHead(502).end());
+    req.pipe(up);
+  });
+  await new Promise((ok) => proxy.listen(0, '127.0.0.1', ok));
+  const prefix = `http://127.0.0.1:${proxy.address().port}/pharos`;
+  try {
+    await page.goto(`${prefix}/graph?${new URLSearchParams({ 'g0.expr': 'demo_temperature', 'g0.tab': '1' })}`);
+    check(new URL(page.url()).pathname === '/pharos/query', `redirected to ${page.url()}`);
+    await page.locator('table.result td.series-name', { hasText: 'demo_temperature{' }).waitFor();
+    const editor = page.locator('.cm-content').first();
+    await editor.click();
+    await page.keyboard.press('End');
+    await page.keyboard.type(' + demo_req', { delay: 30 });
+    await page.locator('.cm-tooltip-autocomplete li', { hasText: 'demo_requests_total' }).first().waitFor();
+    await page.getByRole('link', { name: 'Targets' }).click();
+    await page.locator('tr.target').first().waitFor();
+    check(new URL(page.url()).pathname === '/pharos/targets', `navigated to ${page.url()}`);
+    await page.reload();
+    await page.locator('tr.target').first().waitFor();
+    check(outside.length === 0, `requests outside the prefix: ${outside.join(', ')}`);
+  } finally {
+    proxy.close();
+  }
+});
+
+await test('rules, discovery, plugins and status pages render', async (page) => {
   await page.goto(`${base}/rules`);
   await page.locator('tr.rule').first().waitFor();
   await page.screenshot({ path: join(opts.out, 'rules.png'), fullPage: true });
   await page.goto(`${base}/silences`);
   await page.locator('.silences-page h1').waitFor();
+  await page.goto(`${base}/service-discovery`);
+  await page.locator('section.card', { hasText: '1 kept, 0 dropped' }).first().waitFor();
+  await page.goto(`${base}/plugins`);
+  await page.getByLabel(/also those not in use/).check();
+  await page.locator('section.plugin').first().waitFor();
   await page.goto(`${base}/status`);
   await page.getByText('Version', { exact: true }).waitFor();
   await page.goto(`${base}/tsdb-status`);

@@ -12,6 +12,8 @@ import { AlertsPage } from './pages/Alerts.jsx';
 import { RulesPage } from './pages/Rules.jsx';
 import { SilencesPage } from './pages/Silences.jsx';
 import { StatusPage } from './pages/Status.jsx';
+import { PluginsPage } from './pages/Plugins.jsx';
+import { ServiceDiscoveryPage } from './pages/ServiceDiscovery.jsx';
 
 const PAGES = {
   query: QueryPage,
@@ -20,6 +22,8 @@ const PAGES = {
   rules: RulesPage,
   silences: SilencesPage,
   status: StatusPage,
+  plugins: PluginsPage,
+  'service-discovery': ServiceDiscoveryPage,
 };
 
 function Nav({ current }) {

@@ -7,6 +7,8 @@ export const NAV = [
   { path: 'rules', title: 'Rules' },
   { path: 'targets', title: 'Targets' },
   { path: 'silences', title: 'Silences' },
+  { path: 'service-discovery', title: 'Discovery' },
+  { path: 'plugins', title: 'Plugins' },
   { path: 'status', title: 'Status' },
 ];
 

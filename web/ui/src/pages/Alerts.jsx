@@ -69,7 +69,7 @@ function Rule({ rule, suppressed, open, onToggle }) {
             {rule.lastError && <div class="error-text">{rule.lastError}</div>}
           </div>
           {rule.alerts.length > 0 && (
-            <table class="data">
+            <table class="data stack">
               <thead>
                 <tr>
                   <th>Labels</th>

@@ -36,7 +36,7 @@ function Group({ g }) {
       </header>
       {!collapsed && (
         <div class="body">
-          <table class="data">
+          <table class="data stack">
             <thead>
               <tr>
                 <th>Rule</th>

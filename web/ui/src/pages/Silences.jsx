@@ -220,7 +220,7 @@ export function SilencesPage() {
       {!list.value && <Loading loading={list.loading} error={list.error} what="silences" />}
       {list.value && shown.length === 0 && <p class="muted">No {state} silences.</p>}
       {shown.length > 0 && (
-        <table class="data silences">
+        <table class="data silences stack">
           <thead>
             <tr>
               <th>Matchers</th>

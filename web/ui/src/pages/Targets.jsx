@@ -82,7 +82,7 @@ function Pool({ name, targets, collapsed, onToggle }) {
       </header>
       {!collapsed && (
         <div class="body">
-          <table class="data">
+          <table class="data stack">
             <thead>
               <tr>
                 <th>Endpoint</th>

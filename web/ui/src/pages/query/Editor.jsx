@@ -37,11 +37,12 @@ function cspNonce() {
 }
 
 /**
- * `value` is the text to show (replaced when it changes from outside);
- * `onChange(text)` follows typing; `onRun(text)` on Enter (Shift-Enter
- * breaks the line).
+ * `value` is the text to start with, and replaces the editor's text
+ * whenever `version` changes (a change from outside, such as Format:
+ * echoing typed text back would race the typist); `onChange(text)`
+ * follows typing; `onRun(text)` on Enter (Shift-Enter breaks the line).
  */
-export function Editor({ value, onChange, onRun, label }) {
+export function Editor({ value, version = 0, onChange, onRun, label }) {
   const host = useRef(null);
   const view = useRef(null);
   const cb = useRef({ onChange, onRun });
@@ -84,12 +85,15 @@ export function Editor({ value, onChange, onRun, label }) {
     return () => view.current.destroy();
   }, []);
 
+  const shown = useRef(version);
   useEffect(() => {
     const v = view.current;
-    if (v && v.state.doc.toString() !== value) {
+    if (!v || shown.current === version) return;
+    shown.current = version;
+    if (v.state.doc.toString() !== value) {
       v.dispatch({ changes: { from: 0, to: v.state.doc.length, insert: value } });
     }
-  }, [value]);
+  }, [version]);
 
   return <div class="editor" ref={host} />;
 }

@@ -49,14 +49,14 @@ function CommitInput({ value, onCommit, ...rest }) {
 
 export function Panel({ panel, onChange, onRemove, index }) {
   const [text, setText] = useState(panel.expr);
+  // Bumped when the editor's text is replaced from here (Format).
+  const [version, setVersion] = useState(0);
   const [runs, setRuns] = useState(0);
   const [out, setOut] = useState(null);
   const [inputError, setInputError] = useState(null);
-  useEffect(() => setText(panel.expr), [panel.expr]);
 
   const set = (fields) => onChange({ ...panel, ...fields });
   const execute = (expr) => {
-    setText(expr);
     set({ expr });
     setRuns((r) => r + 1);
   };
@@ -82,6 +82,7 @@ export function Panel({ panel, onChange, onRemove, index }) {
     try {
       const { data } = await api('api/v1/format_query', { params: { query: text } });
       setText(data);
+      setVersion((n) => n + 1);
     } catch (error) {
       setInputError(error);
     }
@@ -124,7 +125,7 @@ export function Panel({ panel, onChange, onRemove, index }) {
   return (
     <section class="panel" data-panel={index}>
       <div class="panel-query">
-        <Editor value={text} onChange={setText} onRun={execute} label={`Expression ${index + 1}`} />
+        <Editor value={text} version={version} onChange={setText} onRun={execute} label={`Expression ${index + 1}`} />
         <div class="panel-buttons">
           <button class="primary" onClick={() => execute(text)} title="Run the query (Enter)">
             Execute
