@@ -149,11 +149,12 @@ fn web_ui_in_headless_chromium() -> Result<()> {
 
     check_serving(&p)?;
     // Enough samples for a line, the target's failure known, the alert firing.
-    eventually("four scrapes of the demo target", || {
-        Ok(api::scalar(&p.url, r#"count_over_time(up{job="demo"}[1m])"#)?.filter(|n| *n >= 4.0))
+    // Ten seconds of samples: lines across a good part of a 1m graph.
+    eventually("ten scrapes of the demo target", || {
+        Ok(api::scalar(&p.url, r#"count_over_time(up{job="demo"}[1m])"#)?.filter(|n| *n >= 10.0))
     })?;
     eventually("the broken target down", || {
-        Ok(api::scalar(&p.url, r#"up{job="broken"} == 0"#)?)
+        api::scalar(&p.url, r#"up{job="broken"} == 0"#)
     })?;
     eventually("the alert firing", || {
         Ok(api::query(
