@@ -227,10 +227,17 @@ mod tests {
     #[tokio::test]
     async fn unknown_paths_are_404() {
         // `/` is the web interface's (a redirect to its query page).
-        for path in ["/api/v1/nope", "/api/v2/series", "/nope"] {
+        for path in ["/api/v1/nope", "/nope"] {
             let (status, _, body) = request(empty(), Method::GET, path, None, "").await;
             assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
             assert_eq!(body, b"404 page not found\n".as_slice());
         }
+        // Under /api/v2 the answer is Alertmanager's (go-swagger's) JSON.
+        let (status, _, body) = request(empty(), Method::GET, "/api/v2/series", None, "").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(
+            body,
+            br#"{"code":404,"message":"path /api/v2/series was not found"}"#.as_slice()
+        );
     }
 }
