@@ -336,6 +336,36 @@ impl Collector for RuntimeCollector {
                     "Series deleted by retention.",
                     m.retention_series_deleted,
                 ),
+                (
+                    "pharos_tsdb_wal_write_errors",
+                    "Appends refused because the WAL could not be written (disk full, I/O error).",
+                    m.wal_write_errors,
+                ),
+                (
+                    "pharos_tsdb_flush_errors",
+                    "Failed attempts to make data durable: writing chunks and series to sled (or postponed for lack of disk space), fsyncing the WAL.",
+                    m.flush_errors,
+                ),
+                (
+                    "pharos_tsdb_checkpoint_errors",
+                    "WAL checkpoints that failed.",
+                    m.checkpoint_errors,
+                ),
+                (
+                    "pharos_tsdb_retention_errors",
+                    "Retention runs that failed.",
+                    m.retention_errors,
+                ),
+                (
+                    "pharos_tsdb_maintenance_panics",
+                    "Panics of the storage maintenance thread (each is logged and its work restarts).",
+                    m.maintenance_panics,
+                ),
+                (
+                    "pharos_tsdb_sled_reopens",
+                    "Times sled was reopened after a failed write.",
+                    m.sled_reopens,
+                ),
             ];
             for (name, help, v) in counters {
                 counter(&mut e, name, help, v)?;
@@ -448,6 +478,8 @@ mod tests {
         let m = SelfMetrics::new(Arc::new(|| {
             Some(DbMetrics {
                 samples_appended: 42,
+                flush_errors: 3,
+                checkpoint_errors: 2,
                 head_series: 7,
                 wal_bytes: 1024,
                 ..DbMetrics::default()
@@ -467,6 +499,9 @@ mod tests {
         let text = m.encode();
         for line in [
             "pharos_tsdb_samples_appended_total 42",
+            "pharos_tsdb_flush_errors_total 3",
+            "pharos_tsdb_checkpoint_errors_total 2",
+            "pharos_tsdb_maintenance_panics_total 0",
             "pharos_tsdb_head_series 7",
             "pharos_tsdb_wal_size_bytes 1024",
             "pharos_target_scrape_duration_seconds_count{scrape_job=\"node\"} 2",

@@ -28,6 +28,7 @@ mod parse_query;
 mod plugins;
 mod query;
 mod query_json;
+mod ready;
 mod response;
 mod rules;
 mod series;
@@ -181,7 +182,7 @@ pub fn router(state: AppState) -> Router {
         .route("/federate", get(federate::federate))
         .route("/metrics", get(crate::self_metrics::metrics))
         .route("/-/healthy", get(status::healthy))
-        .route("/-/ready", get(status::ready))
+        .route("/-/ready", get(ready::ready))
         .nest("/api/v2", alertmanager::router())
         // The web interface: its pages, /graph and /assets/.
         .merge(pharos_web::router())

@@ -98,6 +98,11 @@ impl From<pharos_tsdb::Error> for ApiError {
     fn from(e: pharos_tsdb::Error) -> Self {
         match e {
             pharos_tsdb::Error::Append(e) => ApiError::bad_data(e.to_string()),
+            // The disk refuses writes for now: 503, which remote-write
+            // senders retry.
+            e @ (pharos_tsdb::Error::WriteFailed(_) | pharos_tsdb::Error::SledReopening) => {
+                ApiError::new(ErrorType::Unavailable, e.to_string())
+            }
             e => ApiError::internal(e.to_string()),
         }
     }

@@ -1,6 +1,6 @@
 //! Status endpoints: `/api/v1/status/tsdb`, `/api/v1/status/buildinfo`,
-//! `/api/v1/query_exemplars` (no exemplars are stored yet), `/-/healthy`,
-//! `/-/ready`.
+//! `/api/v1/query_exemplars` (no exemplars are stored yet), `/-/healthy`
+//! (`/-/ready` is in `ready.rs`).
 
 use axum::extract::State;
 use axum::http::header;
@@ -114,10 +114,6 @@ fn text(s: &'static str) -> impl IntoResponse {
 
 pub async fn healthy() -> impl IntoResponse {
     text("Pharos Server is Healthy.\n")
-}
-
-pub async fn ready() -> impl IntoResponse {
-    text("Pharos Server is Ready.\n")
 }
 
 #[cfg(test)]
