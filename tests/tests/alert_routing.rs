@@ -238,7 +238,11 @@ fn a_silence_made_with_amtool_mutes_its_alert_until_expired() -> Result<()> {
     // The silenced alert is active in the router, suppressed by the silence.
     let alerts = p.get_json("/api/v2/alerts?filter=alertname%3D%22TargetDown%22")?;
     assert_eq!(alerts[0]["status"]["state"], "suppressed", "{alerts}");
-    assert_eq!(alerts[0]["status"]["silencedBy"][0], id.as_str(), "{alerts}");
+    assert_eq!(
+        alerts[0]["status"]["silencedBy"][0],
+        id.as_str(),
+        "{alerts}"
+    );
     // Past its group_wait and several group_intervals: still nothing.
     std::thread::sleep(Duration::from_secs(3));
     assert!(
