@@ -283,6 +283,14 @@ fn write_duration(f: &mut fmt::Formatter<'_>, d: &DurationExpr) -> fmt::Result {
         DurationExpr::Range => f.write_str("range()"),
         DurationExpr::Unary(op, e) => {
             f.write_str(op.as_str())?;
+            // `+Inf` after the sign would read as two signs, which do not
+            // parse: `-Inf`.
+            if let DurationExpr::Number(n) = e.as_ref() {
+                let text = format_number(*n);
+                if let Some(unsigned) = text.strip_prefix('+') {
+                    return f.write_str(unsigned);
+                }
+            }
             write_duration(f, e)
         }
         DurationExpr::Binary(op, a, b) => {
