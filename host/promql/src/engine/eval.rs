@@ -64,8 +64,20 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    /// Fails when the query has run out of time.
+    /// Fails when the query has run out of time, with Prometheus' text for
+    /// a timeout during evaluation (`query timed out in expression
+    /// evaluation`); see [`Evaluator::check_start`] for the one before.
     pub fn check_deadline(&self) -> Result<(), EvalError> {
+        if Instant::now() > self.deadline {
+            return Err(EvalError::Timeout("expression evaluation"));
+        }
+        Ok(())
+    }
+
+    /// Fails when the query ran out of time before its evaluation starts
+    /// (in the queue, or as soon as it got its slot): `query timed out in
+    /// query execution`, as Prometheus checks right after its gate.
+    pub fn check_start(&self) -> Result<(), EvalError> {
         if Instant::now() > self.deadline {
             return Err(EvalError::Timeout("query execution"));
         }

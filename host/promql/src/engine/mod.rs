@@ -159,6 +159,7 @@ impl Engine {
                 req.expr.value_type().documented()
             )));
         }
+        ev.check_start()?;
         ev.check_steps(&req.steps)?;
         let value = ev.eval(req.expr)?;
         let annotations = std::mem::take(&mut ev.annotations);

@@ -42,7 +42,9 @@ impl Evaluator<'_> {
     /// Reads the series of `vs` with samples in `[mint, maxt]`, counting the
     /// samples against the limit series by series as they are decoded (as
     /// Prometheus does while it iterates), so a selection far over the
-    /// limit fails before it is all in memory.
+    /// limit fails before it is all in memory. The deadline is checked
+    /// series by series too: selecting and decoding every series of a
+    /// large store can take longer than the whole timeout.
     fn fetch(
         &mut self,
         vs: &VectorSelector,
@@ -52,6 +54,7 @@ impl Evaluator<'_> {
         let selected = self.q.select(&vs.matchers, mint, maxt)?;
         let mut out = Vec::with_capacity(selected.len());
         for s in selected {
+            self.check_deadline()?;
             let samples = s.samples();
             self.add_samples(samples.len())?;
             // Same layout: collected in place, no second allocation.
@@ -81,7 +84,10 @@ impl Evaluator<'_> {
         let raw = self.fetch(vs, mint, last)?;
         let steps = self.steps;
         let mut out = Vec::with_capacity(raw.len());
-        for s in raw {
+        for (n, s) in raw.into_iter().enumerate() {
+            if n % 1024 == 1023 {
+                self.check_deadline()?;
+            }
             let pts = &s.points;
             let mut j = 0;
             let mut points = Vec::new();
