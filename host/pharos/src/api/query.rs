@@ -18,6 +18,12 @@ use super::{ApiError, ApiResponse, AppState, ErrorType};
 
 /// Prometheus refuses range queries with more points per series.
 const MAX_POINTS: i64 = 11_000;
+/// Queries longer than this are parsed on a blocking thread: parsing takes
+/// time in proportion to the text (~150 ms for a 100k-term sum), and on an
+/// async worker it would hold up every other request (remote write,
+/// `/-/ready`); tests/bench/load.sh measured ingestion at 3 % of its rate
+/// while clients posted such queries.
+const PARSE_INLINE_MAX: usize = 4096;
 
 /// A duration parameter as Prometheus' `parseDuration` reads it: seconds
 /// (fractions allowed) or a Prometheus duration (`1m30s`).
@@ -163,21 +169,22 @@ async fn run(
     timeout: Option<Duration>,
     limit: Option<usize>,
 ) -> Result<Response, ApiError> {
-    let text = p.get("query").unwrap_or("");
-    let expr = parse(text).map_err(|e| ApiError::invalid_param("query", e))?;
+    let text: Arc<str> = Arc::from(p.get("query").unwrap_or(""));
+    let parsed = if text.len() <= PARSE_INLINE_MAX {
+        parse(&text)
+    } else {
+        let t = text.clone();
+        tokio::task::spawn_blocking(move || parse(&t))
+            .await
+            .map_err(|e| ApiError::internal(format!("parsing the query failed: {e}")))?
+    };
+    let expr = parsed.map_err(|e| ApiError::invalid_param("query", e))?;
     let stats = p.get("stats").is_some();
     let queued = Instant::now();
     let storage: Arc<dyn Queryable> = state.storage.clone();
     let res = state
         .engine
-        .run(
-            storage,
-            Arc::new(expr),
-            Arc::from(text),
-            steps,
-            range,
-            timeout,
-        )
+        .run(storage, Arc::new(expr), text, steps, range, timeout)
         .await?;
     let total = queued.elapsed();
 
@@ -227,6 +234,39 @@ mod tests {
     use serde_json::json;
 
     use crate::api::test_util::{get, post_form, seeded};
+
+    /// A long query is parsed off the async worker: on a runtime with one
+    /// thread, another task runs while it is parsed.
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_long_query_leaves_the_runtime_free() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, Ordering};
+
+        use axum::http::Method;
+
+        use crate::api::test_util::{empty, request};
+
+        let body = format!("query={}&time=1", vec!["a"; 100_000].join("%2B"));
+        let other_ran = Arc::new(AtomicBool::new(false));
+        let seen = other_ran.clone();
+        let query = tokio::spawn(async move {
+            let (status, _, _) = request(
+                empty(),
+                Method::POST,
+                "/api/v1/query",
+                Some("application/x-www-form-urlencoded"),
+                body,
+            )
+            .await;
+            (status, seen.load(Ordering::SeqCst))
+        });
+        let marker = other_ran.clone();
+        let other = tokio::spawn(async move { marker.store(true, Ordering::SeqCst) });
+        let (status, ran_meanwhile) = query.await.expect("query task");
+        other.await.expect("other task");
+        assert_eq!(status, StatusCode::BAD_REQUEST, "nests too deeply");
+        assert!(ran_meanwhile, "the parse held the only worker");
+    }
 
     #[tokio::test]
     async fn instant_vector() {
