@@ -4,7 +4,8 @@
 //! [`crate::template_cli`]), `pharos test rules FILE…`, `pharos convert alertmanager FILE`,
 //! `pharos alert test --config FILE --receiver NAME` (see
 //! [`crate::alert_cli`]), `pharos query EXPR`, `pharos plugin …`
-//! (see [`crate::plugin_cli`]).
+//! (see [`crate::plugin_cli`]), `pharos storage check DIR` (see
+//! [`crate::storage_cli`]).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -58,6 +59,23 @@ pub enum Command {
     /// Work with alert notifications.
     #[command(subcommand)]
     Alert(AlertCommand),
+    /// Inspect a storage directory.
+    #[command(subcommand)]
+    Storage(StorageCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StorageCommand {
+    /// Report what is damaged in a storage directory (WAL segments,
+    /// checkpoint, sled trees and values) and what a start would do about
+    /// it, without changing it. Stop Pharos first. Exit status 0 when
+    /// nothing is damaged, 1 with the list of damage, 2 when the directory
+    /// cannot be checked.
+    Check {
+        /// The data directory (`[storage] path`, `--data`).
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -346,6 +364,15 @@ mod tests {
             matches!(cli.command, Command::Check(CheckCommand::Config { files }) if files.len() == 1)
         );
         assert!(Cli::try_parse_from(["pharos", "check", "config"]).is_err());
+    }
+
+    #[test]
+    fn storage_check_takes_a_directory() {
+        let cli = Cli::try_parse_from(["pharos", "storage", "check", "data"]).expect("parses");
+        assert!(
+            matches!(cli.command, Command::Storage(StorageCommand::Check { dir }) if dir == Path::new("data"))
+        );
+        assert!(Cli::try_parse_from(["pharos", "storage", "check"]).is_err());
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub mod rule_metrics;
 pub mod self_metrics;
 pub mod server;
 pub mod storage;
+pub mod storage_cli;
 pub mod template_cli;
 
 pub use api::{AppState, router};

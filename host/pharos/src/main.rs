@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use pharos::cli::{
-    AlertCommand, CheckCommand, Cli, Command, ConvertCommand, Lint, TestCommand, check_config,
-    check_routes, convert_alertmanager,
+    AlertCommand, CheckCommand, Cli, Command, ConvertCommand, Lint, StorageCommand, TestCommand,
+    check_config, check_routes, convert_alertmanager,
 };
 use pharos_rules::rulefmt::{CheckOptions, check_files};
 use tracing_subscriber::EnvFilter;
@@ -76,6 +76,18 @@ fn main() -> ExitCode {
             }
         };
     }
+    if let Command::Storage(StorageCommand::Check { dir }) = &cli.command {
+        return match pharos::storage_cli::check(dir) {
+            Ok((out, clean)) => {
+                print!("{out}");
+                ExitCode::from(if clean { 0 } else { 1 })
+            }
+            Err(e) => {
+                eprintln!("pharos: error: {e:#}");
+                ExitCode::from(2)
+            }
+        };
+    }
     if let Command::Convert(ConvertCommand::Alertmanager { file }) = &cli.command {
         return print_or_fail(convert_alertmanager(file));
     }
@@ -116,7 +128,9 @@ fn main() -> ExitCode {
                         Err(anyhow::anyhow!("a notifier failed"))
                     }
                 }),
-            Command::Check(_) | Command::Test(_) | Command::Convert(_) => Ok(()),
+            Command::Check(_) | Command::Test(_) | Command::Convert(_) | Command::Storage(_) => {
+                Ok(())
+            }
         });
     match result {
         Ok(()) => ExitCode::SUCCESS,

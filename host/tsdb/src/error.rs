@@ -93,6 +93,14 @@ pub enum Error {
     Corrupt { what: &'static str, detail: String },
     #[error("storage is closed")]
     Closed,
+    /// Data on disk is damaged, and the storage does not start on it rather
+    /// than silently lose what it holds; `advice` says what to do.
+    #[error("{what} is damaged: {detail}. {advice}")]
+    Damaged {
+        what: String,
+        detail: String,
+        advice: String,
+    },
 }
 
 impl Error {

@@ -11,6 +11,7 @@
 //! [`Queryable`], the small trait the PromQL engine reads through.
 
 mod append;
+pub mod check;
 pub mod chunkenc;
 mod db;
 mod error;

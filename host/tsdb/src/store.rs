@@ -13,11 +13,11 @@ use crate::Error;
 use crate::head::ClosedChunk;
 use crate::record::{Decoder, put_labels, put_uvarint};
 
-const CHUNK: u8 = b'c';
-const TIME: u8 = b't';
-const SPAN: u8 = b'p';
-const FORMAT_KEY: &[u8] = b"format";
-const FORMAT_VERSION: &[u8] = b"pharos-tsdb-2";
+pub(crate) const CHUNK: u8 = b'c';
+pub(crate) const TIME: u8 = b't';
+pub(crate) const SPAN: u8 = b'p';
+pub(crate) const FORMAT_KEY: &[u8] = b"format";
+pub(crate) const FORMAT_VERSION: &[u8] = b"pharos-tsdb-2";
 /// Series records are packed this many ids to a sled value: one sled entry
 /// per series cost ~2 KiB of sled memory and ~400 B of disk each.
 const SERIES_BLOCK: u64 = 1024;
@@ -27,13 +27,13 @@ fn time_key(t: i64) -> [u8; 8] {
     ((t as u64) ^ (1 << 63)).to_be_bytes()
 }
 
-fn key_time(b: &[u8]) -> i64 {
+pub(crate) fn key_time(b: &[u8]) -> i64 {
     let mut a = [0u8; 8];
     a.copy_from_slice(&b[..8]);
     (u64::from_be_bytes(a) ^ (1 << 63)) as i64
 }
 
-fn be_u64(b: &[u8]) -> u64 {
+pub(crate) fn be_u64(b: &[u8]) -> u64 {
     let mut a = [0u8; 8];
     a.copy_from_slice(&b[..8]);
     u64::from_be_bytes(a)
@@ -122,11 +122,7 @@ struct Trees {
 
 impl Trees {
     fn open(path: &Path, cache_bytes: u64) -> Result<Self, Error> {
-        let db = sled::Config::new()
-            .path(path)
-            .cache_capacity(cache_bytes)
-            .mode(sled::Mode::LowSpace)
-            .open()?;
+        let db = open_sled(path, cache_bytes)?;
         match db.get(FORMAT_KEY)? {
             None => {
                 db.insert(FORMAT_KEY, FORMAT_VERSION)?;
@@ -145,6 +141,15 @@ impl Trees {
             db,
         })
     }
+}
+
+/// Opens the sled database at `path` with the storage's settings.
+pub(crate) fn open_sled(path: &Path, cache_bytes: u64) -> sled::Result<sled::Db> {
+    sled::Config::new()
+        .path(path)
+        .cache_capacity(cache_bytes)
+        .mode(sled::Mode::LowSpace)
+        .open()
 }
 
 /// Free space a reopen wants to find first, so it does not trade a working

@@ -2,6 +2,7 @@
 //! background work (flushing chunks, checkpoints, retention).
 
 mod append;
+mod damage;
 #[cfg(test)]
 mod fault_tests;
 mod health;
@@ -81,10 +82,11 @@ impl Db {
     pub fn open_without_worker(dir: &Path, opts: DbOptions) -> Result<Db, Error> {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         let started = Instant::now();
-        let store = Store::open(&dir.join("sled"), opts.cache_bytes)?;
+        let sled = dir.join("sled");
+        let store = Store::open(&sled, opts.cache_bytes).map_err(|e| damage::sled(dir, e))?;
         let head = Head::default();
         let mut state = replay::State::new(&head, &store, &opts);
-        state.load_persisted()?;
+        state.load_persisted().map_err(|e| damage::sled(dir, e))?;
         let (wal, report) = Wal::open(
             &dir.join("wal"),
             WalOptions {
@@ -92,7 +94,8 @@ impl Db {
                 hold_max_bytes: opts.wal_hold_max_bytes,
             },
             |rec| state.apply(rec).map_err(Into::into),
-        )?;
+        )
+        .map_err(|e| damage::wal(dir, e))?;
         let recovered = state.finish()?;
         tracing::info!(
             series = head.num_series(),

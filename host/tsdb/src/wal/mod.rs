@@ -57,7 +57,7 @@ mod checkpoint;
 pub mod hold;
 pub(crate) mod reader;
 pub(crate) mod record;
-mod segment;
+pub(crate) mod segment;
 mod space;
 #[cfg(test)]
 mod tests;
