@@ -53,7 +53,8 @@ pub struct Names {
 const DAY_MS: i64 = 86_400_000;
 
 /// The mix: `terms` is the size of the `a+a+…+a` sum and the depth of
-/// the nested parentheses.
+/// the nested parentheses. Names have no commas, so that a list of them
+/// can be given on the command line.
 pub fn mix(n: &Names, terms: usize) -> Vec<HeavyQuery> {
     let day = When::Range {
         back_ms: DAY_MS,
@@ -63,17 +64,17 @@ pub fn mix(n: &Names, terms: usize) -> Vec<HeavyQuery> {
     let (b, c) = (&n.bucket, &n.counter);
     vec![
         q(
-            "sum by instance, all buckets",
+            "sum by instance: all buckets",
             r#"sum by (instance) ({__name__=~".+_bucket"})"#.into(),
             When::Instant,
         ),
         q(
-            "sum by instance,le of rate",
+            "sum by instance+le of rate",
             format!("sum by (instance, le) (rate({b}[5m]))"),
             When::Instant,
         ),
         q(
-            "count by name,job, all series",
+            "count by name+job: all series",
             r#"count by (__name__, job) ({__name__=~".+"})"#.into(),
             When::Instant,
         ),
@@ -89,7 +90,7 @@ pub fn mix(n: &Names, terms: usize) -> Vec<HeavyQuery> {
             day.clone(),
         ),
         q(
-            "day: sum by job, all buckets",
+            "day: sum by job: all buckets",
             r#"sum by (job) ({__name__=~".+_bucket"})"#.into(),
             day.clone(),
         ),
@@ -110,7 +111,7 @@ pub fn mix(n: &Names, terms: usize) -> Vec<HeavyQuery> {
             day,
         ),
         q(
-            "all series, all samples [1000y]",
+            "all series [1000y]",
             r#"{__name__=~".+"}[1000y]"#.into(),
             When::Instant,
         ),
@@ -130,7 +131,7 @@ pub fn mix(n: &Names, terms: usize) -> Vec<HeavyQuery> {
             When::Instant,
         ),
         q(
-            "range: ends of time, step 1s",
+            "range: ends of time at 1s",
             format!("rate({c}[5m])"),
             When::Fixed {
                 start: "-9223372036854775",
@@ -139,7 +140,7 @@ pub fn mix(n: &Names, terms: usize) -> Vec<HeavyQuery> {
             },
         ),
         q(
-            "range: +-1.3M years, step 285y",
+            "range: +-1.3My at 285y",
             format!("rate({c}[5m])"),
             When::Fixed {
                 start: "-40000000000000",

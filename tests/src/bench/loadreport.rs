@@ -29,6 +29,8 @@ pub struct Settings {
     pub period: u64,
     pub clients: usize,
     pub terms: usize,
+    /// Only the queries whose name contains one of these, when not empty.
+    pub queries: Vec<String>,
     pub query_timeout: u64,
     pub max_samples: u64,
     pub max_concurrency: u64,
@@ -278,6 +280,9 @@ pub fn print(s: &Settings, m: &Measured) -> Verdict {
         s.max_concurrency,
         m.load_before
     );
+    if !s.queries.is_empty() {
+        println!("only the queries named like {:?}", s.queries);
+    }
     println!();
     let alone = m.phase("alone").map(Phase::rate);
     let rows: Vec<Vec<String>> = m
@@ -614,7 +619,7 @@ pub fn json(s: &Settings, m: &Measured, v: &Verdict) -> Value {
         "settings": {
             "series": s.series, "interval_s": s.interval, "batch": s.batch,
             "senders": s.senders, "offered_rate": s.rate, "period_s": s.period,
-            "clients": s.clients, "terms": s.terms, "query_timeout_s": s.query_timeout,
+            "clients": s.clients, "terms": s.terms, "queries": s.queries, "query_timeout_s": s.query_timeout,
             "max_samples": s.max_samples, "max_concurrency": s.max_concurrency,
             "bytes_per_sample": s.bytes_per_sample, "min_ratio": s.min_ratio,
         },

@@ -56,6 +56,10 @@ struct Args {
     /// Query clients during the load period.
     #[arg(long, default_value_t = 50)]
     clients: usize,
+    /// Ask only the queries whose name contains one of these (see the
+    /// README for the names); all by default.
+    #[arg(long, value_delimiter = ',')]
+    queries: Vec<String>,
     /// Terms of the `a+a+…+a` query and depth of the nested parentheses.
     #[arg(long, default_value_t = 100_000)]
     terms: usize,
@@ -219,6 +223,7 @@ fn args_view(a: &Args) -> report::Settings {
         period: a.period,
         clients: a.clients,
         terms: a.terms,
+        queries: a.queries.clone(),
         query_timeout: a.query_timeout,
         max_samples: a.max_samples,
         max_concurrency: a.max_concurrency,
@@ -274,7 +279,13 @@ fn run_phases(
                 counter: "http_server_requests_total".into(),
             }
         });
-    let mix = heavy::mix(&names, args.terms);
+    let mix: Vec<_> = heavy::mix(&names, args.terms)
+        .into_iter()
+        .filter(|q| args.queries.is_empty() || args.queries.iter().any(|f| q.name.contains(f)))
+        .collect();
+    if mix.is_empty() {
+        bail!("no query name contains one of {:?}", args.queries);
+    }
     m.names = names;
     eprintln!(
         "warm-up done: {} scrapes; {{bucket}} = {}, {{counter}} = {}",
