@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use pharos_promql::engine::Steps;
-use pharos_promql::{EvalError, format_query, parse};
+use pharos_promql::{EvalError, format_query};
 use pharos_tsdb::Queryable;
 
 use super::params::{Params, parse_time};
@@ -18,12 +18,6 @@ use super::{ApiError, ApiResponse, AppState, ErrorType};
 
 /// Prometheus refuses range queries with more points per series.
 const MAX_POINTS: i64 = 11_000;
-/// Queries longer than this are parsed on a blocking thread: parsing takes
-/// time in proportion to the text (~150 ms for a 100k-term sum), and on an
-/// async worker it would hold up every other request (remote write,
-/// `/-/ready`); tests/bench/load.sh measured ingestion at 3 % of its rate
-/// while clients posted such queries.
-const PARSE_INLINE_MAX: usize = 4096;
 
 /// A duration parameter as Prometheus' `parseDuration` reads it: seconds
 /// (fractions allowed) or a Prometheus duration (`1m30s`).
@@ -170,15 +164,12 @@ async fn run(
     limit: Option<usize>,
 ) -> Result<Response, ApiError> {
     let text: Arc<str> = Arc::from(p.get("query").unwrap_or(""));
-    let parsed = if text.len() <= PARSE_INLINE_MAX {
-        parse(&text)
-    } else {
-        let t = text.clone();
-        tokio::task::spawn_blocking(move || parse(&t))
-            .await
-            .map_err(|e| ApiError::internal(format!("parsing the query failed: {e}")))?
-    };
-    let expr = parsed.map_err(|e| ApiError::invalid_param("query", e))?;
+    // Long queries are parsed off the async workers, a few at a time.
+    let expr = state
+        .engine
+        .parse(text.clone())
+        .await
+        .map_err(|e| ApiError::invalid_param("query", e))?;
     let stats = p.get("stats").is_some();
     let queued = Instant::now();
     let storage: Arc<dyn Queryable> = state.storage.clone();

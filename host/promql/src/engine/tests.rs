@@ -79,6 +79,24 @@ fn a_selection_past_the_deadline_times_out() {
     assert!(run(&engine, &slow, "sum(m)", 1_000).is_ok());
 }
 
+/// Long queries are parsed at most `max_concurrency` at a time: with the
+/// only slot taken, a long query waits; a short one does not.
+#[tokio::test]
+async fn long_queries_are_parsed_a_few_at_a_time() {
+    let engine = Engine::new(EngineOptions {
+        max_concurrency: 1,
+        ..Default::default()
+    });
+    let long: Arc<str> = Arc::from(vec!["a"; 3000].join("+"));
+    let taken = engine.parsing.clone().acquire_owned().await.expect("slot");
+    let waited = tokio::time::timeout(Duration::from_millis(50), engine.parse(long.clone())).await;
+    assert!(waited.is_err(), "parsed without a slot");
+    assert!(engine.parse(Arc::from("a + a")).await.is_ok());
+    drop(taken);
+    let err = engine.parse(long).await.expect_err("too deep");
+    assert!(err.to_string().contains("nests too deeply"), "{err}");
+}
+
 #[test]
 fn results_have_prometheus_shapes() {
     let s = storage(2);
