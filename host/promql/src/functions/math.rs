@@ -44,6 +44,22 @@ pub(crate) fn unary(name: &str) -> Option<fn(f64) -> f64> {
     })
 }
 
+/// The functions of [`unary`]: applied to every value; the metric name is
+/// dropped.
+pub(crate) fn eval_unary(ev: &mut Evaluator<'_>, c: &Call) -> Result<Value, EvalError> {
+    let Some(f) = unary(c.func.name) else {
+        return Err(EvalError::exec("unknown element-wise function"));
+    };
+    let mut v = ev.eval_vector(&c.args[0])?;
+    for s in &mut v {
+        s.drop_name = true;
+        for p in &mut s.points {
+            p.f = f(p.f);
+        }
+    }
+    Ok(Value::Vector(v))
+}
+
 /// `round(v, to_nearest)`, `clamp(v, min, max)`, `clamp_min`, `clamp_max`:
 /// functions with scalar arguments evaluated per step.
 pub(crate) fn with_scalars(ev: &mut Evaluator<'_>, c: &Call) -> Result<Value, EvalError> {

@@ -18,225 +18,216 @@ use crate::{Call, Expr};
 
 pub use stats::format_value;
 
-/// Whether the engine implements `name`.
-pub fn is_implemented(name: &str) -> bool {
-    range::is_range_function(name)
-        || math::unary(name).is_some()
-        || calendar::part(name).is_some()
-        || matches!(
-            name,
-            "time"
-                | "pi"
-                | "vector"
-                | "scalar"
-                | "absent"
-                | "absent_over_time"
-                | "timestamp"
-                | "sort"
-                | "sort_desc"
-                | "sort_by_label"
-                | "sort_by_label_desc"
-                | "label_replace"
-                | "label_join"
-                | "round"
-                | "clamp"
-                | "clamp_min"
-                | "clamp_max"
-                | "histogram_quantile"
-                | "histogram_fraction"
-                | "histogram_quantiles"
-                | "histogram_count"
-                | "histogram_sum"
-                | "histogram_avg"
-                | "histogram_stddev"
-                | "histogram_stdvar"
-                | "start"
-                | "end"
-                | "step"
-                | "range"
-                | "min_of"
-                | "max_of"
-        )
+/// How the engine evaluates one function call.
+pub(crate) type FunctionCall = fn(&mut Evaluator<'_>, &Call) -> Result<Value, EvalError>;
+
+/// Functions the parser knows (they are in [`crate::FUNCTIONS`]) that the
+/// engine does not implement yet, sorted: a call fails with `bad_data`.
+#[cfg(test)]
+const NOT_IMPLEMENTED: &[&str] = &["info", "integral", "start_timestamp"];
+
+/// The implementation of the function called `name`, as Prometheus'
+/// `FunctionCalls`; a test keeps it equal to the parser's table.
+pub(crate) fn implementation(name: &str) -> Option<FunctionCall> {
+    if range::is_range_function(name) {
+        return Some(range::eval);
+    }
+    if math::unary(name).is_some() {
+        return Some(math::eval_unary);
+    }
+    if calendar::part(name).is_some() {
+        return Some(calendar::eval);
+    }
+    let f: FunctionCall = match name {
+        "time" => |ev, _| Ok(per_step(ev, |t| t as f64 / 1000.0)),
+        "pi" => |ev, _| Ok(per_step(ev, |_| std::f64::consts::PI)),
+        "start" => |ev, _| {
+            let start = ev.query_start as f64 / 1000.0;
+            Ok(per_step(ev, |_| start))
+        },
+        "end" => |ev, _| {
+            let end = ev.query_end as f64 / 1000.0;
+            Ok(per_step(ev, |_| end))
+        },
+        "step" => |ev, _| {
+            let step = ev.dctx.step_ms as f64 / 1000.0;
+            Ok(per_step(ev, |_| step))
+        },
+        "range" => |ev, _| {
+            let range = ev.dctx.range_ms as f64 / 1000.0;
+            Ok(per_step(ev, |_| range))
+        },
+        "min_of" | "max_of" => min_max_of,
+        "vector" => vector,
+        "scalar" => scalar,
+        "absent" => absent,
+        "absent_over_time" => absent_over_time,
+        "timestamp" => timestamp,
+        "sort" | "sort_desc" | "sort_by_label" | "sort_by_label_desc" => sort_call,
+        "label_replace" => labels::replace,
+        "label_join" => labels::join,
+        "round" | "clamp" | "clamp_min" | "clamp_max" => math::with_scalars,
+        "histogram_quantile" => histogram::quantile,
+        "histogram_fraction" => histogram::fraction,
+        "histogram_quantiles" => histogram::quantiles,
+        // Native histograms only: float series give no result.
+        "histogram_count" | "histogram_sum" | "histogram_avg" | "histogram_stddev"
+        | "histogram_stdvar" => |ev, c| {
+            ev.eval_vector(&c.args[0])?;
+            Ok(Value::Vector(Vec::new()))
+        },
+        _ => return None,
+    };
+    Some(f)
 }
 
 pub(crate) fn call(ev: &mut Evaluator<'_>, c: &Call) -> Result<Value, EvalError> {
     let name = c.func.name;
-    if range::is_range_function(name) {
-        return range::eval(ev, c);
-    }
-    if let Some(f) = math::unary(name) {
-        let v = ev.eval_vector(&c.args[0])?;
-        return Ok(Value::Vector(map_values(v, f)));
-    }
-    if calendar::part(name).is_some() {
-        return calendar::eval(ev, c);
-    }
-    let steps = ev.steps;
-    match name {
-        "time" => Ok(Value::Scalar(
-            steps.times().map(|t| t as f64 / 1000.0).collect(),
-        )),
-        "pi" => Ok(Value::Scalar(vec![std::f64::consts::PI; steps.len()])),
-        "start" => Ok(Value::Scalar(vec![
-            ev.query_start as f64 / 1000.0;
-            steps.len()
-        ])),
-        "end" => Ok(Value::Scalar(vec![
-            ev.query_end as f64 / 1000.0;
-            steps.len()
-        ])),
-        "step" => Ok(Value::Scalar(vec![
-            ev.dctx.step_ms as f64 / 1000.0;
-            steps.len()
-        ])),
-        "range" => Ok(Value::Scalar(vec![
-            ev.dctx.range_ms as f64 / 1000.0;
-            steps.len()
-        ])),
-        "min_of" | "max_of" => {
-            let a = ev.eval_scalar(&c.args[0])?;
-            let b = ev.eval_scalar(&c.args[1])?;
-            let min = name == "min_of";
-            Ok(Value::Scalar(
-                a.iter()
-                    .zip(&b)
-                    .map(|(&a, &b)| {
-                        if a.is_nan() || b.is_nan() {
-                            f64::NAN
-                        } else if min {
-                            a.min(b)
-                        } else {
-                            a.max(b)
-                        }
-                    })
-                    .collect(),
-            ))
-        }
-        "vector" => {
-            let s = ev.eval_scalar(&c.args[0])?;
-            Ok(Value::Vector(vec![Series::new(
-                Labels::empty(),
-                s.iter()
-                    .enumerate()
-                    .map(|(i, &f)| Point { t: steps.t(i), f })
-                    .collect(),
-            )]))
-        }
-        "scalar" => {
-            let v = ev.eval_vector(&c.args[0])?;
-            let mut vals = vec![f64::NAN; steps.len()];
-            let mut count = vec![0u32; steps.len()];
-            for s in &v {
-                for p in &s.points {
-                    let i = steps.index(p.t);
-                    count[i] += 1;
-                    vals[i] = p.f;
-                }
-            }
-            for (v, c) in vals.iter_mut().zip(count) {
-                if c != 1 {
-                    *v = f64::NAN;
-                }
-            }
-            Ok(Value::Scalar(vals))
-        }
-        "absent" | "absent_over_time" => {
-            let present: Vec<bool> = if name == "absent" {
-                let v = ev.eval_vector(&c.args[0])?;
-                let mut p = vec![false; steps.len()];
-                for s in &v {
-                    for pt in &s.points {
-                        p[steps.index(pt.t)] = true;
-                    }
-                }
-                p
-            } else {
-                let input = ev.range_input(&c.args[0])?;
-                let mut p = vec![false; steps.len()];
-                for s in &input.series {
-                    input.for_each_window(s, |i, _, _| p[i] = true);
-                }
-                p
-            };
-            let points: Vec<Point> = present
-                .iter()
-                .enumerate()
-                .filter(|(_, p)| !**p)
-                .map(|(i, _)| Point {
-                    t: steps.t(i),
-                    f: 1.0,
-                })
-                .collect();
-            if points.is_empty() {
-                return Ok(Value::Vector(Vec::new()));
-            }
-            Ok(Value::Vector(vec![Series::new(
-                absent_labels(&c.args[0]),
-                points,
-            )]))
-        }
-        "timestamp" => {
-            let mut v = match c.args[0].unparen() {
-                Expr::VectorSelector(vs) => ev.instant_selector(vs, true)?,
-                other => {
-                    let mut v = ev.eval_vector(other)?;
-                    for s in &mut v {
-                        for p in &mut s.points {
-                            p.f = p.t as f64 / 1000.0;
-                        }
-                    }
-                    v
-                }
-            };
-            for s in &mut v {
-                s.drop_name = true;
-            }
-            Ok(Value::Vector(v))
-        }
-        "sort" | "sort_desc" | "sort_by_label" | "sort_by_label_desc" => {
-            let mut v = ev.eval_vector(&c.args[0])?;
-            if steps.len() > 1 {
-                ev.annotations.warn(
-                    ev.text,
-                    c.span,
-                    "sort is ineffective for range queries since results are always ordered by labels",
-                );
-                return Ok(Value::Vector(v));
-            }
-            let mut by = Vec::new();
-            for a in &c.args[1..] {
-                by.push(ev.eval_string(a)?);
-            }
-            sort(name, &mut v, &by);
-            Ok(Value::Vector(v))
-        }
-        "label_replace" => labels::replace(ev, c),
-        "label_join" => labels::join(ev, c),
-        "round" | "clamp" | "clamp_min" | "clamp_max" => math::with_scalars(ev, c),
-        "histogram_quantile" => histogram::quantile(ev, c),
-        "histogram_fraction" => histogram::fraction(ev, c),
-        "histogram_quantiles" => histogram::quantiles(ev, c),
-        // Native histograms only: float series give no result.
-        "histogram_count" | "histogram_sum" | "histogram_avg" | "histogram_stddev"
-        | "histogram_stdvar" => {
-            ev.eval_vector(&c.args[0])?;
-            Ok(Value::Vector(Vec::new()))
-        }
-        _ => Err(EvalError::BadData(format!(
+    match implementation(name) {
+        Some(f) => f(ev, c),
+        None => Err(EvalError::BadData(format!(
             "function {name}() is not supported by Pharos yet"
         ))),
     }
 }
 
-/// Applies `f` to every value; the metric name is dropped.
-fn map_values(mut v: Vec<Series>, f: fn(f64) -> f64) -> Vec<Series> {
-    for s in &mut v {
-        s.drop_name = true;
-        for p in &mut s.points {
-            p.f = f(p.f);
+/// A scalar computed from each step's time.
+fn per_step(ev: &Evaluator<'_>, f: impl Fn(i64) -> f64) -> Value {
+    Value::Scalar(ev.steps.times().map(f).collect())
+}
+
+/// `min_of(a, b)`, `max_of(a, b)`: per step, NaN if either is.
+fn min_max_of(ev: &mut Evaluator<'_>, c: &Call) -> Result<Value, EvalError> {
+    let a = ev.eval_scalar(&c.args[0])?;
+    let b = ev.eval_scalar(&c.args[1])?;
+    let min = c.func.name == "min_of";
+    Ok(Value::Scalar(
+        a.iter()
+            .zip(&b)
+            .map(|(&a, &b)| {
+                if a.is_nan() || b.is_nan() {
+                    f64::NAN
+                } else if min {
+                    a.min(b)
+                } else {
+                    a.max(b)
+                }
+            })
+            .collect(),
+    ))
+}
+
+/// `vector(s)`: the scalar as one series without labels.
+fn vector(ev: &mut Evaluator<'_>, c: &Call) -> Result<Value, EvalError> {
+    let s = ev.eval_scalar(&c.args[0])?;
+    let steps = ev.steps;
+    Ok(Value::Vector(vec![Series::new(
+        Labels::empty(),
+        s.iter()
+            .enumerate()
+            .map(|(i, &f)| Point { t: steps.t(i), f })
+            .collect(),
+    )]))
+}
+
+/// `scalar(v)`: the value of a one-element vector, else NaN.
+fn scalar(ev: &mut Evaluator<'_>, c: &Call) -> Result<Value, EvalError> {
+    let v = ev.eval_vector(&c.args[0])?;
+    let steps = ev.steps;
+    let mut vals = vec![f64::NAN; steps.len()];
+    let mut count = vec![0u32; steps.len()];
+    for s in &v {
+        for p in &s.points {
+            let i = steps.index(p.t);
+            count[i] += 1;
+            vals[i] = p.f;
         }
     }
-    v
+    for (v, c) in vals.iter_mut().zip(count) {
+        if c != 1 {
+            *v = f64::NAN;
+        }
+    }
+    Ok(Value::Scalar(vals))
+}
+
+/// `absent(v)`: 1 at the steps where `v` has no element.
+fn absent(ev: &mut Evaluator<'_>, c: &Call) -> Result<Value, EvalError> {
+    let v = ev.eval_vector(&c.args[0])?;
+    let mut present = vec![false; ev.steps.len()];
+    for s in &v {
+        for pt in &s.points {
+            present[ev.steps.index(pt.t)] = true;
+        }
+    }
+    Ok(absent_result(ev, c, &present))
+}
+
+/// `absent_over_time(m)`: 1 at the steps whose window has no sample.
+fn absent_over_time(ev: &mut Evaluator<'_>, c: &Call) -> Result<Value, EvalError> {
+    let input = ev.range_input(&c.args[0])?;
+    let mut present = vec![false; ev.steps.len()];
+    for s in &input.series {
+        input.for_each_window(s, |i, _, _| present[i] = true);
+    }
+    Ok(absent_result(ev, c, &present))
+}
+
+/// One series of 1s at the steps not `present`, or nothing.
+fn absent_result(ev: &Evaluator<'_>, c: &Call, present: &[bool]) -> Value {
+    let points: Vec<Point> = present
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| !**p)
+        .map(|(i, _)| Point {
+            t: ev.steps.t(i),
+            f: 1.0,
+        })
+        .collect();
+    if points.is_empty() {
+        return Value::Vector(Vec::new());
+    }
+    Value::Vector(vec![Series::new(absent_labels(&c.args[0]), points)])
+}
+
+/// `timestamp(v)`: each sample's time; of a selector, the stored sample's.
+fn timestamp(ev: &mut Evaluator<'_>, c: &Call) -> Result<Value, EvalError> {
+    let mut v = match c.args[0].unparen() {
+        Expr::VectorSelector(vs) => ev.instant_selector(vs, true)?,
+        other => {
+            let mut v = ev.eval_vector(other)?;
+            for s in &mut v {
+                for p in &mut s.points {
+                    p.f = p.t as f64 / 1000.0;
+                }
+            }
+            v
+        }
+    };
+    for s in &mut v {
+        s.drop_name = true;
+    }
+    Ok(Value::Vector(v))
+}
+
+/// `sort`, `sort_desc`, `sort_by_label`, `sort_by_label_desc`: instant
+/// queries only; a range query is ordered by labels anyway.
+fn sort_call(ev: &mut Evaluator<'_>, c: &Call) -> Result<Value, EvalError> {
+    let mut v = ev.eval_vector(&c.args[0])?;
+    if ev.steps.len() > 1 {
+        ev.annotations.warn(
+            ev.text,
+            c.span,
+            "sort is ineffective for range queries since results are always ordered by labels",
+        );
+        return Ok(Value::Vector(v));
+    }
+    let mut by = Vec::new();
+    for a in &c.args[1..] {
+        by.push(ev.eval_string(a)?);
+    }
+    sort(c.func.name, &mut v, &by);
+    Ok(Value::Vector(v))
 }
 
 /// The labels `absent` gives its result: the selector's equality matchers
@@ -310,4 +301,31 @@ fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
         }
     }
     a.len().cmp(&b.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Prometheus' `TestFunctionList`: every function the parser accepts
+    /// has an implementation, unless listed as not implemented yet.
+    #[test]
+    fn parser_table_and_implementations_agree() {
+        let missing: Vec<&str> = crate::FUNCTIONS
+            .iter()
+            .map(|f| f.name)
+            .filter(|name| implementation(name).is_none())
+            .collect();
+        assert_eq!(
+            missing, NOT_IMPLEMENTED,
+            "the parser's table and the engine's implementations disagree"
+        );
+        for name in NOT_IMPLEMENTED {
+            assert!(
+                crate::parser::functions::lookup(name).is_some(),
+                "{name} is not a function"
+            );
+        }
+        assert!(implementation("nope").is_none());
+    }
 }
