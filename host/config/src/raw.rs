@@ -39,6 +39,44 @@ pub(crate) struct RawConfig {
     pub alerting: RawAlerting,
     #[serde(default)]
     pub query: RawQuery,
+    #[serde(default)]
+    pub dashboards: Vec<Spanned<RawDashboard>>,
+}
+
+/// `[[dashboards]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawDashboard {
+    pub name: Spanned<String>,
+    pub title: Option<String>,
+    pub file: Option<Spanned<String>>,
+    pub refresh: Option<Spanned<PromDuration>>,
+    pub range: Option<Spanned<PromDuration>>,
+    #[serde(default)]
+    pub rows: Vec<RawDashboardRow>,
+}
+
+/// `[[dashboards.rows]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawDashboardRow {
+    pub title: Option<String>,
+    #[serde(default)]
+    pub panels: Vec<Spanned<RawDashboardPanel>>,
+}
+
+/// `[[dashboards.rows.panels]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawDashboardPanel {
+    pub title: String,
+    #[serde(rename = "type", default)]
+    pub kind: crate::types::DashboardPanelKind,
+    pub expr: Spanned<String>,
+    pub legend: Option<String>,
+    pub unit: Option<String>,
+    pub width: Option<Spanned<u32>>,
+    pub height: Option<Spanned<u32>>,
 }
 
 /// `[query]`: the PromQL engine's limits (Prometheus' `--query.*` flags).
@@ -131,6 +169,8 @@ pub(crate) struct RawServer {
     #[serde(default)]
     pub basic_auth_users: BTreeMap<Spanned<String>, Spanned<String>>,
     pub tls_server_config: Option<Spanned<crate::web::RawTlsServer>>,
+    pub http_server_config: Option<Spanned<crate::web::RawHttpServer>>,
+    pub rate_limit: Option<Spanned<crate::web::RawRateLimit>>,
 }
 
 impl RawServer {
@@ -145,6 +185,8 @@ impl RawServer {
             idle_timeout: self.idle_timeout,
             basic_auth_users: &self.basic_auth_users,
             tls_server_config: &self.tls_server_config,
+            http_server_config: &self.http_server_config,
+            rate_limit: &self.rate_limit,
         }
     }
 }

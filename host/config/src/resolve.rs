@@ -141,6 +141,7 @@ pub(crate) fn resolve(raw: RawConfig, loc: &Locator<'_>) -> Result<Config> {
         rules: rules(&raw, loc)?,
         alerting: alerting(&raw, loc)?,
         query: query(&raw),
+        dashboards: dashboards(&raw, loc)?,
     })
 }
 
@@ -320,6 +321,109 @@ fn rules(raw: &RawConfig, loc: &Locator<'_>) -> Result<RulesConfig> {
             .for_grace_period
             .map_or(d.for_grace_period, PromDuration::get),
     })
+}
+
+/// `[[dashboards]]`: names unique and fit for a URL, a file or rows
+/// (not both), panels with a query and a size that fits the grid.
+fn dashboards(raw: &RawConfig, loc: &Locator<'_>) -> Result<Vec<DashboardConfig>> {
+    let mut seen = HashSet::new();
+    let mut out = Vec::with_capacity(raw.dashboards.len());
+    for (i, d) in raw.dashboards.iter().enumerate() {
+        let key = format!("dashboards[{i}]");
+        let span = d.span();
+        let d = d.get_ref();
+        let name = d.name.get_ref();
+        let err = |span: Range<usize>, k: &str, msg: String| {
+            loc.error(Some(span), format!("{key}{k}"), msg)
+        };
+        if name.is_empty()
+            || !name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        {
+            let msg =
+                format!("invalid dashboard name {name:?}: use letters, digits, '-', '_' and '.'");
+            return Err(err(d.name.span(), ".name", msg));
+        }
+        if !seen.insert(name.clone()) {
+            let msg = format!("found multiple dashboards named {name:?}");
+            return Err(err(d.name.span(), ".name", msg));
+        }
+        match (&d.file, d.rows.is_empty()) {
+            (Some(f), false) => {
+                let msg = "a dashboard has either a file or rows, not both".to_owned();
+                return Err(err(f.span(), ".file", msg));
+            }
+            (Some(f), true) if f.get_ref().is_empty() => {
+                return Err(err(
+                    f.span(),
+                    ".file",
+                    "empty dashboard file path".to_owned(),
+                ));
+            }
+            (None, true) => {
+                let msg = "a dashboard needs a Grafana JSON file or rows of panels".to_owned();
+                return Err(err(span, "", msg));
+            }
+            _ => {}
+        }
+        for (k, v) in [("refresh", &d.refresh), ("range", &d.range)] {
+            if let Some(v) = v
+                && v.get_ref().get().is_zero()
+            {
+                return Err(err(
+                    v.span(),
+                    &format!(".{k}"),
+                    format!("{k} must be more than 0s"),
+                ));
+            }
+        }
+        let mut rows = Vec::with_capacity(d.rows.len());
+        for (r, row) in d.rows.iter().enumerate() {
+            let mut panels = Vec::with_capacity(row.panels.len());
+            for (p, panel) in row.panels.iter().enumerate() {
+                let at = format!(".rows[{r}].panels[{p}]");
+                let panel = panel.get_ref();
+                if panel.expr.get_ref().trim().is_empty() {
+                    return Err(err(
+                        panel.expr.span(),
+                        &format!("{at}.expr"),
+                        "empty query".to_owned(),
+                    ));
+                }
+                for (k, v, max) in [("width", &panel.width, 24), ("height", &panel.height, 100)] {
+                    if let Some(v) = v
+                        && !(1..=max).contains(v.get_ref())
+                    {
+                        let msg = format!("{k} must be from 1 to {max}");
+                        return Err(err(v.span(), &format!("{at}.{k}"), msg));
+                    }
+                }
+                panels.push(DashboardPanel {
+                    title: panel.title.clone(),
+                    kind: panel.kind,
+                    expr: panel.expr.get_ref().clone(),
+                    legend: panel.legend.clone(),
+                    unit: panel.unit.clone(),
+                    width: panel.width.as_ref().map(|w| *w.get_ref()),
+                    height: panel.height.as_ref().map(|h| *h.get_ref()),
+                });
+            }
+            rows.push(DashboardRow {
+                title: row.title.clone(),
+                panels,
+            });
+        }
+        out.push(DashboardConfig {
+            name: name.clone(),
+            title: d.title.clone(),
+            file: d.file.as_ref().map(|f| f.get_ref().clone()),
+            refresh: d.refresh.as_ref().map(|r| r.get_ref().get()),
+            range: d.range.as_ref().map(|r| r.get_ref().get()),
+            rows,
+        });
+    }
+    Ok(out)
 }
 
 fn nonzero(d: Option<PromDuration>) -> Option<Duration> {

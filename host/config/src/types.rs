@@ -47,6 +47,83 @@ pub struct Config {
     #[serde(skip_serializing_if = "AlertingSection::is_empty")]
     pub alerting: AlertingSection,
     pub query: QueryConfig,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dashboards: Vec<DashboardConfig>,
+}
+
+/// One `[[dashboards]]` entry: a Grafana dashboard's JSON file imported
+/// as it is (`file`, relative to the config file's directory), or rows of
+/// panels written here. The web interface shows it at
+/// `dashboards?name=<name>`; `/api/v1/dashboards` lists them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DashboardConfig {
+    /// Letters, digits, `-`, `_` and `.`; unique.
+    pub name: String,
+    /// Shown instead of the name (a Grafana file has its own).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// How often the page re-runs the queries (a Grafana file has its own;
+    /// default 30s).
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "ser::opt_duration"
+    )]
+    pub refresh: Option<Duration>,
+    /// The time range shown first, up to now (default 1h).
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "ser::opt_duration"
+    )]
+    pub range: Option<Duration>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rows: Vec<DashboardRow>,
+}
+
+/// `[[dashboards.rows]]`: panels side by side, wrapping after 24 columns.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DashboardRow {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    pub panels: Vec<DashboardPanel>,
+}
+
+/// A panel of a dashboard written in TOML.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DashboardPanel {
+    pub title: String,
+    #[serde(rename = "type")]
+    pub kind: DashboardPanelKind,
+    /// The PromQL query; `$__rate_interval`, `$__interval` and `$__range`
+    /// work as in Grafana.
+    pub expr: String,
+    /// Each series' name, `{{label}}` replaced by its value; default the
+    /// series' labels.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub legend: Option<String>,
+    /// A Grafana unit: `bytes`, `s`, `percent`, `percentunit`, `Bps`, …
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    /// Columns of 24; default the row's width shared by its panels.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    /// Grid rows of 30 pixels (default 8; 4 for a stat).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+}
+
+/// What a TOML panel draws.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DashboardPanelKind {
+    /// Lines over the time range.
+    #[default]
+    Timeseries,
+    /// One big number per series, the latest value.
+    Stat,
+    /// The latest values, one row per series.
+    Table,
 }
 
 /// `[query]`: limits of the PromQL engine, as Prometheus' `--query.*`
