@@ -3,8 +3,9 @@
 //! [`Router`] that the API's router merges.
 //!
 //! - `/query`, `/targets`, `/alerts`, `/rules`, `/silences`, `/plugins`,
-//!   `/status` (and the other [`PAGES`]) answer the single page, `index.html`; the
-//!   page picks what to show from its path.
+//!   `/status`, `/dashboards` (and the other [`PAGES`]) answer the single
+//!   page, `index.html`; the page picks what to show from its path (one
+//!   dashboard is `dashboards?name=…`, still one segment deep).
 //! - `/` redirects to `query`, and `/graph` (Prometheus 2's page, whose
 //!   `g0.expr=…&g0.tab=…&g0.range_input=…` links people keep) to `query`
 //!   with the same query string, which the page reads as Prometheus 3's
@@ -25,6 +26,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 mod assets;
+pub mod dashboard;
 pub mod headers;
 
 /// The paths (one segment each, so relative asset URLs resolve the same
@@ -42,6 +44,7 @@ pub const PAGES: &[&str] = &[
     "tsdb-status",
     "plugins",
     "service-discovery",
+    "dashboards",
 ];
 
 /// The web interface's routes, for any router state.

@@ -14,6 +14,7 @@ import { SilencesPage } from './pages/Silences.jsx';
 import { StatusPage } from './pages/Status.jsx';
 import { PluginsPage } from './pages/Plugins.jsx';
 import { ServiceDiscoveryPage } from './pages/ServiceDiscovery.jsx';
+import { DashboardsPage } from './pages/Dashboards.jsx';
 
 const PAGES = {
   query: QueryPage,
@@ -24,6 +25,7 @@ const PAGES = {
   status: StatusPage,
   plugins: PluginsPage,
   'service-discovery': ServiceDiscoveryPage,
+  dashboards: DashboardsPage,
 };
 
 function Nav({ current }) {

@@ -3,6 +3,7 @@
 // PAGES lists the same paths: the server answers index.html for them.
 export const NAV = [
   { path: 'query', title: 'Query' },
+  { path: 'dashboards', title: 'Dashboards' },
   { path: 'alerts', title: 'Alerts' },
   { path: 'rules', title: 'Rules' },
   { path: 'targets', title: 'Targets' },

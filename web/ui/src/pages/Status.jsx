@@ -1,5 +1,5 @@
 // Status: build information (/api/v1/status/buildinfo), TSDB statistics
-// (/api/v1/status/tsdb), the command line's flags (/api/v1/status/flags)
+// (/api/v1/status/tsdb, with the WAL's and sled's bytes on disk), the command line's flags (/api/v1/status/flags)
 // and the running configuration (/api/v1/status/config, secrets masked by
 // the server). Prometheus' /flags, /config and /tsdb-status open their tab.
 import { Fragment } from 'preact';
@@ -7,6 +7,7 @@ import { api } from '../api.js';
 import { Loading, Missing } from '../components/common.jsx';
 import { PageLink } from '../components/link.jsx';
 import { formatUTC } from '../format.js';
+import { formatUnit } from '../units.js';
 import { useLoad } from '../hooks.js';
 
 const TABS = [
@@ -100,6 +101,17 @@ function Tsdb() {
           ['Latest sample', time(h.maxTime)],
         ]}
       />
+      {(d.walSizeBytes !== undefined || d.storageSizeBytes !== undefined) && (
+        <>
+          <h2>On disk</h2>
+          <KV
+            entries={[
+              ['WAL size', d.walSizeBytes === undefined ? '—' : formatUnit(d.walSizeBytes, 'bytes')],
+              ['Storage size (sled: index and chunks)', d.storageSizeBytes === undefined ? '—' : formatUnit(d.storageSizeBytes, 'bytes')],
+            ]}
+          />
+        </>
+      )}
       <Top title="Top metrics by series" rows={d.seriesCountByMetricName} />
       <Top title="Top label names by value count" rows={d.labelValueCountByLabelName} />
       <Top title="Top label names by memory (bytes)" rows={d.memoryInBytesByLabelName} />
