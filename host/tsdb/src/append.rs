@@ -95,10 +95,24 @@ pub struct TsdbStatus {
     pub series_count_by_label_value_pair: Vec<(String, u64)>,
 }
 
+/// What storage holds on disk, in bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DiskUsage {
+    pub wal_bytes: u64,
+    pub storage_bytes: u64,
+}
+
 /// Everything the HTTP API needs from storage.
 pub trait Storage: crate::Queryable + Appendable {
     /// Index statistics with the top `limit` entries of each list.
     fn status(&self, limit: usize) -> TsdbStatus;
+
+    /// Bytes on disk: the write-ahead log's segments and checkpoint, and
+    /// the sled store's files. `None` for storage that keeps nothing on
+    /// disk.
+    fn disk_usage(&self) -> Option<DiskUsage> {
+        None
+    }
 
     /// What keeps the storage from working fully right now, one line each;
     /// empty when healthy (the server is not ready while it is not).

@@ -26,7 +26,9 @@ mod record;
 mod store;
 pub mod wal;
 
-pub use append::{AppendStats, Appendable, SeriesAppend, SeriesRef, Storage, TsdbStatus};
+pub use append::{
+    AppendStats, Appendable, DiskUsage, SeriesAppend, SeriesRef, Storage, TsdbStatus,
+};
 pub use db::Db;
 pub use error::{AppendError, Error};
 pub use mem::MemStorage;

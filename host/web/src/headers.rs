@@ -9,6 +9,10 @@
 //! writes its styles into one. Label values and errors are text in the
 //! page, never markup; the policy is the second line of defence should
 //! that ever slip.
+//!
+//! [`secure`] is also the layer of the server's whole router
+//! (`host/pharos/src/api/mod.rs`), so API answers (JSON, text, errors,
+//! 404s) carry the same headers as the pages.
 
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::response::Response;

@@ -18,6 +18,7 @@ use crate::self_metrics::SelfMetrics;
 
 mod alertmanager;
 mod config;
+mod dashboards;
 mod federate;
 #[doc(hidden)]
 pub mod fuzz;
@@ -142,6 +143,10 @@ impl AppState {
 }
 
 /// All routes. Unknown paths answer 404 `404 page not found`, as Go's mux.
+/// Every response, the API's too, carries the web interface's security
+/// headers ([`pharos_web::headers`]): `X-Content-Type-Options: nosniff`,
+/// `X-Frame-Options: DENY` and a Content-Security-Policy with
+/// `frame-ancestors 'none'`, so no answer is sniffed into markup or framed.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/api/v1/write", post(write::write))
@@ -176,6 +181,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/plugins", get(plugins::plugins))
         .route("/api/v1/rules", get(rules::rules))
         .route("/api/v1/alerts", get(rules::alerts))
+        .route("/api/v1/dashboards", get(dashboards::list))
+        .route("/api/v1/dashboards/{name}", get(dashboards::get))
         .route("/api/v1/status/config", get(config::config))
         .route("/api/v1/status/flags", get(config::flags))
         .route("/-/reload", post(config::reload).put(config::reload))
@@ -187,6 +194,7 @@ pub fn router(state: AppState) -> Router {
         // The web interface: its pages, /graph and /assets/.
         .merge(pharos_web::router())
         .fallback(not_found)
+        .layer(axum::middleware::map_response(pharos_web::headers::secure))
         .with_state(state)
 }
 

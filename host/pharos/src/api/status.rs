@@ -1,4 +1,6 @@
-//! Status endpoints: `/api/v1/status/tsdb`, `/api/v1/status/buildinfo`,
+//! Status endpoints: `/api/v1/status/tsdb` (Prometheus' fields, then
+//! `walSizeBytes` and `storageSizeBytes` when storage is on disk),
+//! `/api/v1/status/buildinfo`,
 //! `/api/v1/query_exemplars` (no exemplars are stored yet), `/-/healthy`
 //! (`/-/ready` is in `ready.rs`).
 
@@ -35,6 +37,13 @@ pub struct TsdbStatus {
     label_value_count_by_label_name: Vec<Stat>,
     memory_in_bytes_by_label_name: Vec<Stat>,
     series_count_by_label_value_pair: Vec<Stat>,
+    /// Pharos' own, after Prometheus' fields: the write-ahead log's bytes
+    /// on disk (segments and checkpoint) and the sled store's (index and
+    /// chunks). Absent for storage with nothing on disk.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    wal_size_bytes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    storage_size_bytes: Option<u64>,
 }
 
 fn stats(v: Vec<(String, u64)>) -> Vec<Stat> {
@@ -56,7 +65,9 @@ pub async fn tsdb(
             .filter(|&n| n >= 1)
             .ok_or_else(|| ApiError::bad_data("limit must be a positive number"))?,
     };
-    let s = state.storage(move |s| Ok(s.status(limit))).await?;
+    let (s, disk) = state
+        .storage(move |s| Ok((s.status(limit), s.disk_usage())))
+        .await?;
     Ok(ApiResponse::new(TsdbStatus {
         head_stats: HeadStats {
             num_series: s.num_series,
@@ -69,6 +80,8 @@ pub async fn tsdb(
         label_value_count_by_label_name: stats(s.label_value_count_by_label_name),
         memory_in_bytes_by_label_name: stats(s.memory_in_bytes_by_label_name),
         series_count_by_label_value_pair: stats(s.series_count_by_label_value_pair),
+        wal_size_bytes: disk.map(|d| d.wal_bytes),
+        storage_size_bytes: disk.map(|d| d.storage_bytes),
     }))
 }
 
@@ -138,6 +151,46 @@ mod tests {
                 "seriesCountByLabelValuePair":[{"name":"__name__=up","value":3},{"name":"instance=localhost:9090","value":2}],
             }})
         );
+    }
+
+    /// On disk, the sizes of the WAL and of sled follow Prometheus'
+    /// fields, as the storage reports them to `/metrics`.
+    #[tokio::test]
+    async fn tsdb_status_has_the_sizes_on_disk() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let db = pharos_tsdb::Db::open_without_worker(dir.path(), Default::default())
+            .unwrap_or_else(|e| panic!("{e}"));
+        pharos_tsdb::Appendable::append(&db, &crate::api::test_util::seed_batch())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let m = db.metrics();
+        // The samples are in the WAL; sled gets chunks once they are cut.
+        assert!(m.wal_bytes > 0, "{m:?}");
+        let app = crate::api::router(crate::api::AppState::new(std::sync::Arc::new(db)));
+        let (status, body) = get(app, "/api/v1/status/tsdb").await;
+        assert_eq!(status, StatusCode::OK);
+        let data = &body["data"];
+        let mut keys: Vec<&str> = data
+            .as_object()
+            .map(|o| o.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            [
+                "headStats",
+                "labelValueCountByLabelName",
+                "memoryInBytesByLabelName",
+                "seriesCountByLabelValuePair",
+                "seriesCountByMetricName",
+                "storageSizeBytes",
+                "walSizeBytes",
+            ]
+        );
+        assert_eq!(data["headStats"]["numSeries"], json!(5));
+        assert_eq!(data["walSizeBytes"], json!(m.wal_bytes));
+        // sled flushes in its own threads: its files only grow meanwhile.
+        let sled = data["storageSizeBytes"].as_u64();
+        assert!(sled.is_some_and(|n| n >= m.sled_bytes), "{sled:?} {m:?}");
     }
 
     #[tokio::test]
@@ -235,5 +288,42 @@ mod tests {
             body,
             br#"{"code":404,"message":"path /api/v2/series was not found"}"#.as_slice()
         );
+    }
+
+    /// Every answer carries the security headers: the API's JSON, its
+    /// errors, plain text, the Alertmanager API, metrics, 404s and
+    /// redirects, not only the web interface's pages.
+    #[tokio::test]
+    async fn every_response_has_the_security_headers() {
+        let cases = [
+            (Method::GET, "/api/v1/query?query=1"),
+            (Method::GET, "/api/v1/query?query=("),
+            (Method::GET, "/api/v1/status/tsdb"),
+            (Method::GET, "/api/v1/dashboards"),
+            (Method::GET, "/api/v2/status"),
+            (Method::GET, "/api/v2/nope"),
+            (Method::GET, "/metrics"),
+            (Method::GET, "/-/healthy"),
+            (Method::POST, "/-/healthy"),
+            (Method::GET, "/federate"),
+            (Method::GET, "/nope"),
+            (Method::GET, "/"),
+            (Method::GET, "/query"),
+        ];
+        for (method, path) in cases {
+            let (status, headers, _) = request(empty(), method.clone(), path, None, "").await;
+            let h = |name: header::HeaderName| {
+                headers
+                    .get(&name)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            let what = format!("{method} {path} ({status})");
+            assert_eq!(h(header::X_CONTENT_TYPE_OPTIONS), "nosniff", "{what}");
+            assert_eq!(h(header::X_FRAME_OPTIONS), "DENY", "{what}");
+            let csp = h(header::CONTENT_SECURITY_POLICY);
+            assert!(csp.contains("frame-ancestors 'none'"), "{what}: {csp}");
+        }
     }
 }

@@ -9,8 +9,8 @@ use super::{Db, append};
 use crate::append::top;
 use crate::querier::{add_names, add_value};
 use crate::{
-    AppendStats, Appendable, Error, Queryable, SampleBlock, Series, SeriesAppend, SeriesRef,
-    Storage, TsdbStatus,
+    AppendStats, Appendable, DiskUsage, Error, Queryable, SampleBlock, Series, SeriesAppend,
+    SeriesRef, Storage, TsdbStatus,
 };
 
 impl Db {
@@ -156,6 +156,14 @@ impl Queryable for Db {
 impl Storage for Db {
     fn problems(&self) -> Vec<String> {
         Db::problems(self)
+    }
+
+    fn disk_usage(&self) -> Option<DiskUsage> {
+        let m = self.metrics();
+        Some(DiskUsage {
+            wal_bytes: m.wal_bytes,
+            storage_bytes: m.sled_bytes,
+        })
     }
 
     fn status(&self, limit: usize) -> TsdbStatus {
