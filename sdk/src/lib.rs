@@ -54,7 +54,7 @@ pub use bindings::discovery::pharos::plugin::types::{
     PluginError as Error, PluginInfo, PluginKind, TargetGroup,
 };
 
-/// The version of this SDK, stamped into nothing yet but useful in logs.
+/// The version of this SDK (its crate version), for a plugin's logs.
 pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// A service discovery plugin (the `discovery` world): finds scrape targets.

@@ -14,8 +14,6 @@ use anyhow::Context as _;
 
 use clap::{Args, Parser, Subcommand};
 
-/// Where the API listens when neither the config nor `--listen` says.
-pub const DEFAULT_LISTEN: &str = "127.0.0.1:9090";
 /// Where data lives when neither the config nor `--data` says.
 pub const DEFAULT_DATA_DIR: &str = "data";
 

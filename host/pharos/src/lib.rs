@@ -1,9 +1,9 @@
 //! The `pharos` binary as a library: the command line ([`cli`]), the server
 //! lifecycle ([`server`]), config reload ([`reload`]), its own metrics
-//! ([`self_metrics`], [`plugin_metrics`]), the plugin commands
-//! ([`plugin_cli`]), the storage it runs on ([`storage`]) and the
-//! Prometheus-compatible HTTP API ([`api`]), so tests and other crates can
-//! mount [`router`] on any [`pharos_tsdb::Storage`].
+//! ([`self_metrics`], [`plugin_metrics`]), the plugin and storage commands
+//! ([`plugin_cli`], [`storage_cli`]) and the Prometheus-compatible HTTP
+//! API ([`api`]), so tests and other crates can mount [`router`] on any
+//! [`pharos_tsdb::Storage`].
 
 pub mod alert_cli;
 pub mod alerting;
@@ -20,7 +20,6 @@ pub mod remote_write_metrics;
 pub mod rule_metrics;
 pub mod self_metrics;
 pub mod server;
-pub mod storage;
 pub mod storage_cli;
 pub mod template_cli;
 

@@ -1,7 +1,7 @@
 //! The values plugins exchange with the host, generated from
 //! `wit/types.wit` (read it for what each field means). These are the types
-//! the scraper, the exporter scheduler and alerting hand to and get from
-//! [`Plugin`](crate::Plugin) calls.
+//! the plugin set (`pharos-plugins`: discovery, exporter jobs) and the
+//! alert delivery (`pharos`) hand to and get from [`Plugin`](crate::Plugin) calls.
 
 pub use crate::bindings::discovery::pharos::plugin::types::{
     Alert, AlertStatus, Label, Labels, Metric, MetricFamily, MetricType, Notification, PluginError,

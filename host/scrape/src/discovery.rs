@@ -6,8 +6,9 @@
 //!
 //! Static targets from the config are one provider ([`static_groups`]).
 //! Others are found by name in a [`DiscoveryRegistry`] the server passes
-//! to the scrape manager (the plugin host will register its discovery
-//! plugins there); each is polled at its `refresh_interval`.
+//! to the scrape manager (`pharos-plugins` registers the discovery plugins
+//! of the server's plugin set there); each is polled at its
+//! `refresh_interval`.
 
 use std::future::Future;
 use std::pin::Pin;
