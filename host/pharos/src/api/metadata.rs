@@ -11,8 +11,7 @@ use pharos_promql::parse_metric_selector;
 use serde::Serialize;
 
 use super::params::Params;
-use super::response::ErrorType;
-use super::{ApiError, ApiResponse, AppState};
+use super::{ApiError, ApiResponse, AppState, ErrorType};
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Metadata {

@@ -19,6 +19,7 @@ use crate::self_metrics::SelfMetrics;
 mod alertmanager;
 mod config;
 mod dashboards;
+mod error;
 mod federate;
 #[doc(hidden)]
 pub mod fuzz;
@@ -37,7 +38,8 @@ mod status;
 pub(crate) mod targets;
 mod write;
 
-pub use response::{ApiError, ApiResponse, ErrorType};
+pub use error::{ApiError, ErrorType};
+pub use response::ApiResponse;
 pub(crate) use targets::rfc3339;
 pub use write::Receiver as RemoteWriteReceiver;
 

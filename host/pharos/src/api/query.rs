@@ -9,12 +9,12 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use pharos_promql::engine::Steps;
-use pharos_promql::{EvalError, format_query};
+use pharos_promql::format_query;
 use pharos_tsdb::Queryable;
 
 use super::params::{Params, parse_time};
 use super::query_json::{result_len, write_data, write_strings};
-use super::{ApiError, ApiResponse, AppState, ErrorType};
+use super::{ApiError, ApiResponse, AppState};
 
 /// Prometheus refuses range queries with more points per series.
 const MAX_POINTS: i64 = 11_000;
@@ -74,19 +74,6 @@ pub(super) fn limit_param(p: &Params) -> Result<Option<usize>, ApiError> {
                 format!("strconv.Atoi: parsing {s:?}: invalid syntax"),
             )),
         },
-    }
-}
-
-impl From<EvalError> for ApiError {
-    fn from(e: EvalError) -> Self {
-        let typ = match &e {
-            EvalError::Timeout(_) => ErrorType::Timeout,
-            EvalError::Canceled(_) => ErrorType::Canceled,
-            EvalError::TooManySamples(_) | EvalError::Execution(_) => ErrorType::Execution,
-            EvalError::BadData(_) => ErrorType::BadData,
-            EvalError::Storage(_) => ErrorType::Internal,
-        };
-        ApiError::new(typ, e.to_string())
     }
 }
 
