@@ -1,6 +1,7 @@
 //! Calendar dates in the proleptic Gregorian calendar, UTC, from and to
-//! days since 1970-01-01 (Howard Hinnant's algorithms). Used for RFC 3339
-//! times in the API and PromQL's calendar functions, without a date crate.
+//! days since 1970-01-01 (Howard Hinnant's algorithms). Used to read RFC
+//! 3339 times in the API and by PromQL's calendar functions; times are
+//! printed with jiff.
 
 /// Days since 1970-01-01 of `year-month-day`.
 pub fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {

@@ -1,5 +1,5 @@
-//! Durations as Prometheus writes them in config files and flags
-//! (`model.Duration` in prometheus/common): a sequence of integer amounts
+//! Durations as Prometheus writes them in config files, flags, PromQL and
+//! API parameters (`model.Duration` in prometheus/common): a sequence of integer amounts
 //! with the units `y` (365 days), `w`, `d`, `h`, `m`, `s`, `ms`, each unit at
 //! most once and in that order (`1h30m`, `90s`, `1w2d`); `0` alone is zero.
 //! No fractions, no signs, no spaces.
@@ -41,13 +41,24 @@ pub enum DurationError {
     OutOfRange(String),
 }
 
-/// Parses a Prometheus duration string (`15s`, `1m30s`, `1d`, `100ms`).
+/// Parses a Prometheus duration string (`15s`, `1m30s`, `1d`, `100ms`),
+/// at most what Go's `time.Duration` holds.
 pub fn parse_duration(s: &str) -> Result<Duration, DurationError> {
+    match parse_duration_millis(s)? {
+        ms if ms <= MAX_MS => Ok(Duration::from_millis(ms)),
+        _ => Err(DurationError::OutOfRange(s.to_owned())),
+    }
+}
+
+/// The milliseconds of a Prometheus duration string, however many fit in
+/// a `u64`: the grammar of [`parse_duration`] without its range, for
+/// callers with a range of their own (PromQL's lexer).
+pub fn parse_duration_millis(s: &str) -> Result<u64, DurationError> {
     if s.is_empty() {
         return Err(DurationError::Empty);
     }
     if s == "0" {
-        return Ok(Duration::ZERO);
+        return Ok(0);
     }
     let invalid = || DurationError::Invalid(s.to_owned());
     let mut rest = s;
@@ -73,12 +84,11 @@ pub fn parse_duration(s: &str) -> Result<Duration, DurationError> {
         total = amount
             .checked_mul(*ms)
             .and_then(|v| v.checked_add(total))
-            .filter(|v| *v <= MAX_MS)
             .ok_or_else(|| DurationError::OutOfRange(s.to_owned()))?;
         next_unit = index + 1;
         rest = &after[unit.len()..];
     }
-    Ok(Duration::from_millis(total))
+    Ok(total)
 }
 
 /// Prints a duration as Prometheus does (see the module docs). Sub-
@@ -101,6 +111,13 @@ pub fn format_duration(d: Duration) -> String {
         }
     }
     out
+}
+
+/// Prints signed milliseconds as [`format_duration`] does, with a `-` in
+/// front of a negative duration (PromQL's `offset -5m`).
+pub fn format_millis(ms: i64) -> String {
+    let abs = format_duration(Duration::from_millis(ms.unsigned_abs()));
+    if ms < 0 { format!("-{abs}") } else { abs }
 }
 
 /// A duration that reads and prints in Prometheus' form; serde reads and
@@ -241,6 +258,9 @@ mod tests {
         assert_eq!(f("14d1h"), "14d1h");
         assert_eq!(f("7d1ms"), "7d1ms");
         assert_eq!(format_duration(Duration::from_micros(1500)), "1ms");
+        assert_eq!(format_millis(-300_000), "-5m");
+        assert_eq!(format_millis(90_000), "1m30s");
+        assert_eq!(format_millis(0), "0s");
     }
 
     #[test]

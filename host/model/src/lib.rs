@@ -3,7 +3,8 @@
 //! ([`is_valid_legacy_label_name`]), label matchers ([`Matcher`]) with
 //! Prometheus 3.x semantics, float samples ([`Sample`]) including
 //! Prometheus' staleness marker, and durations in Prometheus' form
-//! ([`parse_duration`], [`format_duration`], [`PromDuration`]), and
+//! ([`parse_duration`], [`format_duration`], [`format_millis`],
+//! [`PromDuration`]), and
 //! [`alert`]: the alert that rule evaluation hands to routing.
 
 pub mod alert;
@@ -13,7 +14,10 @@ mod labels;
 mod matcher;
 mod sample;
 
-pub use duration::{DurationError, PromDuration, format_duration, parse_duration};
+pub use duration::{
+    DurationError, PromDuration, format_duration, format_millis, parse_duration,
+    parse_duration_millis,
+};
 pub use labels::{
     Label, Labels, LabelsBuilder, METRIC_NAME, is_valid_legacy_label_name,
     is_valid_legacy_metric_name,

@@ -4,7 +4,7 @@
 //! bytes from outside. Not an API.
 
 use super::params::Params;
-use super::query::{duration_param, limit_param, time_param};
+use super::query::{duration_param, time_param};
 use super::write::{decode, to_batch};
 
 /// A URL query string as the query API reads it: `time`, `start`, `end`,
@@ -16,7 +16,7 @@ pub fn params(query: &[u8]) {
     for name in ["step", "timeout"] {
         let _ = duration_param(&p, name);
     }
-    let _ = limit_param(&p);
+    let _ = p.limit();
     let _ = p.match_query(super::ApiError::bad_data);
 }
 

@@ -68,7 +68,7 @@ impl Params {
     }
 
     /// `limit`: `None` when absent or 0 (no limit).
-    fn limit(&self) -> Result<Option<usize>, ApiError> {
+    pub fn limit(&self) -> Result<Option<usize>, ApiError> {
         let Some(s) = self.get("limit") else {
             return Ok(None);
         };

@@ -20,22 +20,16 @@ use super::{ApiError, ApiResponse, AppState};
 const MAX_POINTS: i64 = 11_000;
 
 /// A duration parameter as Prometheus' `parseDuration` reads it: seconds
-/// (fractions allowed) or a Prometheus duration (`1m30s`).
+/// (fractions allowed) or a Prometheus duration (`1m30s`), up to what an
+/// `i64` of milliseconds holds, as PromQL ranges.
 fn parse_duration(s: &str) -> Option<Duration> {
     if let Ok(f) = s.parse::<f64>() {
         let ms = (f * 1000.0).round();
         return (ms.is_finite() && ms >= 0.0 && ms < i64::MAX as f64)
             .then(|| Duration::from_millis(ms as u64));
     }
-    // A selector, not a number: `1[5m]` is not a valid range.
-    let e = pharos_promql::parse(&format!("x[{s}]")).ok()?;
-    match e {
-        pharos_promql::Expr::MatrixSelector(m) => m
-            .range
-            .as_millis()
-            .map(|ms| Duration::from_millis(ms.max(0) as u64)),
-        _ => None,
-    }
+    let ms = pharos_model::parse_duration_millis(s).ok()?;
+    (i64::try_from(ms).is_ok()).then(|| Duration::from_millis(ms))
 }
 
 pub(super) fn duration_param(p: &Params, name: &str) -> Result<Option<Duration>, ApiError> {
@@ -60,27 +54,10 @@ fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
-pub(super) fn limit_param(p: &Params) -> Result<Option<usize>, ApiError> {
-    match p.get("limit") {
-        None => Ok(None),
-        Some(s) => match s.parse::<i64>() {
-            Ok(n) if n >= 0 => Ok(usize::try_from(n).ok().filter(|&n| n > 0)),
-            Ok(_) => Err(ApiError::invalid_param(
-                "limit",
-                "limit must be non-negative",
-            )),
-            Err(_) => Err(ApiError::invalid_param(
-                "limit",
-                format!("strconv.Atoi: parsing {s:?}: invalid syntax"),
-            )),
-        },
-    }
-}
-
 pub async fn query(State(state): State<AppState>, p: Params) -> Result<Response, ApiError> {
     let t = time_param(&p, "time", now_ms())?;
     let timeout = duration_param(&p, "timeout")?;
-    let limit = limit_param(&p)?;
+    let limit = p.limit()?;
     run(&state, &p, Steps::instant(t), false, timeout, limit).await
 }
 
@@ -133,7 +110,7 @@ pub async fn query_range(State(state): State<AppState>, p: Params) -> Result<Res
         ));
     }
     let timeout = duration_param(&p, "timeout")?;
-    let limit = limit_param(&p)?;
+    let limit = p.limit()?;
     let steps = Steps {
         start,
         end,

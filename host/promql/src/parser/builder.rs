@@ -157,7 +157,7 @@ fn check_positive(d: &DurationExpr, span: Span, what: &str) -> PResult<()> {
             span,
             format!(
                 "{what} must be greater than 0, got {}",
-                super::lexer::format_duration(*ms)
+                pharos_model::format_millis(*ms)
             ),
         ),
         _ => Ok(()),

@@ -676,7 +676,7 @@ impl<'a> Lexer<'a> {
     fn lex_duration(&mut self, start: usize) -> Result<Tok, SyntaxError> {
         self.eat_while(is_alnum);
         let text = &self.input[start..self.pos];
-        match parse_duration(text) {
+        match duration_ms(text) {
             Some(ms) => Ok(Tok::Duration(ms)),
             None => self.err(
                 start,
@@ -838,71 +838,18 @@ fn go_quote_bytes(bytes: &[u8]) -> String {
     out
 }
 
-/// Duration units, largest first, with their length in milliseconds.
-const DURATION_UNITS: [(&str, i64); 7] = [
-    ("y", 365 * 24 * 3600 * 1000),
-    ("w", 7 * 24 * 3600 * 1000),
-    ("d", 24 * 3600 * 1000),
-    ("h", 3600 * 1000),
-    ("m", 60 * 1000),
-    ("s", 1000),
-    ("ms", 1),
-];
-
-/// Parses a Prometheus duration (`1y2w3d4h5m6s7ms`, units in this order,
-/// each at most once) into milliseconds.
-pub fn parse_duration(s: &str) -> Option<i64> {
-    if s.is_empty() {
-        return None;
-    }
-    let mut rest = s;
-    let mut next_unit = 0;
-    let mut total: i64 = 0;
-    while !rest.is_empty() {
-        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-        if digits == 0 {
-            return None;
-        }
-        let n: i64 = rest[..digits].parse().ok()?;
-        rest = &rest[digits..];
-        let unit_len = rest.bytes().take_while(u8::is_ascii_alphabetic).count();
-        let unit = &rest[..unit_len];
-        rest = &rest[unit_len..];
-        let idx = DURATION_UNITS[next_unit..]
-            .iter()
-            .position(|(u, _)| *u == unit)?
-            + next_unit;
-        next_unit = idx + 1;
-        total = total.checked_add(n.checked_mul(DURATION_UNITS[idx].1)?)?;
-    }
-    Some(total)
-}
-
-/// Formats milliseconds as Prometheus does (`1h30m`, `0s`, `-5m`).
-pub fn format_duration(ms: i64) -> String {
-    if ms == 0 {
-        return "0s".to_string();
-    }
-    let mut out = String::new();
-    if ms < 0 {
-        out.push('-');
-    }
-    let mut rest = ms.unsigned_abs();
-    for (unit, size) in DURATION_UNITS {
-        let size = size.unsigned_abs();
-        let n = rest / size;
-        if n > 0 {
-            out.push_str(&n.to_string());
-            out.push_str(unit);
-            rest -= n * size;
-        }
-    }
-    out
+/// A Prometheus duration (`1y2w3d4h5m6s7ms`) in milliseconds, read as
+/// config files read it ([`pharos_model::parse_duration_millis`]), up to
+/// what an `i64` of milliseconds holds.
+fn duration_ms(s: &str) -> Option<i64> {
+    let ms = pharos_model::parse_duration_millis(s).ok()?;
+    i64::try_from(ms).ok()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pharos_model::format_millis;
 
     fn toks(s: &str) -> Vec<Tok> {
         Lexer::new(s)
@@ -969,10 +916,10 @@ mod tests {
             86_400_000 * 8,
             31_536_000_001,
         ] {
-            let s = format_duration(ms);
-            assert_eq!(parse_duration(&s), Some(ms), "{s}");
+            let s = format_millis(ms);
+            assert_eq!(duration_ms(&s), Some(ms), "{s}");
         }
-        assert_eq!(format_duration(-300_000), "-5m");
+        assert_eq!(format_millis(-300_000), "-5m");
     }
 
     #[test]

@@ -12,7 +12,8 @@ use pharos_model::{Matcher, is_valid_legacy_label_name, is_valid_legacy_metric_n
 
 use super::ast::*;
 use super::error::ParseError;
-use super::lexer::{format_duration, go_quote};
+use super::lexer::go_quote;
+use pharos_model::format_millis;
 
 /// Parses `query` and prints it in canonical form.
 pub fn format_query(query: &str) -> Result<String, ParseError> {
@@ -277,7 +278,7 @@ fn is_duration_atom(d: &DurationExpr) -> bool {
 
 fn write_duration(f: &mut fmt::Formatter<'_>, d: &DurationExpr) -> fmt::Result {
     match d {
-        DurationExpr::Literal(ms) => f.write_str(&format_duration(*ms)),
+        DurationExpr::Literal(ms) => f.write_str(&format_millis(*ms)),
         DurationExpr::Number(n) => f.write_str(&format_number(*n)),
         DurationExpr::Step => f.write_str("step()"),
         DurationExpr::Range => f.write_str("range()"),
