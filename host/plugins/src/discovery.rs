@@ -17,22 +17,31 @@ use std::time::{Instant, SystemTime};
 
 use pharos_config::DiscoveryConfig;
 use pharos_model::Labels;
-use pharos_plugin_host::{self as host, PluginKind};
+use pharos_plugin_host::{self as host, ErrorKind, PluginKind};
 use pharos_scrape::discovery::DiscoverFuture;
-use pharos_scrape::{Discoverer, DiscoveryRegistry, TargetGroup};
+use pharos_scrape::{Discoverer, DiscoveryError, DiscoveryRegistry, TargetGroup};
 
 use crate::set::{PluginSet, UseKey, config_json};
 
 impl DiscoveryRegistry for PluginSet {
-    fn discoverer(&self, job: &str, cfg: &DiscoveryConfig) -> Result<Arc<dyn Discoverer>, String> {
+    fn discoverer(
+        &self,
+        job: &str,
+        cfg: &DiscoveryConfig,
+    ) -> Result<Arc<dyn Discoverer>, DiscoveryError> {
         match self.get(&cfg.plugin) {
-            None => return Err(format!("no plugin named {:?} is loaded", cfg.plugin)),
+            None => {
+                return Err(DiscoveryError::Config(format!(
+                    "no plugin named {:?} is loaded",
+                    cfg.plugin
+                )));
+            }
             Some(e) if e.plugin.kind() != PluginKind::Discovery => {
-                return Err(format!(
+                return Err(DiscoveryError::Config(format!(
                     "plugin {:?} is a {} plugin, not a discovery plugin",
                     cfg.plugin,
                     e.plugin.kind()
-                ));
+                )));
             }
             Some(_) => {}
         }
@@ -58,14 +67,17 @@ impl Discoverer for PluginDiscoverer {
     fn discover(&self) -> DiscoverFuture<'_> {
         Box::pin(async move {
             let Some(entry) = self.set.get(&self.plugin) else {
-                return Err(format!("plugin {:?} is no longer loaded", self.plugin));
+                return Err(DiscoveryError::Config(format!(
+                    "plugin {:?} is no longer loaded",
+                    self.plugin
+                )));
             };
             if let Some((failures, wait)) = self.set.backing_off(&self.key) {
-                return Err(format!(
+                return Err(DiscoveryError::Transient(format!(
                     "plugin {} is backing off after {failures} failed calls; next call in {}s",
                     self.plugin,
                     wait.as_secs() + 1
-                ));
+                )));
             }
             let started = SystemTime::now();
             let clock = Instant::now();
@@ -73,9 +85,28 @@ impl Discoverer for PluginDiscoverer {
             let outcome = result.as_ref().map(|_| ()).map_err(ToString::to_string);
             self.set
                 .record_call(&self.key, started, clock.elapsed(), outcome.clone());
-            let groups = result.map_err(|e| e.to_string())?;
+            let groups = result.map_err(|e| discovery_error(&e))?;
             Ok(groups.iter().map(convert).collect())
         })
+    }
+}
+
+/// A failed call's kind as the scraper tells kinds apart: what may pass
+/// by itself is transient, what the config (or the grants) must fix is a
+/// config error, anything else (a crash, too many targets) is permanent.
+fn discovery_error(e: &host::CallError) -> DiscoveryError {
+    let message = e.to_string();
+    match e.kind() {
+        ErrorKind::Transient | ErrorKind::Timeout => DiscoveryError::Transient(message),
+        ErrorKind::Config | ErrorKind::Denied | ErrorKind::WrongKind => {
+            DiscoveryError::Config(message)
+        }
+        ErrorKind::Permanent
+        | ErrorKind::Memory
+        | ErrorKind::StackOverflow
+        | ErrorKind::Panic
+        | ErrorKind::Trap
+        | ErrorKind::TooManyResults => DiscoveryError::Permanent(message),
     }
 }
 

@@ -15,7 +15,7 @@ use pharos_config::Config;
 use pharos_model::{Labels, is_stale_nan};
 use pharos_plugin_host::components;
 use pharos_plugins::{ExporterManager, Health, PluginSet, StoreError};
-use pharos_scrape::DiscoveryRegistry;
+use pharos_scrape::{DiscoveryError, DiscoveryRegistry};
 use pharos_tsdb::{AppendStats, Appendable, Error, SeriesAppend};
 
 fn fixture(crate_name: &str) -> PathBuf {
@@ -365,7 +365,10 @@ discovery = [{ plugin = "noop", config = { targets = 2 } }]
         .discoverer("x", &cfg2.scrape[0].discovery[0])
         .err()
         .unwrap();
-    assert_eq!(err, r#"no plugin named "probe" is loaded"#);
+    assert_eq!(
+        err,
+        DiscoveryError::Config(r#"no plugin named "probe" is loaded"#.into())
+    );
 }
 
 fn series_value(batch: &[String], prefix: &str) -> Option<String> {

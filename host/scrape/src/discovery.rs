@@ -46,9 +46,37 @@ impl TargetGroup {
     }
 }
 
+/// Why a provider gave no targets, keeping the kind plugins report
+/// (`plugin-error` in `wit/types.wit`): the scrape pool keeps the last good
+/// targets either way, and logs the kind.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DiscoveryError {
+    /// Calling again unchanged may succeed (the provider is unreachable,
+    /// a call timed out, the plugin is backing off).
+    #[error("{0}")]
+    Transient(String),
+    /// It will fail again until the provider or the plugin changes.
+    #[error("{0}")]
+    Permanent(String),
+    /// The `discovery` entry (or the plugin's grants) must be fixed.
+    #[error("{0}")]
+    Config(String),
+}
+
+impl DiscoveryError {
+    /// `transient`, `permanent` or `config`, for logs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            DiscoveryError::Transient(_) => "transient",
+            DiscoveryError::Permanent(_) => "permanent",
+            DiscoveryError::Config(_) => "config",
+        }
+    }
+}
+
 /// The future a [`Discoverer`] returns.
 pub type DiscoverFuture<'a> =
-    Pin<Box<dyn Future<Output = Result<Vec<TargetGroup>, String>> + Send + 'a>>;
+    Pin<Box<dyn Future<Output = Result<Vec<TargetGroup>, DiscoveryError>> + Send + 'a>>;
 
 /// A running provider for one job: asked for the full list of groups at
 /// every refresh.
@@ -59,18 +87,26 @@ pub trait Discoverer: Send + Sync {
 /// Finds the provider a `discovery` entry names.
 pub trait DiscoveryRegistry: Send + Sync {
     /// A provider for `cfg` in `job`, or why there is none.
-    fn discoverer(&self, job: &str, cfg: &DiscoveryConfig) -> Result<Arc<dyn Discoverer>, String>;
+    fn discoverer(
+        &self,
+        job: &str,
+        cfg: &DiscoveryConfig,
+    ) -> Result<Arc<dyn Discoverer>, DiscoveryError>;
 }
 
 /// Knows no provider: discovery entries are reported and skipped.
 pub struct NoDiscovery;
 
 impl DiscoveryRegistry for NoDiscovery {
-    fn discoverer(&self, _: &str, cfg: &DiscoveryConfig) -> Result<Arc<dyn Discoverer>, String> {
-        Err(format!(
+    fn discoverer(
+        &self,
+        _: &str,
+        cfg: &DiscoveryConfig,
+    ) -> Result<Arc<dyn Discoverer>, DiscoveryError> {
+        Err(DiscoveryError::Config(format!(
             "no discovery plugin named {:?} is available",
             cfg.plugin
-        ))
+        )))
     }
 }
 

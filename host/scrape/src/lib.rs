@@ -43,7 +43,7 @@ mod status;
 pub mod target;
 
 pub use cache::MetricMetadata;
-pub use discovery::{Discoverer, DiscoveryRegistry, NoDiscovery, TargetGroup};
+pub use discovery::{Discoverer, DiscoveryError, DiscoveryRegistry, NoDiscovery, TargetGroup};
 pub use error::{ClientError, ScrapeError, TargetError};
 pub use manager::{ManagerOptions, ScrapeManager};
 pub use pharos_textparse::MetricType;

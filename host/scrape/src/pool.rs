@@ -129,7 +129,7 @@ impl ScrapePool {
             let discoverer = match registry.discoverer(&cfg.job, d) {
                 Ok(x) => x,
                 Err(error) => {
-                    tracing::error!(job = %cfg.job, plugin = %d.plugin, %error, "discovery is not available");
+                    tracing::error!(job = %cfg.job, plugin = %d.plugin, kind = error.kind(), %error, "discovery is not available");
                     continue;
                 }
             };
@@ -147,7 +147,9 @@ impl ScrapePool {
                             pool.set_groups(provider, groups);
                         }
                         // Keep the last good targets, as Prometheus does.
-                        Err(error) => tracing::warn!(%job, %plugin, %error, "discovery failed"),
+                        Err(error) => {
+                            tracing::warn!(%job, %plugin, kind = error.kind(), %error, "discovery failed");
+                        }
                     }
                 }
             }));
