@@ -760,3 +760,159 @@ fn lifecycle_receiver_switch_concurrent_reloads_and_quit() -> Result<()> {
     );
     Ok(())
 }
+
+/// `curl` (with HTTP/2 from nghttp2) asking `url`: the HTTP version it
+/// got, or its error.
+fn curl_version(args: &[&str], url: &str) -> Result<String> {
+    let out = Command::new("curl")
+        .args([
+            "-sS",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_version}",
+            "--max-time",
+            "10",
+        ])
+        .args(args)
+        .arg(url)
+        .output()
+        .context("running curl")?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Ok(format!(
+            "error: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
+#[test]
+fn inline_certificates_allowed_sans_http2_switch_and_headers() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let d = dir.path();
+    let ca = Ca::new("pharos test CA")?;
+    let (cert, key) = ca.server()?;
+    // Everything inline: no file to read.
+    let config = format!(
+        "[server.tls_server_config]\ncert = '''\n{cert}'''\nkey = '''\n{key}'''\n\
+         client_ca = '''\n{}'''\nclient_auth_type = \"RequireAndVerifyClientCert\"\n\
+         client_allowed_sans = [\"grafana.example\", \"10.0.0.7\"]\n\n\
+         [server.http_server_config]\nhttp2 = false\n\
+         headers = {{ Strict-Transport-Security = \"max-age=3600\", X-Frame-Options = \"deny\" }}\n",
+        ca.pem()
+    );
+    let mut p = Pharos::start(d, "inline", &config)?;
+    let issue = |names: &[&str]| -> Result<String> {
+        let (c, k) = ca.issue(names, ExtendedKeyUsagePurpose::ClientAuth)?;
+        Ok(format!("{c}{k}"))
+    };
+    let grafana = client(&ca.pem(), Some(&issue(&["grafana.example"])?))?;
+    let by_ip = client(&ca.pem(), Some(&issue(&["client", "10.0.0.7"])?))?;
+    let other = client(&ca.pem(), Some(&issue(&["client.example"])?))?;
+    let ready = p.https("/-/ready");
+    p.wait("ready for an allowed SAN", Duration::from_secs(60), || {
+        grafana
+            .get(&ready)
+            .send()
+            .is_ok_and(|r| r.status() == StatusCode::OK)
+    })?;
+    let resp = by_ip.get(p.https("/api/v1/status/buildinfo")).send()?;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.headers()["strict-transport-security"], "max-age=3600");
+    assert_eq!(resp.headers()["x-frame-options"], "deny");
+    // Verified by the CA but named otherwise: the handshake fails.
+    let refused = other.get(&ready).send();
+    assert!(
+        refused.is_err(),
+        "answered {:?}",
+        refused.map(|r| r.status())
+    );
+    let log_file = p.log.clone();
+    p.wait("the refusal logged", Duration::from_secs(10), || {
+        let log = std::fs::read_to_string(&log_file).unwrap_or_default();
+        log.contains("none of client_allowed_sans")
+    })?;
+
+    // http2 = false: ALPN offers HTTP/1.1 only.
+    let (c, k) = ca.issue(&["grafana.example"], ExtendedKeyUsagePurpose::ClientAuth)?;
+    std::fs::write(d.join("ca.crt"), ca.pem())?;
+    std::fs::write(d.join("client.crt"), c)?;
+    std::fs::write(d.join("client.key"), k)?;
+    let path = |n: &str| d.join(n).display().to_string();
+    let tls_args = [
+        "--http2",
+        "--cacert",
+        &path("ca.crt"),
+        "--cert",
+        &path("client.crt"),
+        "--key",
+        &path("client.key"),
+    ];
+    assert_eq!(curl_version(&tls_args, &ready)?, "1.1");
+    Ok(())
+}
+
+#[test]
+fn rate_limit_and_http2_over_plain_http() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let d = dir.path();
+    // HTTP/2 on by default: a client starting with the h2 preface gets it.
+    let mut open = Pharos::start(d, "h2", "")?;
+    let url = format!("http://{}/-/ready", open.addr());
+    let h2c = ["--http2-prior-knowledge"];
+    open.wait("ready", Duration::from_secs(60), || {
+        curl_version(&h2c, &url).is_ok_and(|v| v == "2")
+    })?;
+    drop(open);
+
+    // A burst of 3 and a token an hour: the fourth request gets 429,
+    // before authentication.
+    let config = format!(
+        "[server.rate_limit]\ninterval = \"1h\"\nburst = 3\n\n\
+         [server.http_server_config]\nhttp2 = false\n\n\
+         [server.basic_auth_users]\nu = \"{}\"\n",
+        hash("pw")?
+    );
+    let mut p = Pharos::start(d, "rate", &config)?;
+    let url = format!("http://{}/-/healthy", p.addr());
+    let plain = Client::builder().timeout(Duration::from_secs(10)).build()?;
+    let answers = Arc::new(std::sync::Mutex::new(Vec::new()));
+    {
+        let answers = answers.clone();
+        p.wait(
+            "the listener answering",
+            Duration::from_secs(60),
+            || match plain.get(&url).basic_auth("u", Some("pw")).send() {
+                Ok(r) => {
+                    answers.lock().map(|mut a| a.push(r.status())).ok();
+                    true
+                }
+                Err(_) => false,
+            },
+        )?;
+    }
+    let mut limited = None;
+    for _ in 0..5 {
+        let r = plain.get(&url).basic_auth("u", Some("pw")).send()?;
+        if r.status() == StatusCode::TOO_MANY_REQUESTS {
+            limited = Some(r.text()?);
+            break;
+        }
+        answers.lock().map(|mut a| a.push(r.status())).ok();
+    }
+    let answers = answers.lock().map(|a| a.clone()).unwrap_or_default();
+    assert_eq!(
+        limited.as_deref(),
+        Some("Too Many Requests\n"),
+        "{answers:?}"
+    );
+    assert_eq!(answers, [StatusCode::OK; 3]);
+    // Limited before authentication: no credentials, still 429.
+    let r = plain.get(&url).send()?;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    // http2 = false: the h2 preface is not understood.
+    assert!(curl_version(&h2c, &url)?.starts_with("error"));
+    Ok(())
+}

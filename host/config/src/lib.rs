@@ -86,7 +86,10 @@ pub use error::{ConfigError, Invalid};
 pub use redact::{REDACTED_PASSWORD, redact_url};
 pub use size::{ByteSize, SizeError};
 pub use types::*;
-pub use web::{ClientAuthType, TlsServerConfig, TlsVersion, WebConfig};
+pub use web::{
+    ClientAuthType, HttpServerConfig, Pem, PemSource, RateLimit, TlsServerConfig, TlsVersion,
+    WebConfig,
+};
 
 use error::Locator;
 use raw::RawConfig;

@@ -1,8 +1,8 @@
 //! `[server]`'s listener settings: what Prometheus has as `--web.*` flags
 //! (`enable_lifecycle`, `max_connections`, the read timeout, the
 //! remote-write receiver switch) and its web configuration file
-//! (`tls_server_config`, `basic_auth_users`; exporter-toolkit's
-//! `web/tls_config.go`), in TOML:
+//! (`tls_server_config`, `http_server_config`, `basic_auth_users`,
+//! `rate_limit`; exporter-toolkit's `docs/web-configuration.md`), in TOML:
 //!
 //! ```toml
 //! [server]
@@ -17,6 +17,13 @@
 //!
 //! [server.basic_auth_users]
 //! grafana = "$2y$10$..."              # bcrypt hash
+//!
+//! [server.http_server_config.headers]
+//! Strict-Transport-Security = "max-age=31536000"
+//!
+//! [server.rate_limit]
+//! interval = "10ms"                   # a request every 10 ms on average,
+//! burst = 50                          # 50 at once
 //! ```
 //!
 //! This module checks what can be checked without reading files (names,
@@ -127,6 +134,60 @@ pub struct WebConfig {
     /// HTTPS; `None`: plain HTTP.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tls_server_config: Option<TlsServerConfig>,
+    /// HTTP/2 and the extra response headers (shown when not the
+    /// default).
+    #[serde(skip_serializing_if = "HttpServerConfig::is_default")]
+    pub http_server_config: HttpServerConfig,
+    /// Requests answered at most, over all clients; `None`: no limit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<RateLimit>,
+}
+
+/// `[server.http_server_config]`: exporter-toolkit's `http_server_config`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HttpServerConfig {
+    /// HTTP/2 offered (over TLS by ALPN, and over plain HTTP to clients
+    /// that start with its preface); default on.
+    pub http2: bool,
+    /// Headers set on every response, by exporter-toolkit's names
+    /// ([`RESPONSE_HEADERS`]).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+}
+
+impl HttpServerConfig {
+    fn is_default(&self) -> bool {
+        *self == HttpServerConfig::default()
+    }
+}
+
+impl Default for HttpServerConfig {
+    fn default() -> Self {
+        HttpServerConfig {
+            http2: true,
+            headers: BTreeMap::new(),
+        }
+    }
+}
+
+/// The response headers `http_server_config.headers` may set, and the
+/// values each allows (empty: any), as exporter-toolkit allows them.
+pub const RESPONSE_HEADERS: [(&str, &[&str]); 5] = [
+    ("Content-Security-Policy", &[]),
+    ("Strict-Transport-Security", &[]),
+    ("X-Content-Type-Options", &["nosniff"]),
+    ("X-Frame-Options", &["deny", "sameorigin"]),
+    ("X-XSS-Protection", &[]),
+];
+
+/// `[server.rate_limit]`: a token bucket over all requests, as
+/// exporter-toolkit's `rate_limit` (`golang.org/x/time/rate`): a request
+/// every `interval` on average, up to `burst` at once; beyond it 429.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RateLimit {
+    #[serde(serialize_with = "duration")]
+    pub interval: Duration,
+    pub burst: u32,
 }
 
 impl Default for WebConfig {
@@ -141,6 +202,8 @@ impl Default for WebConfig {
             idle_timeout: DEFAULT_READ_TIMEOUT,
             basic_auth_users: BTreeMap::new(),
             tls_server_config: None,
+            http_server_config: HttpServerConfig::default(),
+            rate_limit: None,
         }
     }
 }
@@ -149,14 +212,23 @@ impl Default for WebConfig {
 /// Relative paths are taken from the config file's directory.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TlsServerConfig {
-    /// PEM certificate chain, the server's own first.
-    pub cert_file: PathBuf,
-    /// PEM private key (PKCS#8, PKCS#1 or SEC1) of the first certificate.
-    pub key_file: PathBuf,
-    /// PEM CA certificates client certificates are verified against.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_ca_file: Option<PathBuf>,
+    /// PEM certificate chain, the server's own first: a file, or inline
+    /// (`cert`).
+    #[serde(flatten)]
+    pub cert: Pem,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1) of the first certificate:
+    /// a file, or inline (`key`, masked when the config is shown).
+    #[serde(flatten)]
+    pub key: Pem,
+    /// PEM CA certificates client certificates are verified against: a
+    /// file, or inline (`client_ca`).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub client_ca: Option<Pem>,
     pub client_auth_type: ClientAuthType,
+    /// Subject alternative names (DNS, e-mail, IP, URI) of which a
+    /// verified client certificate must have one; empty: any.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub client_allowed_sans: Vec<String>,
     pub min_version: TlsVersion,
     pub max_version: TlsVersion,
     /// TLS 1.2 suites allowed, by Go's names (in this order of
@@ -167,14 +239,58 @@ pub struct TlsServerConfig {
     /// preference; empty: rustls' defaults.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub curve_preferences: Vec<String>,
+    /// The server's order of cipher suites wins over the client's
+    /// (default, as exporter-toolkit's).
+    pub prefer_server_cipher_suites: bool,
     /// Where the table (`""`) and each file key are written, for the
     /// listener's errors about the files.
     #[serde(skip)]
     pub locations: BTreeMap<String, Location>,
 }
 
+/// Where PEM data comes from: a file the listener reads (and reads again
+/// when it changes), or the config itself. Serialized under the key it was
+/// written with (`cert_file` or `cert`, …); inline keys are masked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pem {
+    /// `cert`, `key` or `client_ca`.
+    pub name: &'static str,
+    pub source: PemSource,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PemSource {
+    /// Relative to the config file's directory.
+    File(PathBuf),
+    Inline(Secret),
+}
+
+impl Pem {
+    /// The key it was written with: `cert_file` or `cert`, ….
+    pub fn key(&self) -> String {
+        match self.source {
+            PemSource::File(_) => format!("{}_file", self.name),
+            PemSource::Inline(_) => self.name.to_owned(),
+        }
+    }
+}
+
+impl Serialize for Pem {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(1))?;
+        match &self.source {
+            PemSource::File(p) => m.serialize_entry(&self.key(), p)?,
+            // A certificate is public, but one shape for all three keeps
+            // the private key from ever being shown.
+            PemSource::Inline(secret) => m.serialize_entry(&self.key(), secret)?,
+        }
+        m.end()
+    }
+}
+
 impl TlsServerConfig {
-    /// Where `key` (`cert_file`, `key_file`, `client_ca_file`) is
+    /// Where `key` (`cert_file`, `key`, `client_ca_file`, …) is
     /// written, or the table.
     pub fn location(&self, key: &str) -> Location {
         self.locations
@@ -290,16 +406,38 @@ fn duration<S: Serializer>(d: &Duration, s: S) -> std::result::Result<S::Ok, S::
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawTlsServer {
+    pub cert: Option<Spanned<String>>,
     pub cert_file: Option<Spanned<String>>,
+    pub key: Option<Spanned<String>>,
     pub key_file: Option<Spanned<String>>,
+    pub client_ca: Option<Spanned<String>>,
     pub client_ca_file: Option<Spanned<String>>,
     pub client_auth_type: Option<Spanned<String>>,
+    pub client_allowed_sans: Option<Vec<Spanned<String>>>,
     pub min_version: Option<Spanned<String>>,
     pub max_version: Option<Spanned<String>>,
     #[serde(default)]
     pub cipher_suites: Vec<Spanned<String>>,
     #[serde(default)]
     pub curve_preferences: Vec<Spanned<String>>,
+    pub prefer_server_cipher_suites: Option<bool>,
+}
+
+/// `[server.http_server_config]` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawHttpServer {
+    pub http2: Option<bool>,
+    #[serde(default)]
+    pub headers: BTreeMap<Spanned<String>, Spanned<String>>,
+}
+
+/// `[server.rate_limit]` as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRateLimit {
+    pub interval: Option<PromDuration>,
+    pub burst: Option<Spanned<u64>>,
 }
 
 /// The listener keys of `[server]` as written (read by
@@ -314,6 +452,8 @@ pub(crate) struct RawWeb<'a> {
     pub idle_timeout: Option<PromDuration>,
     pub basic_auth_users: &'a BTreeMap<Spanned<String>, Spanned<String>>,
     pub tls_server_config: &'a Option<Spanned<RawTlsServer>>,
+    pub http_server_config: &'a Option<Spanned<RawHttpServer>>,
+    pub rate_limit: &'a Option<Spanned<RawRateLimit>>,
 }
 
 /// Defaults filled in and everything checked that needs no file.
@@ -350,7 +490,86 @@ pub(crate) fn resolve(raw: RawWeb<'_>, loc: &Locator<'_>) -> Result<WebConfig> {
             .as_ref()
             .map(|t| tls_server(t, loc))
             .transpose()?,
+        http_server_config: raw
+            .http_server_config
+            .as_ref()
+            .map(|h| http_server(h, loc))
+            .transpose()?
+            .unwrap_or_default(),
+        rate_limit: raw
+            .rate_limit
+            .as_ref()
+            .map(|r| rate_limit(r, loc))
+            .transpose()?
+            .flatten(),
     })
+}
+
+const HTTP_KEY: &str = "server.http_server_config";
+
+fn http_server(spanned: &Spanned<RawHttpServer>, loc: &Locator<'_>) -> Result<HttpServerConfig> {
+    let h = spanned.get_ref();
+    let mut headers = BTreeMap::new();
+    for (name, value) in &h.headers {
+        let key = format!("{HTTP_KEY}.headers.{}", name.get_ref());
+        // exporter-toolkit's texts.
+        let Some((_, allowed)) = RESPONSE_HEADERS.iter().find(|(n, _)| n == name.get_ref()) else {
+            let msg = format!("HTTP header {:?} can not be configured", name.get_ref());
+            return Err(loc.error(Some(name.span()), key, msg));
+        };
+        if !allowed.is_empty() && !allowed.contains(&value.get_ref().as_str()) {
+            // Go's %q of a []string: ["deny" "sameorigin"].
+            let quoted: Vec<String> = allowed.iter().map(|v| format!("{v:?}")).collect();
+            let msg = format!(
+                "invalid value for {}. Expected one of: [{}], but got: {:?}",
+                name.get_ref(),
+                quoted.join(" "),
+                value.get_ref()
+            );
+            return Err(loc.error(Some(value.span()), key, msg));
+        }
+        if !header_value_ok(value.get_ref()) {
+            let msg = "a header value may not hold control characters".to_owned();
+            return Err(loc.error(Some(value.span()), key, msg));
+        }
+        // Blank: unset, as exporter-toolkit documents.
+        if !value.get_ref().is_empty() {
+            headers.insert(name.get_ref().clone(), value.get_ref().clone());
+        }
+    }
+    Ok(HttpServerConfig {
+        http2: h.http2.unwrap_or(true),
+        headers,
+    })
+}
+
+/// Whether `v` can be sent as a header value (visible ASCII, spaces and
+/// tabs, or bytes from 0x80 on, as the HTTP grammar allows).
+fn header_value_ok(v: &str) -> bool {
+    v.bytes()
+        .all(|b| b == b'\t' || (0x20..0x7f).contains(&b) || b >= 0x80)
+}
+
+fn rate_limit(spanned: &Spanned<RawRateLimit>, loc: &Locator<'_>) -> Result<Option<RateLimit>> {
+    let r = spanned.get_ref();
+    let interval = r.interval.map(PromDuration::get).unwrap_or_default();
+    if interval.is_zero() {
+        // exporter-toolkit: an interval of 0 turns the limiter off.
+        return Ok(None);
+    }
+    let burst = r.burst.as_ref().map_or(0, |b| *b.get_ref());
+    if burst == 0 {
+        let span = r.burst.as_ref().map_or(spanned.span(), Spanned::span);
+        let msg =
+            "burst must be at least 1 when interval is set (a burst of 0 refuses every request)";
+        return Err(loc.error(Some(span), "server.rate_limit.burst", msg));
+    }
+    let Ok(burst) = u32::try_from(burst) else {
+        let span = r.burst.as_ref().map_or(spanned.span(), Spanned::span);
+        let msg = format!("burst {burst} is too large (at most {})", u32::MAX);
+        return Err(loc.error(Some(span), "server.rate_limit.burst", msg));
+    };
+    Ok(Some(RateLimit { interval, burst }))
 }
 
 const TLS_KEY: &str = "server.tls_server_config";
@@ -366,25 +585,42 @@ fn tls_server(spanned: &Spanned<RawTlsServer>, loc: &Locator<'_>) -> Result<TlsS
         String::new(),
         loc.location(Some(spanned.span()), TLS_KEY.to_owned()),
     );
-    let mut file = |key: &str, value: &Option<Spanned<String>>| -> Result<Option<PathBuf>> {
-        match value {
-            Some(v) if v.get_ref().is_empty() => Err(at(v, key, format!("{key} is empty"))),
-            Some(v) => {
-                let l = loc.location(Some(v.span()), format!("{TLS_KEY}.{key}"));
-                locations.insert(key.to_owned(), l);
-                Ok(Some(PathBuf::from(v.get_ref())))
+    // One of `name` (inline PEM) and `name_file`; both is an error
+    // (exporter-toolkit silently prefers the file).
+    let mut pem = |name: &'static str,
+                   inline: &Option<Spanned<String>>,
+                   file: &Option<Spanned<String>>|
+     -> Result<Option<Pem>> {
+        let file_key = format!("{name}_file");
+        let (key, value) = match (inline, file) {
+            (Some(i), Some(_)) => {
+                let msg = format!("{name} and {file_key} are both set; use one");
+                return Err(at(i, name, msg));
             }
-            None => Ok(None),
+            (Some(i), None) => (name.to_owned(), i),
+            (None, Some(f)) => (file_key, f),
+            (None, None) => return Ok(None),
+        };
+        if value.get_ref().trim().is_empty() {
+            return Err(at(value, &key, format!("{key} is empty")));
         }
+        let l = loc.location(Some(value.span()), format!("{TLS_KEY}.{key}"));
+        locations.insert(key.clone(), l);
+        let source = if key == name {
+            PemSource::Inline(Secret::new(value.get_ref().clone()))
+        } else {
+            PemSource::File(PathBuf::from(value.get_ref()))
+        };
+        Ok(Some(Pem { name, source }))
     };
-    let cert_file = file("cert_file", &t.cert_file)?;
-    let key_file = file("key_file", &t.key_file)?;
-    let client_ca_file = file("client_ca_file", &t.client_ca_file)?;
-    // exporter-toolkit's texts (it also takes inline `cert` and `key`).
-    let Some(cert_file) = cert_file else {
+    let cert = pem("cert", &t.cert, &t.cert_file)?;
+    let key = pem("key", &t.key, &t.key_file)?;
+    let client_ca = pem("client_ca", &t.client_ca, &t.client_ca_file)?;
+    // exporter-toolkit's texts.
+    let Some(cert) = cert else {
         return Err(table("missing one of cert or cert_file"));
     };
-    let Some(key_file) = key_file else {
+    let Some(key) = key else {
         return Err(table("missing one of key or key_file"));
     };
     let client_auth_type = match &t.client_auth_type {
@@ -397,17 +633,37 @@ fn tls_server(spanned: &Spanned<RawTlsServer>, loc: &Locator<'_>) -> Result<TlsS
             )
         })?,
     };
-    if client_ca_file.is_some() && client_auth_type == ClientAuthType::NoClientCert {
+    if client_ca.is_some() && client_auth_type == ClientAuthType::NoClientCert {
         let msg = "client CA's have been configured without a Client Auth Policy";
         return Err(table(msg));
     }
-    if client_auth_type.verifies() && client_ca_file.is_none() {
+    if client_auth_type.verifies() && client_ca.is_none() {
         // Go falls back to the host's roots; Pharos wants them named.
         let msg = format!(
             "client_auth_type {} needs client_ca_file, the CA client certificates are verified against",
             client_auth_type.as_str()
         );
         return Err(table(&msg));
+    }
+    let client_allowed_sans: Vec<String> = t
+        .client_allowed_sans
+        .iter()
+        .flatten()
+        .map(|s| s.get_ref().clone())
+        .collect();
+    if let Some(sans) = &t.client_allowed_sans
+        && !sans.is_empty()
+        && !client_auth_type.verifies()
+    {
+        // Go checks the names of any certificate, verified or not, and
+        // none at all without one; a name on a certificate nobody
+        // verified proves nothing.
+        let msg = format!(
+            "client_allowed_sans checks the names of verified client certificates: set client_auth_type to RequireAndVerifyClientCert (or VerifyClientCertIfGiven), not {}",
+            client_auth_type.as_str()
+        );
+        let span = sans.first().map_or(spanned.span(), Spanned::span);
+        return Err(loc.error(Some(span), format!("{TLS_KEY}.client_allowed_sans"), msg));
     }
     let version = |key: &str, v: &Option<Spanned<String>>, default: TlsVersion| match v {
         None => Ok(default),
@@ -466,14 +722,16 @@ fn tls_server(spanned: &Spanned<RawTlsServer>, loc: &Locator<'_>) -> Result<TlsS
         }
     }
     Ok(TlsServerConfig {
-        cert_file,
-        key_file,
-        client_ca_file,
+        cert,
+        key,
+        client_ca,
         client_auth_type,
+        client_allowed_sans,
         min_version,
         max_version,
         cipher_suites,
         curve_preferences,
+        prefer_server_cipher_suites: t.prefer_server_cipher_suites.unwrap_or(true),
         locations,
     })
 }
@@ -650,6 +908,65 @@ curve_preferences = ["X25519"]
         for (text, want) in cases {
             assert_eq!(load(text).err().as_deref(), Some(want), "{text}");
         }
+    }
+
+    #[test]
+    fn inline_pem_and_listener_extras() {
+        let w = load(
+            r#"
+[server.tls_server_config]
+cert = """
+-----BEGIN CERTIFICATE-----
+MIIB
+-----END CERTIFICATE-----
+"""
+key = "-----BEGIN PRIVATE KEY-----\nsecret\n-----END PRIVATE KEY-----\n"
+client_ca_file = "ca.pem"
+client_auth_type = "RequireAndVerifyClientCert"
+client_allowed_sans = ["grafana.example", "10.0.0.7"]
+prefer_server_cipher_suites = false
+[server.http_server_config]
+http2 = false
+headers = { Strict-Transport-Security = "max-age=3600", X-Frame-Options = "sameorigin", X-XSS-Protection = "" }
+[server.rate_limit]
+interval = "100ms"
+burst = 20
+"#,
+        )
+        .unwrap();
+        let t = w.tls_server_config.as_ref().unwrap();
+        assert!(matches!(&t.cert.source, PemSource::Inline(c) if c.expose().contains("MIIB")));
+        assert_eq!((t.cert.key(), t.key.key()), ("cert".into(), "key".into()));
+        let ca = t.client_ca.as_ref().unwrap();
+        assert_eq!(ca.source, PemSource::File("ca.pem".into()));
+        assert_eq!(t.client_allowed_sans, ["grafana.example", "10.0.0.7"]);
+        assert!(!t.prefer_server_cipher_suites);
+        assert!(!w.http_server_config.http2);
+        // A blank value unsets the header.
+        assert_eq!(
+            w.http_server_config.headers.keys().collect::<Vec<_>>(),
+            ["Strict-Transport-Security", "X-Frame-Options"]
+        );
+        assert_eq!(
+            w.rate_limit,
+            Some(RateLimit {
+                interval: Duration::from_millis(100),
+                burst: 20
+            })
+        );
+        let shown = Config::from_toml(
+            "[server.tls_server_config]\ncert_file = \"c.pem\"\nkey = \"PRIVATE\"\n",
+            "p.toml",
+        )
+        .unwrap()
+        .to_toml()
+        .unwrap();
+        assert!(shown.contains("cert_file = \"c.pem\""), "{shown}");
+        assert!(shown.contains("key = \"<secret>\""), "{shown}");
+        assert!(!shown.contains("PRIVATE"), "{shown}");
+        // An interval of 0 turns the limiter off, as exporter-toolkit's.
+        let w = load("[server.rate_limit]\ninterval = \"0s\"\nburst = 0\n").unwrap();
+        assert_eq!(w.rate_limit, None);
     }
 
     #[test]

@@ -17,6 +17,10 @@
 //!   body (`read_timeout`), and for an idle keep-alive connection
 //!   (`idle_timeout`); every request body is capped at
 //!   [`MAX_REQUEST_BODY`] on top of each route's own limit.
+//! - `http_server_config` ([`serve`]): HTTP/2 on or off, and the extra
+//!   response headers (HSTS, frame and sniffing policies, …) on every
+//!   answer; `rate_limit` ([`rate`]): 429 past one bucket over all
+//!   requests.
 //! - The lifecycle endpoints (`/-/reload`, `/-/quit`) answer only with
 //!   `enable_lifecycle`, with Prometheus 2.42's texts otherwise; `/-/quit`
 //!   shuts the server down as SIGTERM does.
@@ -27,6 +31,7 @@
 
 pub mod auth;
 mod limits;
+mod rate;
 mod serve;
 pub mod tls;
 
@@ -34,6 +39,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::http::{HeaderName, HeaderValue};
 use parking_lot::RwLock;
 use pharos_config::{ConfigError, WebConfig};
 
@@ -55,15 +61,30 @@ struct Settings {
     read_header_timeout: Duration,
     read_timeout: Duration,
     idle_timeout: Duration,
+    http2: bool,
+    /// `http_server_config.headers`, set on every response.
+    headers: Vec<(HeaderName, HeaderValue)>,
 }
 
 impl Settings {
     fn from(web: &WebConfig) -> Self {
+        let headers = web
+            .http_server_config
+            .headers
+            .iter()
+            .filter_map(|(name, value)| {
+                // The config checked names and values.
+                let name = HeaderName::from_bytes(name.as_bytes()).ok()?;
+                Some((name, HeaderValue::from_str(value).ok()?))
+            })
+            .collect();
         Settings {
             enable_lifecycle: web.enable_lifecycle,
             read_header_timeout: web.read_header_timeout,
             read_timeout: web.read_timeout,
             idle_timeout: web.idle_timeout,
+            http2: web.http_server_config.http2,
+            headers,
         }
     }
 }
@@ -75,6 +96,8 @@ pub struct Listener {
     tls: tls::TlsReloader,
     auth: auth::BasicAuth,
     connections: Arc<limits::ConnLimit>,
+    /// `rate_limit`; kept across reloads that do not change it.
+    rate: RwLock<Option<Arc<rate::Bucket>>>,
     receiver: Arc<RemoteWriteReceiver>,
     quit: tokio::sync::watch::Sender<bool>,
     /// Relative certificate paths start here (the config file's directory).
@@ -92,7 +115,7 @@ pub struct Prepared {
 /// file without certificates. Errors point at the key in the config file.
 pub fn check(web: &WebConfig, base_dir: &Path) -> Result<(), ConfigError> {
     if let Some(t) = &web.tls_server_config {
-        tls::TlsState::load(t, base_dir)?;
+        tls::TlsState::load(t, web.http_server_config.http2, base_dir)?;
     }
     Ok(())
 }
@@ -102,7 +125,11 @@ impl Listener {
     /// fails the start.
     pub fn new(web: &WebConfig, base_dir: &Path) -> Result<Arc<Self>, ConfigError> {
         let tls = match &web.tls_server_config {
-            Some(t) => Some(tls::TlsState::load(t, base_dir)?),
+            Some(t) => Some(tls::TlsState::load(
+                t,
+                web.http_server_config.http2,
+                base_dir,
+            )?),
             None => None,
         };
         let slots =
@@ -112,6 +139,7 @@ impl Listener {
             tls: tls::TlsReloader::new(tls),
             auth: auth::BasicAuth::new(&web.basic_auth_users),
             connections: Arc::new(limits::ConnLimit::new(limit(web.max_connections))),
+            rate: RwLock::new(web.rate_limit.and_then(rate::Bucket::new).map(Arc::new)),
             receiver: Arc::new(RemoteWriteReceiver::new(
                 web.enable_remote_write_receiver,
                 slots,
@@ -126,7 +154,11 @@ impl Listener {
     /// changes until [`Listener::commit`].
     pub fn prepare(&self, web: &WebConfig) -> Result<Prepared, ConfigError> {
         let tls = match &web.tls_server_config {
-            Some(t) => Some(tls::TlsState::load(t, &self.base_dir)?),
+            Some(t) => Some(tls::TlsState::load(
+                t,
+                web.http_server_config.http2,
+                &self.base_dir,
+            )?),
             None => None,
         };
         Ok(Prepared {
@@ -144,6 +176,13 @@ impl Listener {
         self.tls.replace(p.tls);
         self.auth.set_users(&web.basic_auth_users);
         self.connections.set_limit(limit(web.max_connections));
+        {
+            let mut rate = self.rate.write();
+            // A new bucket only for new settings: a reload does not refill it.
+            if rate.as_ref().map(|b| b.limit()) != web.rate_limit {
+                *rate = web.rate_limit.and_then(rate::Bucket::new).map(Arc::new);
+            }
+        }
         let slots =
             usize::try_from(web.remote_write_receiver_max_concurrency).unwrap_or(usize::MAX);
         self.receiver.apply(web.enable_remote_write_receiver, slots);
@@ -153,6 +192,8 @@ impl Listener {
             lifecycle = web.enable_lifecycle,
             remote_write_receiver = web.enable_remote_write_receiver,
             max_connections = web.max_connections,
+            http2 = web.http_server_config.http2,
+            rate_limit = ?web.rate_limit,
             "listener settings applied"
         );
     }
@@ -180,6 +221,11 @@ impl Listener {
 
     fn settings(&self) -> Arc<Settings> {
         self.settings.read().clone()
+    }
+
+    /// Whether `rate_limit` lets one more request through.
+    fn rate_allows(&self) -> bool {
+        self.rate.read().as_ref().is_none_or(|b| b.allows())
     }
 }
 

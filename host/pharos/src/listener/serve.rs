@@ -134,6 +134,10 @@ impl Connection {
                 let io = Watched::new(tls, activity.clone());
                 self.serve_http(io, activity).await;
             }
+            Ok(Err(e)) if refused_client_certificate(&e) => {
+                // Worth an operator's eye: a client that means to connect.
+                info!(peer = %self.peer, error = %e, "client certificate refused");
+            }
             Ok(Err(e)) => debug!(peer = %self.peer, error = %e, "TLS handshake failed"),
             Err(_) => debug!(peer = %self.peer, "TLS handshake timed out"),
         }
@@ -150,6 +154,7 @@ impl Connection {
             mut stop,
             ..
         } = self;
+        let listener_http2 = listener.settings().http2;
         let service = {
             let activity = activity.clone();
             hyper::service::service_fn(move |req: Request<Incoming>| {
@@ -165,6 +170,9 @@ impl Connection {
         let mut builder = auto::Builder::new(TokioExecutor::new());
         // The connection's own deadlines replace hyper's header timeout.
         builder.http1().header_read_timeout(None);
+        if !listener_http2 {
+            builder = builder.http1_only();
+        }
         let conn = builder.serve_connection(TokioIo::new(io), service);
         tokio::pin!(conn);
         let mut closing: Option<tokio::time::Instant> = None;
@@ -217,10 +225,37 @@ impl Connection {
     }
 }
 
-/// What a request passes before the router: its body limits, basic auth,
-/// the lifecycle endpoints.
+/// Whether a failed handshake refused the client's certificate (or its
+/// absence), rather than failing on a scanner or a plain-HTTP client.
+fn refused_client_certificate(e: &std::io::Error) -> bool {
+    let inner = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>());
+    matches!(
+        inner,
+        Some(rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented)
+    )
+}
+
+/// What a request passes before the router: the rate limit, its body
+/// limits, basic auth, the lifecycle endpoints; the configured headers are
+/// set on every answer past the rate limit (in exporter-toolkit's order).
 async fn handle(listener: &Listener, app: Router, req: Request<Incoming>) -> Response<Body> {
+    if !listener.rate_allows() {
+        return (StatusCode::TOO_MANY_REQUESTS, "Too Many Requests\n").into_response();
+    }
     let settings = listener.settings();
+    let mut resp = answer(listener, &settings, app, req).await;
+    for (name, value) in &settings.headers {
+        resp.headers_mut().insert(name.clone(), value.clone());
+    }
+    resp
+}
+
+async fn answer(
+    listener: &Listener,
+    settings: &super::Settings,
+    app: Router,
+    req: Request<Incoming>,
+) -> Response<Body> {
     let req = req.map(|b| {
         Body::new(ReadDeadline::new(
             Limited::new(b, MAX_REQUEST_BODY),

@@ -7,11 +7,15 @@
 //! reads them at every handshake). A pair that does not load keeps the
 //! running one and is logged once.
 //!
+//! Certificate, key and client CA come from files (`cert_file`, …) or
+//! inline from the config (`cert`, `key`, `client_ca`).
+//!
 //! `client_auth_type` maps onto rustls: `RequestClientCert` and
 //! `RequireAnyClientCert` take any certificate whose key signs the
 //! handshake (as Go, no chain check); the `Verify…` kinds check it
-//! against `client_ca_file`. rustls speaks TLS 1.2 and 1.3 only, so a
-//! `min_version` of `TLS10` or `TLS11` means TLS 1.2.
+//! against the client CA, and `client_allowed_sans` then its names.
+//! rustls speaks TLS 1.2 and 1.3 only, so a `min_version` of `TLS10` or
+//! `TLS11` means TLS 1.2.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -19,7 +23,7 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
 use parking_lot::Mutex;
-use pharos_config::{ClientAuthType, ConfigError, TlsServerConfig, TlsVersion};
+use pharos_config::{ClientAuthType, ConfigError, Pem, PemSource, TlsServerConfig, TlsVersion};
 use rustls::client::danger::HandshakeSignatureValid;
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::pem::PemObject;
@@ -38,6 +42,7 @@ const CHECK_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 pub struct TlsState {
     acceptor: TlsAcceptor,
     source: TlsServerConfig,
+    http2: bool,
     base_dir: PathBuf,
     stamps: Vec<Stamp>,
 }
@@ -63,35 +68,39 @@ impl Stamp {
 
 impl TlsState {
     /// Reads the certificate, key and client CA of `cfg` (relative paths
-    /// from `base_dir`) and builds the rustls configuration.
-    pub fn load(cfg: &TlsServerConfig, base_dir: &Path) -> Result<TlsState, ConfigError> {
-        let path = |p: &Path| base_dir.join(p);
-        let cert_path = path(&cfg.cert_file);
-        let key_path = path(&cfg.key_file);
-        let ca_path = cfg.client_ca_file.as_deref().map(path);
+    /// from `base_dir`) and builds the rustls configuration; `http2`
+    /// offers HTTP/2 by ALPN.
+    pub fn load(
+        cfg: &TlsServerConfig,
+        http2: bool,
+        base_dir: &Path,
+    ) -> Result<TlsState, ConfigError> {
+        let sources = [Some(&cfg.cert), Some(&cfg.key), cfg.client_ca.as_ref()];
         // Stamps first: a file replaced while it is read is read again.
-        let mut stamps = vec![Stamp::now(&cert_path), Stamp::now(&key_path)];
-        stamps.extend(ca_path.as_deref().map(Stamp::now));
+        let stamps: Vec<Stamp> = sources
+            .iter()
+            .flatten()
+            .filter_map(|pem| match &pem.source {
+                PemSource::File(p) => Some(Stamp::now(&base_dir.join(p))),
+                PemSource::Inline(_) => None,
+            })
+            .collect();
         let err = |key: &str, msg: String| cfg.location(key).error("", msg);
 
-        let cert_pem = std::fs::read(&cert_path).map_err(|e| {
-            let msg = format!("failed to read cert_file ({}): {e}", cert_path.display());
-            err("cert_file", msg)
-        })?;
-        let key_pem = std::fs::read(&key_path).map_err(|e| {
-            let msg = format!("failed to read key_file ({}): {e}", key_path.display());
-            err("key_file", msg)
-        })?;
+        let (cert_pem, cert_from) =
+            read_pem(&cfg.cert, base_dir).map_err(|m| err(&cfg.cert.key(), m))?;
+        let (key_pem, key_from) =
+            read_pem(&cfg.key, base_dir).map_err(|m| err(&cfg.key.key(), m))?;
         let pair = |why: &str| format!("failed to load X509KeyPair: {why}");
+        let cert_key = cfg.cert.key();
+        let key_key = cfg.key.key();
         let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&cert_pem)
             .collect::<Result<_, _>>()
-            .map_err(|e| err("cert_file", pair(&format!("{}: {e}", cert_path.display()))))?;
+            .map_err(|e| err(&cert_key, pair(&format!("{cert_from}: {e}"))))?;
         if certs.is_empty() {
-            let why = format!(
-                "tls: failed to find any PEM data in certificate input ({})",
-                cert_path.display()
-            );
-            return Err(err("cert_file", pair(&why)));
+            let why =
+                format!("tls: failed to find any PEM data in certificate input ({cert_from})");
+            return Err(err(&cert_key, pair(&why)));
         }
         let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|e| {
             let why = match e {
@@ -100,11 +109,11 @@ impl TlsState {
                 }
                 e => e.to_string(),
             };
-            err("key_file", pair(&format!("{why} ({})", key_path.display())))
+            err(&key_key, pair(&format!("{why} ({key_from})")))
         })?;
 
         let provider = Arc::new(provider(cfg));
-        let verifier = match (cfg.client_auth_type, &ca_path) {
+        let verifier = match (cfg.client_auth_type, &cfg.client_ca) {
             (ClientAuthType::NoClientCert, _) => None,
             (ClientAuthType::RequestClientCert, _) => {
                 Some(AnyClientCert::verifier(&provider, false))
@@ -113,17 +122,21 @@ impl TlsState {
                 Some(AnyClientCert::verifier(&provider, true))
             }
             (kind, Some(ca)) => {
-                let roots = client_roots(ca).map_err(|m| err("client_ca_file", m))?;
+                let ca_key = ca.key();
+                let roots = client_roots(ca, base_dir).map_err(|m| err(&ca_key, m))?;
                 let builder =
                     WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone());
-                let builder = if kind == ClientAuthType::VerifyClientCertIfGiven {
+                let builder = if kind == ClientAuthType::VerifyClientCertIfGiven
+                    && cfg.client_allowed_sans.is_empty()
+                {
                     builder.allow_unauthenticated()
                 } else {
                     builder
                 };
-                Some(builder.build().map_err(|e| {
-                    err("client_ca_file", format!("client CA {}: {e}", ca.display()))
-                })?)
+                let verifier = builder
+                    .build()
+                    .map_err(|e| err(&ca_key, format!("client CA: {e}")))?;
+                Some(AllowedSans::wrap(verifier, &cfg.client_allowed_sans))
             }
             // The config loader requires client_ca_file for these.
             (kind, None) => {
@@ -153,12 +166,18 @@ impl TlsState {
                 }
                 e => e.to_string(),
             };
-            err("key_file", pair(&why))
+            err(&key_key, pair(&why))
         })?;
-        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        config.ignore_client_order = cfg.prefer_server_cipher_suites;
+        config.alpn_protocols = if http2 {
+            vec![b"h2".to_vec(), b"http/1.1".to_vec()]
+        } else {
+            vec![b"http/1.1".to_vec()]
+        };
         Ok(TlsState {
             acceptor: TlsAcceptor::from(Arc::new(config)),
             source: cfg.clone(),
+            http2,
             base_dir: base_dir.to_path_buf(),
             stamps,
         })
@@ -210,24 +229,164 @@ fn provider(cfg: &TlsServerConfig) -> CryptoProvider {
     p
 }
 
-/// The CA certificates of `path`.
-fn client_roots(path: &Path) -> Result<RootCertStore, String> {
-    let pem = std::fs::read(path)
-        .map_err(|e| format!("failed to read client_ca_file ({}): {e}", path.display()))?;
+/// The PEM bytes of `pem` and how to name where they came from in an
+/// error: the file's path, or the config key.
+fn read_pem(pem: &Pem, base_dir: &Path) -> Result<(Vec<u8>, String), String> {
+    match &pem.source {
+        PemSource::File(p) => {
+            let path = base_dir.join(p);
+            let bytes = std::fs::read(&path)
+                .map_err(|e| format!("failed to read {} ({}): {e}", pem.key(), path.display()))?;
+            Ok((bytes, path.display().to_string()))
+        }
+        PemSource::Inline(secret) => Ok((secret.expose().as_bytes().to_vec(), pem.key())),
+    }
+}
+
+/// The CA certificates of `ca`.
+fn client_roots(ca: &Pem, base_dir: &Path) -> Result<RootCertStore, String> {
+    let (pem, from) = read_pem(ca, base_dir)?;
     let mut roots = RootCertStore::empty();
     for cert in CertificateDer::pem_slice_iter(&pem) {
-        let cert = cert.map_err(|e| format!("client_ca_file {}: {e}", path.display()))?;
+        let cert = cert.map_err(|e| format!("{} {from}: {e}", ca.key()))?;
         roots
             .add(cert)
-            .map_err(|e| format!("client_ca_file {}: {e}", path.display()))?;
+            .map_err(|e| format!("{} {from}: {e}", ca.key()))?;
     }
     if roots.is_empty() {
-        return Err(format!(
-            "client_ca_file {} holds no PEM certificate",
-            path.display()
-        ));
+        return Err(format!("{} {from} holds no PEM certificate", ca.key()));
     }
     Ok(roots)
+}
+
+/// `client_allowed_sans`: a certificate the CA verifier accepted must also
+/// name one of these as a subject alternative name (DNS name, e-mail
+/// address, IP address or URI, compared exactly as exporter-toolkit
+/// compares Go's `x509.Certificate` fields). With names to check, a
+/// certificate is required.
+struct AllowedSans {
+    inner: Arc<dyn ClientCertVerifier>,
+    allowed: Vec<String>,
+}
+
+impl AllowedSans {
+    fn wrap(inner: Arc<dyn ClientCertVerifier>, allowed: &[String]) -> Arc<dyn ClientCertVerifier> {
+        if allowed.is_empty() {
+            return inner;
+        }
+        Arc::new(AllowedSans {
+            inner,
+            allowed: allowed.to_vec(),
+        })
+    }
+}
+
+impl fmt::Debug for AllowedSans {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AllowedSans")
+            .field("allowed", &self.allowed)
+            .finish()
+    }
+}
+
+/// The subject alternative names of a DER certificate, as Go prints them
+/// (an IPv4 address in IPv6 form as IPv4).
+fn subject_alt_names(der: &[u8]) -> Result<Vec<String>, String> {
+    use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
+    let (_, cert) = X509Certificate::from_der(der)
+        .map_err(|e| format!("error parsing client certificate: {e}"))?;
+    let san = cert
+        .subject_alternative_name()
+        .map_err(|e| format!("error parsing client certificate: {e}"))?;
+    let mut names = Vec::new();
+    for name in san.iter().flat_map(|s| s.value.general_names.iter()) {
+        match name {
+            GeneralName::DNSName(n) | GeneralName::RFC822Name(n) | GeneralName::URI(n) => {
+                names.push((*n).to_owned());
+            }
+            GeneralName::IPAddress(b) => {
+                let ip = match *b {
+                    [a, b, c, d] => std::net::IpAddr::from([*a, *b, *c, *d]),
+                    b => match <[u8; 16]>::try_from(b) {
+                        Ok(v6) => {
+                            let v6 = std::net::Ipv6Addr::from(v6);
+                            v6.to_ipv4_mapped()
+                                .map_or(std::net::IpAddr::V6(v6), std::net::IpAddr::V4)
+                        }
+                        Err(_) => continue,
+                    },
+                };
+                names.push(ip.to_string());
+            }
+            _ => {}
+        }
+    }
+    Ok(names)
+}
+
+/// Why a client certificate was refused for its names.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct SanRefused(String);
+
+impl ClientCertVerifier for AllowedSans {
+    fn offer_client_auth(&self) -> bool {
+        true
+    }
+
+    fn client_auth_mandatory(&self) -> bool {
+        true
+    }
+
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        self.inner.root_hint_subjects()
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        let verified = self
+            .inner
+            .verify_client_cert(end_entity, intermediates, now)?;
+        let refuse = |why: String| {
+            rustls::Error::InvalidCertificate(rustls::CertificateError::Other(rustls::OtherError(
+                Arc::new(SanRefused(why)),
+            )))
+        };
+        let names = subject_alt_names(end_entity).map_err(refuse)?;
+        if names.iter().any(|n| self.allowed.contains(n)) {
+            return Ok(verified);
+        }
+        Err(refuse(format!(
+            "client certificate has none of client_allowed_sans {:?}; its names: {names:?}",
+            self.allowed
+        )))
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
 }
 
 /// `RequestClientCert` / `RequireAnyClientCert`: any certificate, as long
@@ -348,16 +507,26 @@ impl TlsReloader {
             if inner.failed.as_ref() == Some(&now) {
                 return Some(state.acceptor.clone());
             }
-            (state.source.clone(), state.base_dir.clone(), now)
+            (
+                state.source.clone(),
+                state.http2,
+                state.base_dir.clone(),
+                now,
+            )
         };
         // Read outside the lock; a concurrent connection keeps the old one.
-        let (source, base_dir, now) = reload;
-        let loaded = TlsState::load(&source, &base_dir);
+        let (source, http2, base_dir, now) = reload;
+        let loaded = TlsState::load(&source, http2, &base_dir);
         let mut inner = self.inner.lock();
         match loaded {
             Ok(state) => {
+                let files: Vec<String> = state
+                    .stamps
+                    .iter()
+                    .map(|s| s.path.display().to_string())
+                    .collect();
                 tracing::info!(
-                    cert_file = %state.stamps[0].path.display(),
+                    files = ?files,
                     "certificate files changed: TLS configuration reloaded"
                 );
                 inner.failed = None;
