@@ -19,6 +19,8 @@ pub struct Request {
     /// Names in lower case.
     pub headers: BTreeMap<String, String>,
     pub body: Vec<u8>,
+    /// When it was read whole.
+    pub received: std::time::SystemTime,
 }
 
 impl Request {
@@ -128,6 +130,7 @@ fn serve(mut conn: TcpStream, requests: &Mutex<Vec<Request>>, reply: &Mutex<(Str
                 path,
                 headers,
                 body,
+                received: std::time::SystemTime::now(),
             });
         }
         let resp = format!(

@@ -8,18 +8,29 @@
 //! firing alert, and checks that the payload stays text and runs nothing
 //! (no dialog, no `<img>`, no page error, no CSP violation).
 //!
+//! Pharos also scrapes a real node exporter and serves two dashboards: the
+//! public "Node Exporter Full" Grafana JSON (`host/web/testdata/grafana/`,
+//! listed by a path relative to the config file) and one written in TOML;
+//! the browser checks that their panels draw. A rule that always fires is
+//! routed to the `webhook` plugin posting to a loopback receiver here; the
+//! browser silences it from the Alerts page, and the receiver must get no
+//! notification from group_interval after the silence on, having had
+//! them every repeat_interval before.
+//!
 //! Screenshots go to `$CARGO_TARGET_TMPDIR/web-ui-screenshots`; with
 //! `PHAROS_UPDATE_SCREENSHOTS=1` also to `web/ui/screenshots/` (the
 //! README's).
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::Instant;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail, ensure};
 use pharos_tests::api;
 use pharos_tests::pharos::Pharos;
-use pharos_tests::process::free_port;
+use pharos_tests::process::{Process, free_port};
+use pharos_tests::recorder::{Recorder, Request};
+use pharos_tests::references::require;
 use pharos_tests::target::Target;
 use pharos_tests::wait::eventually;
 
@@ -47,6 +58,36 @@ const RULES: &str = r#"groups:
       summary: "<b>bold</b> on {{ $labels.instance }}"
   - record: job:demo_requests:rate1m
     expr: sum by (job) (rate(demo_requests_total[1m]))
+  - alert: DemoPagesTheTeam
+    expr: demo_temperature > 0
+    labels:
+      team: e2e
+    annotations:
+      summary: "the notification a silence made in the browser stops"
+"#;
+
+/// The route's group_interval: a silence stops notifications by then.
+const GROUP_INTERVAL: Duration = Duration::from_secs(1);
+/// How often an unchanged firing group is notified again (short, so that
+/// a missing notification after the silence means something).
+const REPEAT_INTERVAL: Duration = Duration::from_secs(2);
+
+/// The TOML dashboard: a time series, a stat and a table of the demo
+/// target.
+const DEMO_DASHBOARD: &str = r#"
+[[dashboards]]
+name = "demo"
+title = "Demo service"
+refresh = "5s"
+range = "5m"
+
+[[dashboards.rows]]
+title = "Requests"
+panels = [
+  { title = "Requests", expr = "demo_requests_total", legend = "{{path}}", unit = "short" },
+  { title = "Temperature", type = "stat", expr = "demo_temperature", unit = "celsius", width = 6 },
+  { title = "Targets", type = "table", expr = "up", legend = "{{job}} {{instance}}", width = 6 },
+]
 "#;
 
 fn repo() -> PathBuf {
@@ -68,9 +109,12 @@ fn install_browser() -> Result<()> {
     Ok(())
 }
 
-fn config(target: &str, down: &str, rules: &Path) -> String {
+fn config(target: &str, down: &str, rules: &Path, node: &str, hook: &Recorder) -> String {
     format!(
-        r#"[global]
+        r#"[server]
+enable_lifecycle = true
+
+[global]
 scrape_interval = "1s"
 scrape_timeout = "1s"
 evaluation_interval = "1s"
@@ -84,11 +128,114 @@ labels = {{ evil = '{XSS}' }}
 job = "broken"
 targets = ["{down}"]
 
+[[scrape]]
+job = "node"
+targets = ["{node}"]
+
 [rules]
-files = ["{}"]
-"#,
-        rules.display()
+files = ["{rules}"]
+
+[plugins.webhook]
+allow_http = ["http://{hook_addr}"]
+allow_private_ips = ["127.0.0.1"]
+
+[alerting.route]
+receiver = "nobody"
+group_by = ["alertname"]
+group_wait = "1s"
+group_interval = "{group_interval}s"
+repeat_interval = "{repeat_interval}s"
+
+[[alerting.route.routes]]
+matchers = ['team="e2e"']
+receiver = "team"
+
+[[alerting.receivers]]
+name = "nobody"
+
+[[alerting.receivers]]
+name = "team"
+notifiers = [{{ plugin = "webhook", config = {{ url = "{hook_url}" }} }}]
+
+[[dashboards]]
+name = "node"
+file = "node-exporter-full.json"
+{DEMO_DASHBOARD}"#,
+        rules = rules.display(),
+        hook_addr = hook.addr,
+        hook_url = hook.url("/hook"),
+        group_interval = GROUP_INTERVAL.as_secs(),
+        repeat_interval = REPEAT_INTERVAL.as_secs(),
     )
+}
+
+/// A node exporter on a free loopback port.
+fn start_node_exporter() -> Result<(Process, String)> {
+    let addr = format!("127.0.0.1:{}", free_port()?);
+    let node = Command::new(require("prometheus-node-exporter")?)
+        .arg(format!("--web.listen-address={addr}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("starting node exporter")?;
+    let mut node = Process::new(node);
+    node.wait_ready(
+        &reqwest::blocking::Client::new(),
+        &format!("http://{addr}/metrics"),
+        Duration::from_secs(30),
+    )?;
+    Ok((node, addr))
+}
+
+/// When the receiver got each notification of the silenced alert.
+fn team_notifications(hook: &Recorder) -> Vec<SystemTime> {
+    hook.requests()
+        .iter()
+        .filter(|r| r.json()["groupLabels"]["alertname"] == "DemoPagesTheTeam")
+        .map(|r: &Request| r.received)
+        .collect()
+}
+
+/// The notifications stopped: some before the silence (run.mjs prints
+/// `silence created at <epoch ms>`), none from group_interval after it
+/// (a notification being sent as the silence is made may still land).
+fn check_silenced(report: &str, hook: &Recorder) -> Result<()> {
+    let at = report
+        .lines()
+        .find_map(|l| l.split("silence created at ").nth(1))
+        .and_then(|ms| ms.trim().parse::<u64>().ok())
+        .context("run.mjs did not say when it created the silence")?;
+    let silenced = UNIX_EPOCH + Duration::from_millis(at);
+    let times = team_notifications(hook);
+    let before = times.iter().filter(|t| **t <= silenced).count();
+    let late: Vec<Duration> = times
+        .iter()
+        .filter_map(|t| t.duration_since(silenced).ok())
+        .filter(|d| *d > GROUP_INTERVAL + Duration::from_millis(500))
+        .collect();
+    let since = SystemTime::now()
+        .duration_since(silenced)
+        .unwrap_or_default();
+    eprintln!(
+        "silence: {before} notifications before it, {} after ({} late), checked {:.1}s after it",
+        times.len() - before,
+        late.len(),
+        since.as_secs_f64()
+    );
+    ensure!(
+        before >= 2,
+        "only {before} notifications before the silence"
+    );
+    ensure!(
+        late.is_empty(),
+        "notifications arrived {late:?} after the silence was created"
+    );
+    // Several repeat intervals passed: they would have come.
+    ensure!(
+        since > REPEAT_INTERVAL * 3,
+        "checked only {since:?} after the silence"
+    );
+    Ok(())
 }
 
 /// What the binary serves besides the page itself: the redirects and the
@@ -133,18 +280,97 @@ fn check_serving(p: &Pharos) -> Result<()> {
     Ok(())
 }
 
+/// The dashboards' API: the list, one normalised, the Grafana file raw.
+fn check_dashboards_api(p: &Pharos) -> Result<()> {
+    let list = api::get_json(&p.url, "/api/v1/dashboards")?;
+    let names: Vec<&str> = list["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|d| d["name"].as_str())
+        .collect();
+    ensure!(names == ["node", "demo"], "dashboards: {list}");
+    ensure!(list["data"][0]["title"] == "Node Exporter Full", "{list}");
+    let node = api::get_json(&p.url, "/api/v1/dashboards/node")?;
+    ensure!(
+        node["data"]["scrapeInterval"] == 1.0,
+        "{}",
+        node["data"]["scrapeInterval"]
+    );
+    ensure!(
+        node["data"]["rows"].as_array().map(Vec::len) == Some(16),
+        "rows of node"
+    );
+    let raw = api::get_json(&p.url, "/api/v1/dashboards/node?raw=true")?;
+    ensure!(raw["uid"] == "rYdddlPWk", "raw file: uid {}", raw["uid"]);
+    let missing = reqwest::blocking::get(format!("{}/api/v1/dashboards/nope", p.url))?;
+    ensure!(
+        missing.status() == 404,
+        "unknown dashboard: {}",
+        missing.status()
+    );
+    for h in ["x-content-type-options", "x-frame-options"] {
+        ensure!(
+            missing.headers().contains_key(h),
+            "API response without {h}"
+        );
+    }
+    Ok(())
+}
+
+/// A reload picks up a changed dashboard: the TOML one renamed, the
+/// Grafana file's title changed on disk.
+fn check_dashboards_reload(p: &Pharos, config: &Path) -> Result<()> {
+    let text = std::fs::read_to_string(config)?;
+    std::fs::write(
+        config,
+        text.replace(r#"title = "Demo service""#, r#"title = "Demo, renamed""#),
+    )?;
+    let file = config.with_file_name("node-exporter-full.json");
+    let json = std::fs::read_to_string(&file)?;
+    let mut doc: serde_json::Value = serde_json::from_str(&json)?;
+    doc["title"] = "Node, edited".into();
+    std::fs::write(&file, serde_json::to_vec(&doc)?)?;
+    let resp = reqwest::blocking::Client::new()
+        .post(format!("{}/-/reload", p.url))
+        .send()?;
+    ensure!(resp.status() == 200, "reload: {}", resp.status());
+    let list = api::get_json(&p.url, "/api/v1/dashboards")?;
+    let titles: Vec<&str> = list["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|d| d["title"].as_str())
+        .collect();
+    ensure!(
+        titles == ["Node, edited", "Demo, renamed"],
+        "after reload: {list}"
+    );
+    Ok(())
+}
+
 #[test]
 fn web_ui_in_headless_chromium() -> Result<()> {
     let started = Instant::now();
     install_browser()?;
     let target = Target::start(METRICS)?;
+    let (_node, node) = start_node_exporter()?;
+    let hook = Recorder::start("200 OK", "")?;
     // Nothing listens there: the target is down, connection refused.
     let down = format!("127.0.0.1:{}", free_port()?);
     let dir = tempfile::tempdir()?;
     let rules = dir.path().join("rules.yml");
     std::fs::write(&rules, RULES)?;
     let config_path = dir.path().join("pharos.toml");
-    std::fs::write(&config_path, config(&target.addr, &down, &rules))?;
+    std::fs::write(
+        &config_path,
+        config(&target.addr, &down, &rules, &node, &hook),
+    )?;
+    // Listed relative to the config file, as a user would.
+    std::fs::copy(
+        repo().join("host/web/testdata/grafana/node-exporter-full.json"),
+        dir.path().join("node-exporter-full.json"),
+    )?;
     let p = Pharos::start_with_config(&dir.path().join("data"), &config_path)?;
 
     check_serving(&p)?;
@@ -153,6 +379,13 @@ fn web_ui_in_headless_chromium() -> Result<()> {
     eventually("ten scrapes of the demo target", || {
         Ok(api::scalar(&p.url, r#"count_over_time(up{job="demo"}[1m])"#)?.filter(|n| *n >= 10.0))
     })?;
+    eventually("the node exporter scraped", || {
+        api::scalar(&p.url, r#"count(node_uname_info{job="node"})"#)
+    })?;
+    eventually("notifications of the rule to silence", || {
+        Ok(Some(team_notifications(&hook).len()).filter(|n| *n >= 2))
+    })?;
+    check_dashboards_api(&p)?;
     eventually("the broken target down", || {
         api::scalar(&p.url, r#"up{job="broken"} == 0"#)
     })?;
@@ -193,10 +426,17 @@ fn web_ui_in_headless_chromium() -> Result<()> {
         );
     }
     ensure!(report.contains("all passed"), "no verdict from run.mjs");
+    check_silenced(&report, &hook)?;
+    check_dashboards_reload(&p, &config_path)?;
     if std::env::var_os("PHAROS_UPDATE_SCREENSHOTS").is_some_and(|v| v == "1") {
         let dest = repo().join("web/ui/screenshots");
         std::fs::create_dir_all(&dest)?;
-        for name in ["query-graph.png", "targets.png", "alerts.png"] {
+        for name in [
+            "query-graph.png",
+            "targets.png",
+            "alerts.png",
+            "dashboard.png",
+        ] {
             std::fs::copy(shots.join(name), dest.join(name))
                 .with_context(|| format!("copying {name}"))?;
         }

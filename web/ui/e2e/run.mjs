@@ -1,7 +1,9 @@
 // End-to-end checks of the web interface in headless Chromium, driven by
 // playwright-core. tests/tests/web_ui.rs starts Pharos (scraping a
-// target whose label value is an HTML payload, and a target that is
-// down, with a rule that always fires) and runs:
+// target whose label value is an HTML payload, a target that is down and
+// a node exporter, with rules that always fire, one of them routed to a
+// webhook the test records, and two dashboards: Grafana's Node Exporter
+// Full and one in TOML) and runs:
 //
 //   node run.mjs --url http://127.0.0.1:PORT --out DIR
 //
@@ -312,6 +314,144 @@ await test('behind a reverse proxy under a path prefix', async (page) => {
   }
 });
 
+/** Per dashboard panel state (data-state), and how many of its time
+ * series canvases show lines in the palette's colours. */
+async function dashboardCounts(page) {
+  return page.evaluate(() => {
+    const palette = ['#1d4ed8', '#dc2626', '#059669', '#d97706', '#7c3aed', '#db2777', '#0891b2', '#65a30d',
+      '#ea580c', '#4f46e5', '#be123c', '#0d9488', '#a16207', '#9333ea', '#2563eb', '#15803d']
+      .map((h) => [1, 3, 5].map((i) => parseInt(h.slice(i, i + 2), 16)));
+    const counts = { panels: 0, data: 0, nodata: 0, error: 0, unsupported: 0, loading: 0, canvases: 0, drawn: 0, errors: [] };
+    for (const p of document.querySelectorAll('.dash-panel')) {
+      counts.panels++;
+      counts[p.dataset.state] = (counts[p.dataset.state] ?? 0) + 1;
+      if (p.dataset.state === 'error') counts.errors.push(`${p.querySelector('h3')?.textContent}: ${p.querySelector('.dash-error')?.textContent}`);
+      const c = p.querySelector('.dash-chart canvas');
+      if (!c || c.width === 0) continue;
+      counts.canvases++;
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 0; i < d.length; i += 4) {
+        if (d[i + 3] < 200) continue;
+        if (palette.some(([r, g, b]) => Math.abs(d[i] - r) + Math.abs(d[i + 1] - g) + Math.abs(d[i + 2] - b) < 60)) n++;
+      }
+      // Lines span only the minute or so Pharos has scraped.
+      if (n > 10) counts.drawn++;
+    }
+    return counts;
+  });
+}
+
+/** Waits until no panel on the page is loading, and answers the counts. */
+async function settledCounts(page) {
+  await page.waitForFunction(() => {
+    const ps = document.querySelectorAll('.dash-panel');
+    return ps.length > 0 && [...ps].every((p) => p.dataset.state !== 'loading');
+  });
+  // uPlot draws on the next frame.
+  await page.waitForTimeout(300);
+  return dashboardCounts(page);
+}
+
+await test('a dashboard imported from Grafana JSON draws its panels', async (page) => {
+  await page.setViewportSize({ width: 1440, height: 1000 });
+  await page.goto(`${base}/dashboards`);
+  const items = page.locator('tr.dashboard-item');
+  await items.first().waitFor();
+  check((await items.count()) === 2, `expected 2 dashboards listed, got ${await items.count()}`);
+  await page.getByRole('link', { name: 'Node Exporter Full' }).click();
+  check(new URL(page.url()).searchParams.get('name') === 'node', `not on the node dashboard: ${page.url()}`);
+  // Pharos has scraped the node exporter for a minute or so: show the
+  // last 5 minutes (the dashboard opens on 24 hours), as a link would.
+  await page.goto(`${base}/dashboards?name=node&from=now-5m&to=now`);
+  // The variables come from label_values(…) over Pharos' own API.
+  await page.locator('#var-node option').first().waitFor({ state: 'attached' });
+  check((await page.locator('#var-job').inputValue()) === 'node', `job is "${await page.locator('#var-job').inputValue()}"`);
+  const instance = await page.locator('#var-node').inputValue();
+  check(/^127\.0\.0\.1:\d+$/.test(instance), `instance is "${instance}"`);
+  // The two open rows: 5 gauges, 5 stats and 4 time series drawn, one
+  // bar gauge not supported; the 14 collapsed rows run no queries.
+  const open = await settledCounts(page);
+  console.log(`# open rows: ${JSON.stringify(open)}`);
+  check(open.panels === 15, `expected 15 panels in the open rows, got ${open.panels}`);
+  check(open.unsupported === 1, `expected 1 unsupported panel, got ${open.unsupported}`);
+  check(open.error === 0, `panels failed: ${open.errors.join('; ')}`);
+  check(open.data >= 12, `only ${open.data} of 14 drawable panels have data`);
+  check(open.canvases === 4 && open.drawn === 4, `time series drawn: ${open.drawn} of ${open.canvases} canvases`);
+  const unsupported = page.locator('.dash-panel[data-state="unsupported"]');
+  check((await unsupported.innerText()).includes('panel type bargauge is not supported'), 'no "not supported" text');
+  const cores = page.locator('.dash-panel', { hasText: 'CPU Cores' }).locator('.dash-stat-value');
+  check(/^\d+$/.test((await cores.innerText()).trim()), `CPU Cores shows "${await cores.innerText()}"`);
+  const busy = page.locator('.dash-panel', { hasText: 'CPU Busy' }).locator('.dash-stat-value');
+  check(/%$/.test((await busy.innerText()).trim()), `CPU Busy shows "${await busy.innerText()}"`);
+  await page.screenshot({ path: join(opts.out, 'dashboard.png') });
+  // A collapsed row opens and draws its 10 time series.
+  await page.getByRole('button', { name: /CPU \/ Memory \/ Net \/ Disk/ }).click();
+  const more = await settledCounts(page);
+  console.log(`# with "CPU / Memory / Net / Disk" open: ${JSON.stringify(more)}`);
+  check(more.panels === 25, `expected 25 panels, got ${more.panels}`);
+  check(more.error === 0, `panels failed: ${more.errors.join('; ')}`);
+  // Some need metrics a container may lack (pressure, disks): most draw.
+  check(more.canvases >= open.canvases + 5 && more.drawn === more.canvases, `time series drawn: ${more.drawn} of ${more.canvases} canvases`);
+});
+
+await test('a dashboard written in TOML draws its time series, stat and table', async (page) => {
+  await page.goto(`${base}/dashboards?name=demo`);
+  const counts = await settledCounts(page);
+  console.log(`# demo: ${JSON.stringify(counts)}`);
+  check(counts.panels === 3 && counts.data === 3, `expected 3 panels with data: ${JSON.stringify(counts)}`);
+  check(counts.drawn === 1, 'the time series draws no lines');
+  const legend = await page.locator('.dash-legend .series-name').allInnerTexts();
+  check(JSON.stringify(legend.sort()) === JSON.stringify(['/a', '/b']), `legend: ${JSON.stringify(legend)}`);
+  const stat = (await page.locator('.dash-panel[data-type="stat"] .dash-stat-value').innerText()).trim();
+  check(stat === '21.5°C', `stat shows "${stat}"`);
+  await page.locator('.dash-table td', { hasText: /^demo 127\.0\.0\.1:\d+$/ }).waitFor();
+  // The URL keeps the view: a new range is a link.
+  await page.locator('.dash-controls select').selectOption('15m');
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('from') === 'now-15m');
+  await settledCounts(page);
+});
+
+/** Pharos' count of webhook notifications (`/metrics`). */
+async function webhookNotifications() {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('alertmanager_notifications_total{') && l.includes('integration="webhook"'))
+    .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+}
+
+await test('a silence created from the UI stops its notification', async (page) => {
+  // Notified every repeat_interval (2s) so far.
+  const before = await webhookNotifications();
+  check(before >= 2, `only ${before} notifications before the silence`);
+  await page.goto(`${base}/alerts`);
+  const rule = page.locator('.alert-rule', { hasText: 'DemoPagesTheTeam' });
+  await rule.locator('tr.alert a', { hasText: 'Silence' }).first().click();
+  const form = page.locator('form.silence-form');
+  await form.waitFor();
+  const values = await form.getByLabel('Value').evaluateAll((els) => els.map((e) => e.value));
+  check(values.includes('DemoPagesTheTeam') && values.includes('e2e'), `matchers not prefilled: ${JSON.stringify(values)}`);
+  await form.getByLabel('Created by').fill('e2e');
+  await form.getByLabel('Comment').fill('stop paging the team');
+  await form.getByRole('button', { name: 'Create' }).click();
+  await form.waitFor({ state: 'detached' });
+  const at = Date.now();
+  // web_ui.rs reads this and checks its receiver from here on.
+  console.log(`# silence created at ${at}`);
+  await page.locator('tr.silence', { hasText: 'alertname="DemoPagesTheTeam"' }).waitFor();
+  // A notification on its way as the silence was made may still count:
+  // start counting after group_interval (1s), then wait 3 repeat intervals.
+  await page.waitForTimeout(1500);
+  const settled = await webhookNotifications();
+  await page.waitForTimeout(6000);
+  const after = await webhookNotifications();
+  console.log(`# webhook notifications: ${before} before the silence, ${settled} at +1.5s, ${after} at +7.5s`);
+  check(after === settled, `${after - settled} notifications after the silence`);
+  await page.goto(`${base}/alerts`);
+  await page.locator('.alert-rule', { hasText: 'DemoPagesTheTeam' }).locator('tr.alert .pill', { hasText: 'silenced' }).waitFor();
+});
+
 await test('rules, discovery, plugins and status pages render', async (page) => {
   await page.goto(`${base}/rules`);
   await page.locator('tr.rule').first().waitFor();
@@ -326,7 +466,12 @@ await test('rules, discovery, plugins and status pages render', async (page) => 
   await page.goto(`${base}/status`);
   await page.getByText('Version', { exact: true }).waitFor();
   await page.goto(`${base}/tsdb-status`);
-  await page.locator('td.mono', { hasText: 'demo_requests_total' }).first().waitFor();
+  await page.locator('td.mono', { hasText: 'node_cpu_seconds_total' }).first().waitFor();
+  // The bytes on disk of the WAL and of sled.
+  for (const what of ['WAL size', 'Storage size (sled: index and chunks)']) {
+    const size = await page.locator('dl.kv dt', { hasText: what }).locator('xpath=following-sibling::dd[1]').innerText();
+    check(/^\d+(\.\d+)? (Ki|Mi|Gi)?B$/.test(size), `${what}: "${size}"`);
+  }
   await page.screenshot({ path: join(opts.out, 'tsdb-status.png'), fullPage: true });
 });
 

@@ -116,13 +116,19 @@ function Chart({ panel, data, height }) {
       scales: {
         x: { time: true },
         y: {
-          range: (u, min, max) => [panel.min ?? Math.min(0, min), panel.max ?? (max > (panel.min ?? 0) ? max : (panel.min ?? 0) + 1)],
+          // From 0 (or min) unless values go below; 5 % above the highest.
+          range: (u, min, max) => {
+            const lo = panel.min ?? Math.min(0, min ?? 0);
+            const top = max ?? lo;
+            const hi = panel.max ?? (top > lo ? top + (top - lo) * 0.05 : lo + 1);
+            return [lo, hi];
+          },
         },
       },
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
       axes: [
         { stroke: '#555', grid: { stroke: '#eee' }, size: 24 },
-        { stroke: '#555', grid: { stroke: '#eee' }, size: 64, values: (u, splits) => splits.map(fmt) },
+        { stroke: '#555', grid: { stroke: '#eee' }, size: 76, values: (u, splits) => splits.map(fmt) },
       ],
     };
     const plot = new uPlot(opts, [cols.xs, ...drawn], el);
