@@ -1,6 +1,5 @@
-# syntax=docker/dockerfile:1
-#
-# Pharos' image (BuildKit):
+# Pharos' image (BuildKit's built-in Dockerfile frontend: no `# syntax=`
+# line, so nothing but the base images is pulled):
 #
 #   docker build -t pharos .
 #   docker run -p 9090:9090 -v pharos-data:/data pharos

@@ -9,8 +9,9 @@
 #   packaging/check-image.sh [PHAROS_BINARY]
 #
 # Exits 0 with a "skipped:" line where Docker cannot build: no docker
-# command, no running engine (`docker info` fails) or no BuildKit (the
-# Dockerfile's named build context and cache mounts need it).
+# command, no running engine (`docker info` fails), no BuildKit (the
+# Dockerfile's named build context and cache mounts need it) or no way to
+# pull the base image.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,6 +26,13 @@ if ! docker info >/dev/null 2>&1; then
 fi
 if ! docker buildx version >/dev/null 2>&1; then
     echo "skipped: no BuildKit (\`docker buildx version\` fails)"
+    exit 0
+fi
+# The base image comes from Docker Hub, which a CI machine may not reach.
+base=debian:bookworm-slim
+if ! docker image inspect "$base" >/dev/null 2>&1 &&
+    ! timeout 180 docker pull -q "$base" >/dev/null 2>&1; then
+    echo "skipped: cannot pull $base (no registry access here)"
     exit 0
 fi
 if [[ ! -x $bin ]]; then
