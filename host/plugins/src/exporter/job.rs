@@ -21,21 +21,13 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use pharos_model::{Labels, METRIC_NAME, Sample, stale_nan};
 use pharos_plugin_host::PluginKind;
+use pharos_scrape::REPORT_SERIES;
 use pharos_tsdb::{Appendable, SeriesAppend};
 use tokio::sync::watch;
 use tokio::time::MissedTickBehavior;
 
 use super::ingest::collect_series;
 use crate::set::{PluginSet, UseKey};
-
-/// Names of the report series, as the scraper writes them.
-pub(crate) const REPORT_SERIES: [&str; 5] = [
-    "up",
-    "scrape_duration_seconds",
-    "scrape_samples_scraped",
-    "scrape_samples_post_metric_relabeling",
-    "scrape_series_added",
-];
 
 /// How a loop is told to stop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
