@@ -10,7 +10,6 @@ use std::process::Command;
 
 use anyhow::{Context, Result, ensure};
 use pharos_tests::pharos::pharos_bin;
-use pharos_tests::plugins::pharos_cli;
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -34,7 +33,17 @@ fn packaged_configs_pass_check_config() -> Result<()> {
     for config in ["packaging/pharos.toml", "packaging/compose/pharos.toml"] {
         let dir = tempfile::tempdir()?;
         let installed = lay_out_etc(dir.path(), &repo().join(config))?;
-        let out = pharos_cli(&["check", "config", &installed.to_string_lossy()])?;
+        // In the temporary directory: the compose file leaves the data
+        // directory to --data, so the check's plugin cache would land in
+        // ./data of the working directory.
+        let out = Command::new(pharos_bin()?)
+            .args(["check", "config"])
+            .arg(&installed)
+            .current_dir(dir.path())
+            .env("RUST_LOG", "warn")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .context("running pharos check config")?;
         ensure!(
             out.status.success(),
             "pharos check config {config}:\n{}{}",
