@@ -1,23 +1,26 @@
 //! `GET/POST /api/v1/labels` and `GET /api/v1/label/<name>/values`.
 
 use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
 use pharos_model::is_valid_legacy_label_name;
 
 use super::params::Params;
 use super::{ApiError, ApiResponse, AppState};
 
 /// The label names of the series matching any `match[]` (all series
-/// without one).
+/// without one). Both endpoints take one of the query engine's slots until
+/// their answer is written ([`pharos_promql::Engine::slot`]).
 pub async fn label_names(
     State(state): State<AppState>,
     params: Params,
-) -> Result<ApiResponse<Vec<String>>, ApiError> {
+) -> Result<Response, ApiError> {
     let q = params.match_query(ApiError::bad_data)?;
     let limit = q.limit;
+    let _slot = state.engine.slot().await?;
     let names = state
         .storage(move |s| q.union(|ms| s.label_names(ms, q.start, q.end)))
         .await?;
-    Ok(ApiResponse::limited(names, limit))
+    Ok(ApiResponse::limited(names, limit).into_response())
 }
 
 /// The values of label `name` in the series matching any `match[]` (all
@@ -26,16 +29,17 @@ pub async fn label_values(
     State(state): State<AppState>,
     Path(name): Path<String>,
     params: Params,
-) -> Result<ApiResponse<Vec<String>>, ApiError> {
+) -> Result<Response, ApiError> {
     if !is_valid_legacy_label_name(&name) {
         return Err(ApiError::bad_data(format!("invalid label name: {name:?}")));
     }
     let q = params.match_query(ApiError::bad_data)?;
     let limit = q.limit;
+    let _slot = state.engine.slot().await?;
     let values = state
         .storage(move |s| q.union(|ms| s.label_values(&name, ms, q.start, q.end)))
         .await?;
-    Ok(ApiResponse::limited(values, limit))
+    Ok(ApiResponse::limited(values, limit).into_response())
 }
 
 #[cfg(test)]

@@ -1,22 +1,21 @@
 //! `GET/POST /api/v1/series`: the label sets matching any `match[]`.
 
 use axum::extract::State;
-use pharos_model::Labels;
+use axum::response::{IntoResponse, Response};
 
 use super::params::Params;
 use super::{ApiError, ApiResponse, AppState};
 
 /// As Prometheus' `series`: `match[]` is required; the series of all
-/// selectors are merged, sorted and deduplicated.
-pub async fn series(
-    State(state): State<AppState>,
-    params: Params,
-) -> Result<ApiResponse<Vec<Labels>>, ApiError> {
+/// selectors are merged, sorted and deduplicated. It takes one of the query
+/// engine's slots until its answer is written ([`pharos_promql::Engine::slot`]).
+pub async fn series(State(state): State<AppState>, params: Params) -> Result<Response, ApiError> {
     if params.all("match[]").is_empty() {
         return Err(ApiError::bad_data("no match[] parameter provided"));
     }
     let q = params.match_query(|e| ApiError::invalid_param("match[]", e))?;
     let limit = q.limit;
+    let _slot = state.engine.slot().await?;
     let found = state
         .storage(move |s| {
             q.union(|ms| {
@@ -25,7 +24,7 @@ pub async fn series(
             })
         })
         .await?;
-    Ok(ApiResponse::limited(found, limit))
+    Ok(ApiResponse::limited(found, limit).into_response())
 }
 
 #[cfg(test)]
@@ -82,6 +81,48 @@ mod tests {
         );
         let (_, body) = get(seeded(), "/api/v1/series?match[]=up&start=3000").await;
         assert_eq!(body, json!({"status":"success","data":[]}));
+    }
+
+    /// Series, label names and label values wait for one of the engine's
+    /// slots, as queries do, and time out in its queue.
+    #[tokio::test]
+    async fn metadata_waits_for_a_query_slot() {
+        use std::sync::Arc;
+        use std::time::Duration;
+
+        use pharos_promql::{Engine, EngineOptions};
+        use pharos_tsdb::{Appendable, MemStorage};
+
+        let engine = Engine::new(EngineOptions {
+            max_concurrency: 1,
+            timeout: Duration::from_millis(200),
+            ..Default::default()
+        });
+        let storage = Arc::new(MemStorage::new());
+        storage
+            .append(&crate::api::test_util::seed_batch())
+            .expect("seeded");
+        let app = || {
+            crate::api::router(
+                crate::api::AppState::new(storage.clone()).with_engine(engine.clone()),
+            )
+        };
+        let uris = [
+            "/api/v1/series?match[]=up",
+            "/api/v1/labels",
+            "/api/v1/label/job/values",
+        ];
+        let taken = engine.slot().await.expect("the only slot");
+        for uri in uris {
+            let (status, body) = get(app(), uri).await;
+            assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{uri}: {body}");
+            assert_eq!(body["error"], "query timed out in query queue", "{uri}");
+        }
+        drop(taken);
+        for uri in uris {
+            let (status, body) = get(app(), uri).await;
+            assert_eq!(status, StatusCode::OK, "{uri}: {body}");
+        }
     }
 
     #[tokio::test]

@@ -28,7 +28,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use pharos_tsdb::Queryable;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 pub use annotations::Annotations;
 pub use error::EvalError;
@@ -204,6 +204,24 @@ impl Engine {
         )
     }
 
+    /// Waits for one of the `max_concurrency` slots, as [`Engine::run`]
+    /// does, for work of a query's weight done outside the evaluator: the
+    /// API's series, label names and label values select every series a
+    /// matcher names, and 50 clients asking for all of 100k series at once
+    /// held 7.6 GiB (tests/bench/load.sh). The wait counts against the
+    /// engine's timeout (`query timed out in query queue`).
+    pub async fn slot(&self) -> Result<OwnedSemaphorePermit, EvalError> {
+        self.slot_until(Instant::now() + self.opts.timeout).await
+    }
+
+    async fn slot_until(&self, deadline: Instant) -> Result<OwnedSemaphorePermit, EvalError> {
+        let acquire = self.gate.clone().acquire_owned();
+        match tokio::time::timeout_at(deadline.into(), acquire).await {
+            Ok(permit) => permit.map_err(|_| EvalError::Canceled("query queue")),
+            Err(_) => Err(EvalError::Timeout("query queue")),
+        }
+    }
+
     /// Waits for a free slot (queries beyond `max_concurrency` queue, they
     /// are not rejected), then evaluates on a blocking thread. The wait
     /// counts against the timeout, as in Prometheus: a query that times out
@@ -218,11 +236,7 @@ impl Engine {
         timeout: Option<Duration>,
     ) -> Result<QueryResult, EvalError> {
         let deadline = Instant::now() + self.timeout(timeout);
-        let acquire = self.gate.clone().acquire_owned();
-        let _permit = match tokio::time::timeout_at(deadline.into(), acquire).await {
-            Ok(permit) => permit.map_err(|_| EvalError::Canceled("query queue"))?,
-            Err(_) => return Err(EvalError::Timeout("query queue")),
-        };
+        let _permit = self.slot_until(deadline).await?;
         let engine = self.clone();
         tokio::task::spawn_blocking(move || {
             let req = QueryRequest {
