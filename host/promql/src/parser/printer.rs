@@ -8,7 +8,7 @@
 use std::borrow::Cow;
 use std::fmt::{self, Write};
 
-use pharos_model::{Matcher, is_valid_legacy_label_name, is_valid_legacy_metric_name};
+use pharos_model::{METRIC_NAME, Matcher, is_valid_legacy_label_name, is_valid_legacy_metric_name};
 
 use super::ast::*;
 use super::error::ParseError;
@@ -132,8 +132,11 @@ fn write_selector(
         (Some(n), Some((last, rest))) if is_name_matcher(last, n) => (Some(n), rest),
         _ => (None, &vs.matchers),
     };
+    // Outside the braces a name cannot sit beside another `__name__`
+    // matcher (`metric name must not be set twice`); inside it can.
+    let other_name = rest.iter().any(|m| m.name == METRIC_NAME);
     match name {
-        Some(n) if is_bare_metric_name(n) => {
+        Some(n) if is_bare_metric_name(n) && !other_name => {
             f.write_str(n)?;
             if !rest.is_empty() {
                 write!(f, "{{{}}}", MatcherList(rest))?;
