@@ -38,3 +38,22 @@ pub fn require(bin: &str) -> Result<PathBuf> {
     }
     on_path(bin).with_context(|| format!("{bin} still missing after {}", script.display()))
 }
+
+/// Debian's node exporter on a free loopback port, once it serves
+/// `/metrics`: the process (stopped when dropped) and its port.
+pub fn start_node_exporter() -> Result<(crate::process::Process, u16)> {
+    let port = crate::process::free_port()?;
+    let child = std::process::Command::new(require("prometheus-node-exporter")?)
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .context("starting node exporter")?;
+    let mut node = crate::process::Process::new(child);
+    node.wait_ready(
+        &reqwest::blocking::Client::new(),
+        &format!("http://127.0.0.1:{port}/metrics"),
+        std::time::Duration::from_secs(30),
+    )?;
+    Ok((node, port))
+}

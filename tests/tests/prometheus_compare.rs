@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use pharos_tests::pharos::Pharos;
 use pharos_tests::process::{Process, free_port};
-use pharos_tests::references::require;
+use pharos_tests::references::{self, require};
 use serde_json::Value;
 
 const QUERIES: &str = include_str!("../data/promql_compare.txt");
@@ -36,19 +36,7 @@ fn start(dir: &Path) -> Result<(Process, Process, String, Pharos)> {
     let pharos = Pharos::start(&dir.join("pharos"))?;
     let client = reqwest::blocking::Client::new();
 
-    let node_port = free_port()?;
-    let node = Command::new(require("prometheus-node-exporter")?)
-        .arg(format!("--web.listen-address=127.0.0.1:{node_port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .context("starting node exporter")?;
-    let mut node = Process::new(node);
-    node.wait_ready(
-        &client,
-        &format!("http://127.0.0.1:{node_port}/metrics"),
-        Duration::from_secs(30),
-    )?;
+    let (node, node_port) = references::start_node_exporter()?;
 
     let prom_port = free_port()?;
     let config = dir.join("prometheus.yml");

@@ -15,28 +15,11 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use pharos_tests::pharos::Pharos;
 use pharos_tests::process::{Process, free_port};
-use pharos_tests::references::require;
+use pharos_tests::references::{self, require};
 use serde_json::Value;
 
 fn client() -> reqwest::blocking::Client {
     reqwest::blocking::Client::new()
-}
-
-fn start_node_exporter() -> Result<(Process, u16)> {
-    let port = free_port()?;
-    let node = Command::new(require("prometheus-node-exporter")?)
-        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .context("starting node exporter")?;
-    let mut node = Process::new(node);
-    node.wait_ready(
-        &client(),
-        &format!("http://127.0.0.1:{port}/metrics"),
-        Duration::from_secs(30),
-    )?;
-    Ok((node, port))
 }
 
 fn start_prometheus(dir: &Path, node_port: u16, pharos: &str) -> Result<(Process, String)> {
@@ -108,7 +91,7 @@ fn now() -> f64 {
 #[test]
 fn pharos_stores_the_series_prometheus_stores() -> Result<()> {
     let dir = tempfile::tempdir()?;
-    let (_node, node_port) = start_node_exporter()?;
+    let (_node, node_port) = references::start_node_exporter()?;
     let config = dir.path().join("pharos.toml");
     // Pharos scrapes itself at the address it listens on: the port is
     // only known after start, so the self job comes from a reload.

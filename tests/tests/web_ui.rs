@@ -22,15 +22,15 @@
 //! README's).
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail, ensure};
 use pharos_tests::api;
 use pharos_tests::pharos::Pharos;
-use pharos_tests::process::{Process, free_port};
+use pharos_tests::process::free_port;
 use pharos_tests::recorder::{Recorder, Request};
-use pharos_tests::references::require;
+use pharos_tests::references;
 use pharos_tests::target::Target;
 use pharos_tests::wait::eventually;
 
@@ -167,24 +167,6 @@ file = "node-exporter-full.json"
         group_interval = GROUP_INTERVAL.as_secs(),
         repeat_interval = REPEAT_INTERVAL.as_secs(),
     )
-}
-
-/// A node exporter on a free loopback port.
-fn start_node_exporter() -> Result<(Process, String)> {
-    let addr = format!("127.0.0.1:{}", free_port()?);
-    let node = Command::new(require("prometheus-node-exporter")?)
-        .arg(format!("--web.listen-address={addr}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .context("starting node exporter")?;
-    let mut node = Process::new(node);
-    node.wait_ready(
-        &reqwest::blocking::Client::new(),
-        &format!("http://{addr}/metrics"),
-        Duration::from_secs(30),
-    )?;
-    Ok((node, addr))
 }
 
 /// When the receiver got each notification of the silenced alert.
@@ -354,7 +336,8 @@ fn web_ui_in_headless_chromium() -> Result<()> {
     let started = Instant::now();
     install_browser()?;
     let target = Target::start(METRICS)?;
-    let (_node, node) = start_node_exporter()?;
+    let (_node, node_port) = references::start_node_exporter()?;
+    let node = format!("127.0.0.1:{node_port}");
     let hook = Recorder::start("200 OK", "")?;
     // Nothing listens there: the target is down, connection refused.
     let down = format!("127.0.0.1:{}", free_port()?);
